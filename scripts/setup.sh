@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what cloneset-rollout's demo and tests need beyond npm packages. Idempotent; quick when already done.
+#  - the Temporal CLI (real dev server) built with `go install` into .tools/bin unless TEMPORAL_CLI or PATH has one
+#  - docker-compose (Debian package) to validate docker-compose.yml, when running as root with apt
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools="${CLONESET_ROLLOUT_TOOLS:-$PWD/.tools/bin}"
+if [ -n "${TEMPORAL_CLI:-}" ] && [ -x "$TEMPORAL_CLI" ]; then
+  :
+elif command -v temporal >/dev/null 2>&1 || [ -x "$tools/temporal" ]; then
+  :
+elif command -v go >/dev/null 2>&1; then
+  echo "setup: building the Temporal CLI (go install github.com/temporalio/cli/cmd/temporal@v1.5.1; first time only)"
+  mkdir -p "$tools"
+  GOBIN="$tools" GOFLAGS=-mod=mod go install github.com/temporalio/cli/cmd/temporal@v1.5.1
+else
+  echo "setup: no temporal binary and no Go; the dev server will try @temporalio/testing's download" >&2
+fi
+
+if [ "${1:-}" = "--test" ]; then
+  if ! command -v docker-compose >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "setup: installing docker-compose (Debian package) to validate docker-compose.yml"
+      (apt-get install -y -qq docker-compose >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq docker-compose; }) >/dev/null
+    else
+      echo "setup: docker-compose missing; install it (e.g. apt-get install docker-compose) to run the compose test" >&2
+    fi
+  fi
+fi

@@ -1,0 +1,23 @@
+/**
+ * The rollout's activities, built from injected dependencies so tests and workers share one wiring:
+ * `createActivities({ kubeConfig, logger })`.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { makeClients } from '../kube/clients.js';
+import { cloneSetActivities } from './cloneset.js';
+import { podActivities } from './pods.js';
+
+export interface ActivityDeps {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const clients = makeClients(deps.kubeConfig);
+  const logger = deps.logger.child({ component: 'activities' });
+  return { ...cloneSetActivities(clients, logger), ...podActivities(clients, logger) };
+}
+
+export type RolloutActivities = ReturnType<typeof createActivities>;
+export type { PodRef, RevisionPlan, RolloutSpec, RolloutTarget, Observation, ReadyResult } from './types.js';

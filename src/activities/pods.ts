@@ -1,0 +1,228 @@
+/**
+ * Thin, idempotent Kubernetes calls on single Pods. Every write first reads the Pod and returns early when the
+ * desired state is already there, so a retry after a crash never restarts a container twice, never re-drains a
+ * Pod that is already back, and never leaves InPlaceUpdateReady=False behind.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubeClients } from '../kube/clients.js';
+import { isConflict, isNotFound, NonRetryable, toActivityError } from '../kube/errors.js';
+import { Annotations, Conditions, Labels, LifecycleState, Reasons, toPodView, type PodView } from '../rollout/index.js';
+import { activityLogger, pollUntil, recordEvent } from './context.js';
+import { containersUpdated, readyWithGate } from './predicates.js';
+import type { PodRef, ReadyResult } from './types.js';
+
+const smp = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+
+export interface InPlacePatch extends PodRef {
+  /** Target revision (the `controller-revision-hash` label value). */
+  revision: string;
+  /** Changed containers only: name → new image. */
+  images: Record<string, string>;
+  labels?: Record<string, string | null>;
+  annotations?: Record<string, string | null>;
+}
+
+export interface InPlacePatchResult {
+  /** imageIDs of the changed containers before the patch (from the inplace-update-state record on a retry). */
+  previousImageIDs: Record<string, string | null>;
+  /** False when the Pod already carried this patch (a retried activity). */
+  patched: boolean;
+  atMs: number;
+}
+
+export function podActivities(k: KubeClients, logger: Logger) {
+  /** Reads the Pod; a missing Pod or one with another uid means someone else deleted/replaced it. */
+  async function readPod(ref: PodRef): Promise<V1Pod> {
+    let pod: V1Pod;
+    try {
+      pod = await k.core.readNamespacedPod({ name: ref.name, namespace: ref.namespace });
+    } catch (err) {
+      if (isNotFound(err)) throw ApplicationFailure.nonRetryable(`Pod ${ref.namespace}/${ref.name} no longer exists`, NonRetryable.PodGone);
+      return toActivityError(err, `read Pod ${ref.namespace}/${ref.name}`);
+    }
+    if (pod.metadata?.uid !== ref.uid) {
+      throw ApplicationFailure.nonRetryable(`Pod ${ref.namespace}/${ref.name} was replaced (uid ${pod.metadata?.uid})`, NonRetryable.PodGone);
+    }
+    return pod;
+  }
+
+  async function view(ref: PodRef): Promise<PodView> {
+    return toPodView((await readPod(ref)) as never);
+  }
+
+  /** Sets the InPlaceUpdateReady condition (strategic merge by type: other conditions are kept). */
+  async function setGate(ref: PodRef, pod: V1Pod, ready: boolean): Promise<void> {
+    const condition = {
+      type: Conditions.inPlaceUpdateReady,
+      status: ready ? 'True' : 'False',
+      reason: ready ? '' : Reasons.startInPlaceUpdate,
+      lastTransitionTime: new Date().toISOString(),
+    };
+    try {
+      await k.core.patchNamespacedPodStatus(
+        {
+          name: ref.name,
+          namespace: ref.namespace,
+          body: { metadata: { uid: ref.uid, resourceVersion: pod.metadata?.resourceVersion }, status: { conditions: [condition] } },
+        },
+        smp,
+      );
+    } catch (err) {
+      return toActivityError(err, `set ${Conditions.inPlaceUpdateReady}=${condition.status} on Pod ${ref.name}`);
+    }
+  }
+
+  function gateStatus(pod: V1Pod): string | undefined {
+    return pod.status?.conditions?.find((c) => c.type === Conditions.inPlaceUpdateReady)?.status;
+  }
+
+  return {
+    /** Step 1: InPlaceUpdateReady=False so Services drop the Pod. No-op when already False. */
+    async markPodNotReady(ref: PodRef): Promise<{ atMs: number }> {
+      const log = activityLogger(logger, { pod: ref.name, namespace: ref.namespace });
+      for (;;) {
+        const pod = await readPod(ref);
+        if (gateStatus(pod) === 'False') return { atMs: Date.now() };
+        try {
+          await setGate(ref, pod, false);
+          log.info('InPlaceUpdateReady=False: Pod leaves the endpoints');
+          return { atMs: Date.now() };
+        } catch (err) {
+          if (isConflict(err) || isConflictFailure(err)) continue;
+          return toActivityError(err, `update Pod ${ref.name}`);
+        }
+      }
+    },
+
+    /**
+     * Step 3: patch the changed containers' images, the revision label, lifecycle Updating and the
+     * inplace-update-state annotation in one write (optimistic on resourceVersion). Already applied → no-op.
+     */
+    async patchPodInPlace(p: InPlacePatch): Promise<InPlacePatchResult> {
+      const log = activityLogger(logger, { pod: p.name, namespace: p.namespace, revision: p.revision });
+      for (;;) {
+        const pod = await readPod(p);
+        const v = toPodView(pod as never);
+        const applied =
+          v.revision === p.revision && Object.entries(p.images).every(([n, img]) => v.containers.find((c) => c.name === n)?.specImage === img);
+        if (applied) {
+          const recorded = v.inPlaceState?.lastContainerStatuses ?? {};
+          const previousImageIDs = Object.fromEntries(Object.keys(p.images).map((n) => [n, recorded[n]?.imageID ?? null]));
+          return { previousImageIDs, patched: false, atMs: Date.now() };
+        }
+        for (const name of Object.keys(p.images)) {
+          if (!v.containers.some((c) => c.name === name)) {
+            throw ApplicationFailure.nonRetryable(`Pod ${p.name} has no container "${name}"`, NonRetryable.Rejected);
+          }
+        }
+        const previousImageIDs = Object.fromEntries(
+          Object.keys(p.images).map((n) => [n, v.containers.find((c) => c.name === n)?.imageID ?? null]),
+        );
+        const state = {
+          revision: p.revision,
+          updateTimestamp: new Date().toISOString(),
+          lastContainerStatuses: Object.fromEntries(Object.entries(previousImageIDs).map(([n, id]) => [n, { imageID: id ?? '' }])),
+        };
+        const body = {
+          metadata: {
+            uid: p.uid,
+            resourceVersion: pod.metadata?.resourceVersion,
+            labels: { ...(p.labels ?? {}), [Labels.revision]: p.revision, [Labels.lifecycleState]: LifecycleState.Updating },
+            annotations: { ...(p.annotations ?? {}), [Annotations.inPlaceUpdateState]: JSON.stringify(state) },
+          },
+          spec: { containers: Object.entries(p.images).map(([name, image]) => ({ name, image })) },
+        };
+        try {
+          await k.core.patchNamespacedPod({ name: p.name, namespace: p.namespace, body }, smp);
+        } catch (err) {
+          if (isConflict(err)) continue;
+          return toActivityError(err, `patch images of Pod ${p.name}`);
+        }
+        log.info({ images: p.images }, 'patched Pod in place');
+        return { previousImageIDs, patched: true, atMs: Date.now() };
+      }
+    },
+
+    /** Step 4: wait until every changed container runs its new image and is ready (heartbeats while waiting). */
+    async waitPodUpdated(p: PodRef & { images: Record<string, string>; previousImageIDs: Record<string, string | null> }): Promise<{ atMs: number }> {
+      return pollUntil(async () => {
+        const r = containersUpdated(await view(p), p.images, p.previousImageIDs);
+        return r.done ? { done: true, value: { atMs: Date.now() } } : { done: false, detail: { waiting: r.waiting } };
+      });
+    },
+
+    /** Step 5: InPlaceUpdateReady=True and lifecycle Normal. No-op when already so. */
+    async markPodReady(ref: PodRef): Promise<{ atMs: number }> {
+      const log = activityLogger(logger, { pod: ref.name, namespace: ref.namespace });
+      for (;;) {
+        const pod = await readPod(ref);
+        const lifecycle = pod.metadata?.labels?.[Labels.lifecycleState];
+        try {
+          if (lifecycle !== undefined && lifecycle !== LifecycleState.Normal) {
+            await k.core.patchNamespacedPod(
+              { name: ref.name, namespace: ref.namespace, body: { metadata: { uid: ref.uid, labels: { [Labels.lifecycleState]: LifecycleState.Normal } } } },
+              smp,
+            );
+            continue; // re-read: the status write below is optimistic on the new resourceVersion
+          }
+          if (gateStatus(pod) === 'True') return { atMs: Date.now() };
+          await setGate(ref, pod, true);
+          log.info('InPlaceUpdateReady=True');
+          return { atMs: Date.now() };
+        } catch (err) {
+          if (isConflict(err) || isConflictFailure(err)) continue;
+          return toActivityError(err, `update Pod ${ref.name}`);
+        }
+      }
+    },
+
+    /** Waits until the Pod is Ready with its gate True; returns when Ready last became True. */
+    async waitPodReady(ref: PodRef): Promise<ReadyResult> {
+      return pollUntil(async () => {
+        const v = await view(ref);
+        if (readyWithGate(v)) return { done: true, value: { readySinceMs: v.readySinceMs ?? Date.now(), atMs: Date.now() } };
+        const waiting = v.containers.filter((c) => !c.ready).map((c) => `${c.name}: ${c.waitingReason ?? 'not ready'}`);
+        return { done: false, detail: { phase: v.phase, waiting } };
+      });
+    },
+
+    /** Deletes the Pod (uid precondition) and waits until it is gone. Already gone → done. */
+    async deletePod(ref: PodRef & { cloneSet?: { name: string; uid: string }; reason?: string }): Promise<{ atMs: number }> {
+      const log = activityLogger(logger, { pod: ref.name, namespace: ref.namespace });
+      try {
+        await k.core.deleteNamespacedPod({ name: ref.name, namespace: ref.namespace, body: { preconditions: { uid: ref.uid } } });
+        log.info({ reason: ref.reason }, 'deleted Pod');
+        if (ref.cloneSet) {
+          await recordEvent(
+            k.core,
+            log,
+            { kind: 'CloneSet', apiVersion: 'apps.kruise.io/v1alpha1', namespace: ref.namespace, name: ref.cloneSet.name, uid: ref.cloneSet.uid },
+            'Normal',
+            'SuccessfulDelete',
+            `succeed to delete pod ${ref.name}${ref.reason ? ` (${ref.reason})` : ''}`,
+          );
+        }
+      } catch (err) {
+        // 404: gone already; 409: the precondition failed, so the Pod with this uid is gone too.
+        if (!isNotFound(err) && !isConflict(err)) return toActivityError(err, `delete Pod ${ref.name}`);
+      }
+      return pollUntil(async () => {
+        try {
+          const pod = await k.core.readNamespacedPod({ name: ref.name, namespace: ref.namespace });
+          if (pod.metadata?.uid !== ref.uid) return { done: true, value: { atMs: Date.now() } };
+          return { done: false, detail: { deleting: true } };
+        } catch (err) {
+          if (isNotFound(err)) return { done: true, value: { atMs: Date.now() } };
+          return toActivityError(err, `read Pod ${ref.name}`);
+        }
+      });
+    },
+  };
+}
+
+/** Our own conflict handling: setGate converts API errors, so look at the retryable failure's type. */
+function isConflictFailure(err: unknown): boolean {
+  return err instanceof ApplicationFailure && err.type === 'Http409';
+}

@@ -1,0 +1,69 @@
+/**
+ * Inputs and outputs of the rollout activities: plain JSON, small (names, revisions and images, never Pod specs),
+ * shared by the workflow (`import type`) and the activity implementations.
+ */
+import type { PlanSpec, PodView } from '../rollout/index.js';
+
+/** Identifies a Pod by name and uid: a Pod recreated under the same name is a different Pod. */
+export interface PodRef {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+/** How Pods of one old revision move to the update revision. */
+export interface RevisionPlan {
+  action: 'inPlace' | 'recreate' | 'fail';
+  /** Only the containers whose image changes: name → new image. */
+  images: Record<string, string>;
+  /** Template label/annotation changes applied to the Pod in place (null removes the key). */
+  labels: Record<string, string | null>;
+  annotations: Record<string, string | null>;
+  /** Why the change is not in-place-able (names the fields); empty for inPlace. */
+  reasons: string[];
+}
+
+/** The planner's spec (every int-or-percent resolved) plus the timings the lanes need. */
+export interface RolloutSpec extends PlanSpec {
+  /** updateStrategy.inPlaceUpdateStrategy.gracePeriodSeconds: gate-off to image patch. */
+  gracePeriodSeconds: number;
+  /** spec.progressDeadlineSeconds; null when unset. */
+  progressDeadlineSeconds: number | null;
+}
+
+/** What a rollout is rolling toward, resolved from the CloneSet by `prepareRollout`. */
+export interface RolloutTarget {
+  namespace: string;
+  name: string;
+  uid: string;
+  /** CloneSet metadata.generation this target was computed from. */
+  generation: number;
+  /** Label selector string of the CloneSet's Pods. */
+  selector: string;
+  updateRevision: string;
+  /** Revision most Pods are on at the start (status.currentRevision when known). */
+  currentRevision: string;
+  /** Images of the update revision's template, name → image. */
+  images: Record<string, string>;
+  spec: RolloutSpec;
+  /** One entry per revision found among the Pods (except the update revision). */
+  revisions: Record<string, RevisionPlan>;
+  /** Activity clock when the target was resolved (ms since epoch). */
+  atMs: number;
+}
+
+/** Result of one observation of the CloneSet's Pods. */
+export interface Observation {
+  atMs: number;
+  /** Current metadata.generation of the CloneSet (a change means a new target). */
+  generation: number;
+  pods: PodView[];
+}
+
+/** Result of waiting for a Pod to be Ready. */
+export interface ReadyResult {
+  /** When the Pod's Ready condition last became True (ms since epoch). */
+  readySinceMs: number;
+  /** Activity clock at return. */
+  atMs: number;
+}

@@ -1,0 +1,105 @@
+/**
+ * `cloneset-rollout dev`: the whole product on one machine — the real Temporal dev server (persisted in the state
+ * dir, Web UI on), the embedded simulated cluster, and a rollout worker — then `endpoints.json` for other tools.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { DEFAULT_TASK_QUEUE } from '../constants.js';
+import { startSimCluster, type SimCluster } from '../sim/index.js';
+import { startDevServer, type DevServer } from '../temporal/dev-server.js';
+import { createRolloutWorker } from '../worker/index.js';
+
+export interface DevOptions {
+  stateDir: string;
+  /** Temporal frontend port (default: free port). */
+  port?: number;
+  /** Temporal Web UI port (default: free port). */
+  uiPort?: number;
+  /** Start a worker in this process (default true). */
+  worker?: boolean;
+  /** Web UI (default true). */
+  ui?: boolean;
+  namespace?: string;
+  taskQueue?: string;
+  /** Simulated kubelet timings, for quick demos. */
+  kubelet?: { startDelayMs?: number; restartDelayMs?: number; readyDelayMs?: number };
+  logger: Logger;
+}
+
+/** What `endpoints.json` holds: enough for a CLI, a client or a separate worker to join this environment. */
+export interface Endpoints {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  uiUrl: string | null;
+  kubeconfig: string;
+}
+
+export interface DevEnvironment {
+  endpoints: Endpoints;
+  server: DevServer;
+  cluster: SimCluster;
+  /** Stops worker, cluster and server, in that order. */
+  stop(): Promise<void>;
+}
+
+/** Starts the environment and resolves once every part is ready and endpoints.json is written. */
+export async function startDev(opts: DevOptions): Promise<DevEnvironment> {
+  const stateDir = resolve(opts.stateDir);
+  await mkdir(stateDir, { recursive: true });
+  const endpointsPath = join(stateDir, 'endpoints.json');
+  await rm(endpointsPath, { force: true });
+  const log = opts.logger;
+  const namespace = opts.namespace ?? 'default';
+  const taskQueue = opts.taskQueue ?? DEFAULT_TASK_QUEUE;
+
+  const server = await startDevServer({
+    dbFilename: join(stateDir, 'temporal.db'),
+    port: opts.port,
+    uiPort: opts.uiPort,
+    headless: opts.ui === false,
+    namespace,
+    logger: log,
+  });
+  const kubeconfig = join(stateDir, 'kubeconfig');
+  let cluster: SimCluster | undefined;
+  let stopWorker: (() => Promise<void>) | undefined;
+  try {
+    cluster = await startSimCluster({ kubeconfigPath: kubeconfig, kubelet: opts.kubelet ?? {}, logger: log.child({ component: 'sim' }) });
+    if (opts.worker !== false) {
+      const { worker, connection } = await createRolloutWorker({
+        address: server.address,
+        namespace,
+        taskQueue,
+        kubeConfig: cluster.kubeConfig(),
+        logger: log,
+      });
+      const running = worker.run();
+      stopWorker = async () => {
+        worker.shutdown();
+        await running;
+        await connection.close();
+      };
+    }
+  } catch (err) {
+    await cluster?.stop();
+    await server.stop();
+    throw err;
+  }
+  const endpoints: Endpoints = { temporalAddress: server.address, namespace, taskQueue, uiUrl: server.uiUrl, kubeconfig };
+  await writeFile(endpointsPath, JSON.stringify(endpoints, null, 2) + '\n');
+  log.info({ ...endpoints, endpointsFile: endpointsPath }, 'dev environment ready');
+  const simCluster = cluster;
+  return {
+    endpoints,
+    server,
+    cluster: simCluster,
+    stop: async () => {
+      await stopWorker?.();
+      await simCluster.stop();
+      await server.stop();
+      await rm(endpointsPath, { force: true });
+    },
+  };
+}

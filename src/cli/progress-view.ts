@@ -1,0 +1,37 @@
+/** Terminal rendering of a rollout's progress: a summary line, a bar and a Pod table. Pure (string in, string out). */
+import type { RolloutProgress } from '../workflows/messages.js';
+
+/** A fixed-width bar, e.g. `[######----] 3/5`. */
+export function bar(done: number, total: number, width = 20): string {
+  const filled = total > 0 ? Math.round((Math.min(done, total) / total) * width) : 0;
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`;
+}
+
+/** Multi-line view: phase, updated/available bar, window use, then one row per Pod the rollout touched. */
+export function renderProgress(p: RolloutProgress): string {
+  const c = p.counts;
+  const lines = [
+    `${p.namespace}/${p.name}  ${p.phase}  ${p.fromRevision ?? '?'} → ${p.toRevision ?? '?'}  (${p.strategy ?? '?'})`,
+    `  updated   ${bar(c.updated, c.desired)}   available ${c.available}/${c.desired}   unavailable ${c.unavailable}/${p.window} (window)`,
+  ];
+  if (p.waiting) lines.push(`  waiting: ${p.waiting}`);
+  const rows = Object.entries(p.pods);
+  if (rows.length > 0) {
+    const w = Math.max(...rows.map(([n]) => n.length), 3);
+    lines.push(`  ${'POD'.padEnd(w)}  ${'ACTION'.padEnd(8)}  STEP`);
+    for (const [name, pod] of rows) {
+      lines.push(`  ${name.padEnd(w)}  ${pod.action.padEnd(8)}  ${pod.step}${pod.error ? `  (${pod.error})` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** One line per Pod step change since the previous view: for logs and terminals that are not TTYs. */
+export function progressChanges(prev: RolloutProgress | null, next: RolloutProgress): string[] {
+  const out: string[] = [];
+  if (!prev || prev.phase !== next.phase) out.push(`${next.namespace}/${next.name}: phase ${next.phase}`);
+  for (const [name, pod] of Object.entries(next.pods)) {
+    if (prev?.pods[name]?.step !== pod.step) out.push(`  ${name}: ${pod.action} → ${pod.step}${pod.error ? ` (${pod.error})` : ''}`);
+  }
+  return out;
+}

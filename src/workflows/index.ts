@@ -1,0 +1,2 @@
+/** Workflow entry module bundled for the worker. Only workflow functions are exported here. */
+export { rolloutCloneSet } from './rollout.js';

@@ -1,0 +1,104 @@
+/**
+ * An independent observer of a CloneSet's Pods for integration tests: its own list+watch through
+ * @kubernetes/client-node, nothing shared with the workflow. It records, at every event, how many Pods are not Ready,
+ * and per Pod the moments its InPlaceUpdateReady gate went False and its images changed, the container restarts and
+ * whether it was deleted — the facts the rollout's invariants are checked against.
+ */
+import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+
+export interface PodHistory {
+  uid: string;
+  /** ms when the InPlaceUpdateReady condition was first seen False (per spec image set). */
+  gateOffAt: number[];
+  /** ms when a container's spec image was first seen changed. */
+  imagePatchedAt: number[];
+  /** Highest restartCount seen per container. */
+  restarts: Record<string, number>;
+  /** containerIDs seen per container (a new ID is a container start). */
+  containerIds: Record<string, string[]>;
+  deleted: boolean;
+}
+
+export class ReadinessWatcher {
+  /** Highest `desired − Ready Pods` (terminating Pods are not Ready) seen at any event. */
+  maxUnavailable = 0;
+  /** Replicas the CloneSet should have; set with {@link resetMarks}. */
+  desired = 0;
+  /** Highest number of Pods seen at once (not terminating). */
+  maxPods = 0;
+  readonly pods: Record<string, PodHistory> = {};
+  private readonly current = new Map<string, V1Pod>();
+  private req: { abort(): void } | undefined;
+  private stopped = false;
+  private lastImages = new Map<string, string>();
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly namespace: string,
+    private readonly labelSelector: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const core = this.kc.makeApiClient(CoreV1Api);
+    const list = await core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.labelSelector });
+    for (const p of list.items) this.apply('ADDED', p);
+    await this.watch(list.metadata?.resourceVersion ?? '0');
+  }
+
+  private async watch(resourceVersion: string): Promise<void> {
+    if (this.stopped) return;
+    let rv = resourceVersion;
+    this.req = await new Watch(this.kc).watch(
+      `/api/v1/namespaces/${this.namespace}/pods`,
+      { labelSelector: this.labelSelector, resourceVersion: rv, allowWatchBookmarks: true },
+      (type: string, obj: V1Pod) => {
+        rv = obj.metadata?.resourceVersion ?? rv;
+        if (type !== 'BOOKMARK') this.apply(type, obj);
+      },
+      () => {
+        if (!this.stopped) setTimeout(() => void this.watch(rv).catch(() => undefined), 50);
+      },
+    );
+  }
+
+  private apply(type: string, pod: V1Pod): void {
+    const name = pod.metadata?.name ?? '';
+    const h = (this.pods[name] ??= { uid: pod.metadata?.uid ?? '', gateOffAt: [], imagePatchedAt: [], restarts: {}, containerIds: {}, deleted: false });
+    const now = Date.now();
+    if (type === 'DELETED') {
+      h.deleted = true;
+      this.current.delete(name);
+    } else {
+      this.current.set(name, pod);
+      const images = JSON.stringify(pod.spec?.containers.map((c) => c.image));
+      const prevImages = this.lastImages.get(name);
+      if (prevImages !== undefined && prevImages !== images) h.imagePatchedAt.push(now);
+      this.lastImages.set(name, images);
+      const gate = pod.status?.conditions?.find((c) => c.type === 'InPlaceUpdateReady');
+      if (gate?.status === 'False' && (h.gateOffAt.length === 0 || h.imagePatchedAt.length >= h.gateOffAt.length)) {
+        h.gateOffAt.push(now);
+      }
+      for (const cs of pod.status?.containerStatuses ?? []) {
+        h.restarts[cs.name] = Math.max(h.restarts[cs.name] ?? 0, cs.restartCount);
+        const ids = (h.containerIds[cs.name] ??= []);
+        if (cs.containerID && !ids.includes(cs.containerID)) ids.push(cs.containerID);
+      }
+    }
+    const live = [...this.current.values()].filter((p) => !p.metadata?.deletionTimestamp);
+    const ready = live.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    this.maxPods = Math.max(this.maxPods, live.length);
+    this.maxUnavailable = Math.max(this.maxUnavailable, this.desired - ready);
+  }
+
+  /** Starts measuring against `desired` replicas (e.g. after the initial scale-up, before the update under test). */
+  resetMarks(desired: number): void {
+    this.desired = desired;
+    this.maxUnavailable = 0;
+    this.maxPods = 0;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.req?.abort();
+  }
+}
