@@ -3,7 +3,7 @@
  * worker internals) routed through {@link installTemporalLogging}.
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
-import { Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
+import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger } from '@temporalio/worker';
 
 export type { Logger };
 
@@ -29,6 +29,18 @@ const pinoLevel: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'>
   ERROR: 'error',
 };
 
+/** Adapts a pino logger to the Temporal SDK's Logger interface. */
+export function toTemporalLogger(logger: Logger): TemporalLogger {
+  return {
+    log: (level: LogLevel, message: string, meta?: LogMetadata) => logger[pinoLevel[level]](meta ?? {}, message),
+    trace: (message: string, meta?: LogMetadata) => logger.trace(meta ?? {}, message),
+    debug: (message: string, meta?: LogMetadata) => logger.debug(meta ?? {}, message),
+    info: (message: string, meta?: LogMetadata) => logger.info(meta ?? {}, message),
+    warn: (message: string, meta?: LogMetadata) => logger.warn(meta ?? {}, message),
+    error: (message: string, meta?: LogMetadata) => logger.error(meta ?? {}, message),
+  };
+}
+
 let installed = false;
 
 /**
@@ -38,16 +50,8 @@ let installed = false;
 export function installTemporalLogging(logger: Logger): void {
   if (installed) return;
   installed = true;
-  const temporalLogger = logger.child({ component: 'temporal' });
   Runtime.install({
-    logger: {
-      log: (level: LogLevel, message: string, meta?: LogMetadata) => temporalLogger[pinoLevel[level]](meta ?? {}, message),
-      trace: (message: string, meta?: LogMetadata) => temporalLogger.trace(meta ?? {}, message),
-      debug: (message: string, meta?: LogMetadata) => temporalLogger.debug(meta ?? {}, message),
-      info: (message: string, meta?: LogMetadata) => temporalLogger.info(meta ?? {}, message),
-      warn: (message: string, meta?: LogMetadata) => temporalLogger.warn(meta ?? {}, message),
-      error: (message: string, meta?: LogMetadata) => temporalLogger.error(meta ?? {}, message),
-    },
+    logger: toTemporalLogger(logger.child({ component: 'temporal' })),
     telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
   });
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { CLONESET, type KubeClients } from '../kube/clients.js';
 import { isAlreadyExists, isConflict, isNotFound, NonRetryable, toActivityError } from '../kube/errors.js';
 import {
+  applyImages,
   buildPod,
   canonicalJson,
   CLONESET_API_VERSION,
@@ -120,18 +121,14 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       const log = activityLogger(logger, { cloneSet: `${input.namespace}/${input.name}` });
       for (;;) {
         const current = await readCloneSet(input.namespace, input.name);
-        const candidate = structuredClone(current);
-        const containers = candidate.spec?.template?.spec?.containers ?? [];
-        for (const [name, image] of Object.entries(input.images ?? {})) {
-          const c = containers.find((x) => x.name === name);
-          if (!c) {
-            throw ApplicationFailure.nonRetryable(
-              `images.${name}: CloneSet ${input.namespace}/${input.name} has no container "${name}" (containers: ${containers.map((x) => x.name).join(', ') || 'none'})`,
-              NonRetryable.InvalidSpec,
-            );
-          }
-          c.image = image;
+        const applied = applyImages(current.spec.template, input.images);
+        if (!applied.ok) {
+          throw ApplicationFailure.nonRetryable(
+            `CloneSet ${input.namespace}/${input.name}: ${formatErrors(applied.errors)}`,
+            NonRetryable.InvalidSpec,
+          );
         }
+        const candidate: CloneSet = { ...current, spec: { ...current.spec, template: applied.value } };
         const cs = normalize(candidate, `CloneSet ${input.namespace}/${input.name}`);
         const template = cs.spec.template;
         const updateRevision = revisionName(cs.metadata.name, template);

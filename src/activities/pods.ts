@@ -149,7 +149,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
     async waitPodUpdated(p: PodRef & { images: Record<string, string>; previousImageIDs: Record<string, string | null> }): Promise<{ atMs: number }> {
       return pollUntil(async () => {
         const r = containersUpdated(await view(p), p.images, p.previousImageIDs);
-        return r.done ? { done: true, value: { atMs: Date.now() } } : { done: false, detail: { waiting: r.waiting } };
+        return r.done ? { done: true, value: { atMs: Date.now() } } : { done: false, detail: { waiting: r.waiting, stuck: r.stuck } };
       });
     },
 

@@ -1,31 +1,28 @@
 /**
- * Pure checks on a PodView that the wait activities poll with. Pure so they are table-tested apart from any API.
+ * Pure checks on a PodView that the wait activities poll with, table-tested apart from any API.
  */
-import type { PodView } from '../rollout/index.js';
+import { checkInPlaceCompletion, type PodView } from '../rollout/index.js';
 
 /**
- * Whether every changed container runs its new image and is ready. A container is done when its imageID changed
- * from the one recorded before the patch, or the image it reports equals the spec image (a new tag can resolve to
- * the same digest); a container with no status yet is not done.
+ * Whether every changed container runs its new image AND is ready (the kubelet reports a waiting container with the
+ * new image string too, so the image alone does not prove it runs). `stuck` names containers the kubelet will not
+ * bring up on its own (ImagePullBackOff...).
  */
 export function containersUpdated(
-  pod: PodView,
+  pod: Pick<PodView, 'containers'>,
   images: Record<string, string>,
   previousImageIDs: Record<string, string | null>,
-): { done: boolean; waiting: string[] } {
-  const waiting: string[] = [];
-  for (const [name, image] of Object.entries(images)) {
-    const c = pod.containers.find((x) => x.name === name);
-    const switched =
-      !!c && c.statusImage !== null && (c.statusImage === image || (c.imageID !== null && c.imageID !== (previousImageIDs[name] ?? null)));
-    if (!c || c.specImage !== image || !switched || !c.ready) {
-      waiting.push(`${name}: ${c?.waitingReason ?? (switched ? 'not ready' : 'waiting for the new image')}`);
-    }
-  }
-  return { done: waiting.length === 0, waiting };
+): { done: boolean; waiting: string[]; stuck: string[] } {
+  const last = Object.fromEntries(
+    Object.entries(previousImageIDs).flatMap(([n, id]) => (id === null ? [] : [[n, { imageID: id }]])),
+  ) as Record<string, { imageID: string }>;
+  const completion = checkInPlaceCompletion(pod, images, last);
+  const notReady = Object.keys(images).filter((n) => !pod.containers.find((c) => c.name === n)?.ready);
+  const waiting = [...new Set([...completion.pending, ...notReady])].sort();
+  return { done: waiting.length === 0, waiting, stuck: completion.stuck };
 }
 
-/** Ready with the gate True (from the same observed object), so a stale pre-update view never counts. */
-export function readyWithGate(pod: PodView): boolean {
+/** Ready with the gate True in the same observed object, so a stale pre-update view never counts. */
+export function readyWithGate(pod: Pick<PodView, 'ready' | 'readySinceMs' | 'hasGate' | 'gateReady'>): boolean {
   return pod.ready && pod.readySinceMs !== null && (!pod.hasGate || pod.gateReady === true);
 }

@@ -66,7 +66,8 @@ export async function startDev(opts: DevOptions): Promise<DevEnvironment> {
   let cluster: SimCluster | undefined;
   let stopWorker: (() => Promise<void>) | undefined;
   try {
-    cluster = await startSimCluster({ kubeconfigPath: kubeconfig, kubelet: opts.kubelet ?? {}, logger: log.child({ component: 'sim' }) });
+    const simLog = log.child({ component: 'sim' });
+    cluster = await startSimCluster({ kubeconfigPath: kubeconfig, apiserver: { logger: simLog }, kubelet: { ...opts.kubelet, logger: simLog } });
     if (opts.worker !== false) {
       const { worker, connection } = await createRolloutWorker({
         address: server.address,

@@ -9,7 +9,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.js';
 import { DEFAULT_TASK_QUEUE } from '../constants.js';
-import { installTemporalLogging } from '../log.js';
+import { installTemporalLogging, toTemporalLogger } from '../log.js';
 
 export interface RolloutWorkerOptions {
   /** Temporal frontend host:port. */
@@ -37,8 +37,11 @@ export function workflowsPath(): string {
 }
 
 /** Bundles the workflow code once (webpack + swc, ~1-2 s); pass the result to several workers. */
-export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: undefined });
+export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    logger: logger ? toTemporalLogger(logger.child({ component: 'bundler' })) : undefined,
+  });
 }
 
 /** Connects and creates the worker; call `run()` on the result (or `runUntil`). */
@@ -49,7 +52,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<{
     connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
-    workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
+    workflowBundle: opts.workflowBundle ?? (await bundleWorkflows(opts.logger)),
     activities: createActivities({ kubeConfig: opts.kubeConfig, logger: opts.logger }),
     // Waits for Pods are long, mostly idle activities: allow many at once.
     maxConcurrentActivityTaskExecutions: 1_000,

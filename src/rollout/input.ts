@@ -1,0 +1,114 @@
+/**
+ * The rollout request a user (CLI, client) submits, and image reference syntax.
+ */
+import { z } from 'zod';
+import { fieldError, type FieldError, type Validated } from './fielderror.js';
+import { isDns1123Label, isDns1123Subdomain } from './selector.js';
+import type { PodTemplateSpec } from './types.js';
+
+// Docker reference grammar (distribution/reference), simplified: [registry[:port]/]path[/path...][:tag][@sha256:hex]
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?)`;
+const PATH_COMPONENT = '(?:[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)';
+const TAG = '[\\w][\\w.-]{0,127}';
+const DIGEST = 'sha256:[a-f0-9]{64}';
+const IMAGE_RE = new RegExp(
+  `^(?<name>(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(?<tag>${TAG}))?(?:@(?<digest>${DIGEST}))?$`,
+);
+
+/** Longest repository name Docker accepts. */
+const MAX_IMAGE_NAME = 255;
+
+/**
+ * Returns a problem with an image reference, or null if it is valid: non-empty, no whitespace, lowercase path
+ * components, optional registry[:port]/, optional :tag (≤ 128 chars), optional @sha256:<64 hex>.
+ */
+export function checkImageRef(image: unknown): string | null {
+  if (typeof image !== 'string' || image.length === 0) return 'image must be a non-empty string';
+  if (/\s/.test(image)) return `image ${JSON.stringify(image)} must not contain whitespace`;
+  const m = IMAGE_RE.exec(image);
+  if (!m) {
+    return `image ${JSON.stringify(image)} is not a valid reference ([registry[:port]/]name[:tag][@sha256:digest], lowercase name)`;
+  }
+  if ((m.groups?.name ?? '').length > MAX_IMAGE_NAME) {
+    return `image ${JSON.stringify(image)} has a repository name longer than ${MAX_IMAGE_NAME} characters`;
+  }
+  return null;
+}
+
+/** zod schema of an image reference (see {@link checkImageRef}). */
+export const ImageRef = z.string().superRefine((s, ctx) => {
+  const problem = checkImageRef(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * A rollout request. Strict: unknown fields are rejected, so a typo such as `image` for `images` is caught.
+ */
+export const RolloutInput = z.strictObject({
+  /** Namespace of the CloneSet (DNS-1123 label). */
+  namespace: z.string().refine(isDns1123Label, {
+    message: 'must be a DNS-1123 label (lowercase alphanumerics and "-", at most 63 characters)',
+  }),
+  /** CloneSet name (DNS-1123 subdomain). */
+  name: z.string().refine(isDns1123Subdomain, {
+    message: 'must be a DNS-1123 subdomain (lowercase alphanumerics, "-" and ".", at most 253 characters)',
+  }),
+  /** New images by container name; containers not named keep their image. Unset: roll out the template as is. */
+  images: z
+    .record(
+      z.string().refine(isDns1123Label, { message: 'container name must be a DNS-1123 label' }),
+      ImageRef,
+    )
+    .optional(),
+});
+export type RolloutInput = z.infer<typeof RolloutInput>;
+
+function pathString(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+/** Turns zod issues into FieldErrors (one per unknown key, so every one is named). */
+export function zodFieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
+    const base = pathString(issue.path);
+    const join = (s: string) => (prefix && s ? `${prefix}.${s}` : prefix || s);
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push(fieldError(join(base ? `${base}.${key}` : key), 'unknown field'));
+    } else {
+      // Record keys fail with their path pointing at the key itself.
+      out.push(fieldError(join(base) || '(root)', issue.message));
+    }
+  }
+  return out;
+}
+
+/** Validates a rollout request, naming every problem. */
+export function parseRolloutInput(input: unknown): Validated<RolloutInput> {
+  const r = RolloutInput.safeParse(input);
+  return r.success ? { ok: true, value: r.data } : { ok: false, errors: zodFieldErrors(r.error) };
+}
+
+/**
+ * The template a rollout moves to: `template` with the requested images applied (containers and init containers,
+ * by name). Every image naming a container the template does not have is reported. The input is not modified.
+ */
+export function applyImages(template: PodTemplateSpec, images: Record<string, string> | undefined): Validated<PodTemplateSpec> {
+  const next = JSON.parse(JSON.stringify(template)) as PodTemplateSpec;
+  const all = [...(next.spec.containers ?? []), ...(next.spec.initContainers ?? [])];
+  const errors: FieldError[] = [];
+  for (const name of Object.keys(images ?? {}).sort()) {
+    const c = all.find((x) => x.name === name);
+    if (!c) {
+      const known = all.map((x) => x.name).join(', ');
+      errors.push(fieldError(`images.${name}`, `no container named ${JSON.stringify(name)} in the template (containers: ${known})`));
+    } else c.image = (images as Record<string, string>)[name] as string;
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: next };
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { bar, progressChanges, renderProgress } from '../../../src/cli/progress-view.js';
+import type { RolloutProgress } from '../../../src/workflows/messages.js';
+
+const progress = (over: Partial<RolloutProgress> = {}): RolloutProgress => ({
+  phase: 'Updating',
+  namespace: 'default',
+  name: 'nginxweb1',
+  fromRevision: 'nginxweb1-598496bdf6',
+  toRevision: 'nginxweb1-54cd978c4b',
+  strategy: 'InPlaceIfPossible',
+  counts: { desired: 4, total: 4, updated: 2, ready: 3, available: 3, unavailable: 1 },
+  window: 1,
+  waiting: 'window full: 1/1 unavailable',
+  pods: { 'nginxweb1-abcde': { action: 'inPlace', step: 'MinReadySeconds', revision: 'nginxweb1-54cd978c4b', steps: [] } },
+  startedAtMs: 0,
+  updatedAtMs: 1,
+  error: null,
+  ...over,
+});
+
+describe('progress view', () => {
+  it.each([
+    [0, 4, '[--------------------] 0/4'],
+    [2, 4, '[##########----------] 2/4'],
+    [4, 4, '[####################] 4/4'],
+    [0, 0, '[--------------------] 0/0'],
+  ])('bar(%i, %i)', (done, total, expected) => {
+    expect(bar(done, total)).toBe(expected);
+  });
+
+  it('renders phase, revisions, window and one row per Pod', () => {
+    const text = renderProgress(progress());
+    expect(text).toContain('default/nginxweb1  Updating  nginxweb1-598496bdf6 → nginxweb1-54cd978c4b');
+    expect(text).toContain('unavailable 1/1 (window)');
+    expect(text).toContain('waiting: window full');
+    expect(text).toMatch(/nginxweb1-abcde\s+inPlace\s+MinReadySeconds/);
+  });
+
+  it('lists only step changes between two views', () => {
+    const a = progress();
+    const b = progress({ pods: { ...a.pods, 'nginxweb1-fghij': { action: 'inPlace', step: 'InPlaceUpdateReady=False', revision: 'r', steps: [] } } });
+    expect(progressChanges(a, b)).toEqual(['  nginxweb1-fghij: inPlace → InPlaceUpdateReady=False']);
+    expect(progressChanges(null, a)[0]).toBe('default/nginxweb1: phase Updating');
+  });
+});
