@@ -1,14 +1,18 @@
 /** Typed API clients built from one KubeConfig (kubeconfig file, in-cluster service account, or the simulator). */
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { withConnectionReuse } from './http.js';
 
 export interface KubeClients {
+  /** The KubeConfig the clients were built from (with a shared keep-alive connection pool). */
   kc: KubeConfig;
   core: CoreV1Api;
   apps: AppsV1Api;
   custom: CustomObjectsApi;
 }
 
-export function makeClients(kc: KubeConfig): KubeClients {
+/** API clients sharing one keep-alive connection pool (client-node would open a connection per request). */
+export function makeClients(kubeConfig: KubeConfig): KubeClients {
+  const { kc } = withConnectionReuse(kubeConfig);
   return { kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
 }
 

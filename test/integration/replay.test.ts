@@ -6,9 +6,10 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTemporalCli } from '../../src/temporal/binary.js';
 import { bundleWorkflows } from '../../src/worker/index.js';
 import { applyAndRoll, cloneSet, startTestEnv, testLogger, uniqueNamespace, type TestEnv } from '../support/env.js';
 
@@ -46,6 +47,13 @@ describe('workflow replay', () => {
     await handle.result();
     const history = await handle.workflow.fetchHistory();
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, scenario)).resolves.toBeUndefined();
-    if (process.env.SAVE_HISTORIES) writeFileSync(join(dir, `${scenario}.json`), historyToJSON(history));
+    if (process.env.SAVE_HISTORIES) {
+      // The CLI's JSON is the format `temporal workflow show` users save and historyFromJSON reads.
+      const json = execFileSync(findTemporalCli()!, ['workflow', 'show', '--address', env.address, '--workflow-id', handle.workflowId, '--output', 'json'], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      writeFileSync(join(dir, `${scenario}.json`), json);
+    }
   });
 });

@@ -59,7 +59,7 @@ describe('seed walkthrough (examples/nginx01.yaml → examples/nginx02.yaml)', (
       expect(JSON.parse(pod.metadata!.annotations!['apps.kruise.io/inplace-update-state']!)).toMatchObject({ revision: result.toRevision });
     }
     // maxUnavailable defaults to 20% of 4 → 1 (rounded up): never more than one Pod down at once.
-    expect(watcher.maxUnavailable).toBeLessThanOrEqual(1);
+    expect(watcher.maxUnavailable, JSON.stringify(watcher.timeline)).toBeLessThanOrEqual(1);
 
     const cs = (await env.k.custom.getNamespacedCustomObject({ group: 'apps.kruise.io', version: 'v1alpha1', plural: 'clonesets', namespace: ns, name: 'nginxweb1' })) as {
       metadata: { generation: number };

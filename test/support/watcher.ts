@@ -31,6 +31,9 @@ export class ReadinessWatcher {
   private req: { abort(): void } | undefined;
   private stopped = false;
   private lastImages = new Map<string, string>();
+  private lastGate = new Map<string, string | undefined>();
+  /** Every change of the Ready count, for diagnosing a violated bound. */
+  readonly timeline: { atMs: number; ready: number; live: number; pod: string; type: string }[] = [];
 
   constructor(
     private readonly kc: KubeConfig,
@@ -74,10 +77,9 @@ export class ReadinessWatcher {
       const prevImages = this.lastImages.get(name);
       if (prevImages !== undefined && prevImages !== images) h.imagePatchedAt.push(now);
       this.lastImages.set(name, images);
-      const gate = pod.status?.conditions?.find((c) => c.type === 'InPlaceUpdateReady');
-      if (gate?.status === 'False' && (h.gateOffAt.length === 0 || h.imagePatchedAt.length >= h.gateOffAt.length)) {
-        h.gateOffAt.push(now);
-      }
+      const gate = pod.status?.conditions?.find((c) => c.type === 'InPlaceUpdateReady')?.status;
+      if (gate === 'False' && this.lastGate.get(name) !== 'False') h.gateOffAt.push(now);
+      this.lastGate.set(name, gate);
       for (const cs of pod.status?.containerStatuses ?? []) {
         h.restarts[cs.name] = Math.max(h.restarts[cs.name] ?? 0, cs.restartCount);
         const ids = (h.containerIds[cs.name] ??= []);
@@ -88,6 +90,7 @@ export class ReadinessWatcher {
     const ready = live.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
     this.maxPods = Math.max(this.maxPods, live.length);
     this.maxUnavailable = Math.max(this.maxUnavailable, this.desired - ready);
+    this.timeline.push({ atMs: now, ready, live: live.length, pod: name, type });
   }
 
   /** Starts measuring against `desired` replicas (e.g. after the initial scale-up, before the update under test). */

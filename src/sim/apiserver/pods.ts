@@ -1,0 +1,320 @@
+/**
+ * core/v1 Pods: defaulting, create/update validation (spec immutability),
+ * status handling, graceful deletion and the binding subresource, following
+ * pkg/registry/core/pod and pkg/apis/core/validation.
+ */
+import { conflict, badRequest, invalid } from './errors.js';
+import { type JsonObject, type JsonValue, arrayAt, cloneJson, isObject, jsonEqual, numberAt, objectAt, stringAt } from './json.js';
+import { META_TIME_KEYS, meta, rfc3339, truncateTimes } from './meta.js';
+import { defineResource } from './registry.js';
+import type { SmpSchema } from './strategic.js';
+import { type FieldError, dns1123LabelErrors, field } from './validation.js';
+
+const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
+
+/** The fields a Pod update may change, in the wording of the real Forbidden message. */
+const UPDATABLE_SPEC_FIELDS = [
+  '`spec.containers[*].image`',
+  '`spec.initContainers[*].image`',
+  '`spec.activeDeadlineSeconds`',
+  '`spec.tolerations` (only additions to existing tolerations)',
+  '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+].join(',');
+
+/** metav1.Time members within a Pod, truncated to seconds on write. */
+const POD_TIME_KEYS: ReadonlySet<string> = new Set([...META_TIME_KEYS, 'startTime', 'lastProbeTime', 'lastTransitionTime', 'startedAt', 'finishedAt']);
+
+const CONTAINER_SMP: SmpSchema = {
+  fields: {
+    env: { mergeKey: 'name' },
+    ports: { mergeKey: 'containerPort' },
+    volumeMounts: { mergeKey: 'mountPath' },
+    volumeDevices: { mergeKey: 'devicePath' },
+    resizePolicy: { mergeKey: 'resourceName' },
+  },
+};
+
+/** Strategic-merge tags of the Pod type (patchStrategy/patchMergeKey). */
+export const OBJECT_META_SMP: SmpSchema = {
+  fields: { finalizers: { set: true }, ownerReferences: { mergeKey: 'uid' } },
+};
+
+const POD_SMP: SmpSchema = {
+  fields: {
+    metadata: OBJECT_META_SMP,
+    spec: {
+      fields: {
+        containers: { mergeKey: 'name', items: CONTAINER_SMP },
+        initContainers: { mergeKey: 'name', items: CONTAINER_SMP },
+        ephemeralContainers: { mergeKey: 'name', items: CONTAINER_SMP },
+        volumes: { mergeKey: 'name' },
+        imagePullSecrets: { mergeKey: 'name' },
+        hostAliases: { mergeKey: 'ip' },
+        topologySpreadConstraints: { mergeKey: 'topologyKey' },
+        resourceClaims: { mergeKey: 'name' },
+        schedulingGates: { mergeKey: 'name' },
+      },
+    },
+    // containerStatuses carry no patch strategy: they are replaced whole
+    status: { fields: { conditions: { mergeKey: 'type' }, podIPs: { mergeKey: 'ip' }, hostIPs: { mergeKey: 'ip' }, resourceClaimStatuses: { mergeKey: 'name' } } },
+  },
+};
+
+function containerLists(spec: JsonObject | undefined): [string, JsonObject[]][] {
+  return (['initContainers', 'containers'] as const).map((k) => [k, arrayAt(spec, k).filter(isObject)]);
+}
+
+/** Image pull policy default: Always for `:latest` or untagged images, else IfNotPresent. */
+function defaultPullPolicy(image: string): string {
+  const noDigest = image.split('@')[0]!;
+  const colon = noDigest.lastIndexOf(':');
+  const tag = colon > noDigest.lastIndexOf('/') ? noDigest.slice(colon + 1) : image.includes('@') ? '' : 'latest';
+  return tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function applyPodDefaults(pod: JsonObject): void {
+  const spec = objectAt(pod, 'spec');
+  if (!spec) return;
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  spec.enableServiceLinks ??= true;
+  for (const [, list] of containerLists(spec)) {
+    for (const c of list) {
+      c.imagePullPolicy ??= defaultPullPolicy(stringAt(c, 'image'));
+      c.terminationMessagePath ??= '/dev/termination-log';
+      c.terminationMessagePolicy ??= 'File';
+      const resources = (c.resources = objectAt(c, 'resources') ?? {});
+      const limits = objectAt(resources, 'limits');
+      if (limits) {
+        // requests default to limits for resources that only set a limit
+        const requests = (resources.requests = objectAt(resources, 'requests') ?? {});
+        for (const [r, q] of Object.entries(limits)) requests[r] ??= q;
+      }
+      for (const p of arrayAt(c, 'ports')) if (isObject(p)) p.protocol ??= 'TCP';
+    }
+  }
+}
+
+/** qos.GetPodQOS over cpu/memory requests and limits. */
+function qosClass(spec: JsonObject | undefined): string {
+  let any = false;
+  let guaranteed = true;
+  for (const [, list] of containerLists(spec)) {
+    for (const c of list) {
+      const requests = objectAt(objectAt(c, 'resources'), 'requests') ?? {};
+      const limits = objectAt(objectAt(c, 'resources'), 'limits') ?? {};
+      for (const r of ['cpu', 'memory']) {
+        if (requests[r] !== undefined || limits[r] !== undefined) any = true;
+        if (limits[r] === undefined || (requests[r] !== undefined && requests[r] !== limits[r])) guaranteed = false;
+      }
+    }
+  }
+  return !any ? 'BestEffort' : guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+function validateContainers(spec: JsonObject): FieldError[] {
+  const errs: FieldError[] = [];
+  if (arrayAt(spec, 'containers').length === 0) errs.push(field.required('spec.containers'));
+  const names = new Set<string>();
+  for (const [key, list] of containerLists(spec)) {
+    list.forEach((c, i) => {
+      const path = `spec.${key}[${i}]`;
+      const name = stringAt(c, 'name');
+      if (!name) errs.push(field.required(`${path}.name`));
+      else {
+        for (const m of dns1123LabelErrors(name)) errs.push(field.invalid(`${path}.name`, name, m));
+        if (names.has(name)) errs.push(field.duplicate(`${path}.name`, name));
+        names.add(name);
+      }
+      if (!stringAt(c, 'image').trim()) errs.push(field.required(`${path}.image`));
+    });
+  }
+  return errs;
+}
+
+function validatePodCreate(pod: JsonObject): FieldError[] {
+  const spec = objectAt(pod, 'spec');
+  if (!spec) return [field.required('spec')];
+  const errs = validateContainers(spec);
+  const rp = spec.restartPolicy;
+  if (rp !== undefined && !RESTART_POLICIES.includes(rp as (typeof RESTART_POLICIES)[number])) {
+    errs.push(field.notSupported('spec.restartPolicy', rp, RESTART_POLICIES));
+  }
+  const ads = spec.activeDeadlineSeconds;
+  if (ads !== undefined && (typeof ads !== 'number' || !Number.isInteger(ads) || ads < 1 || ads > 2 ** 31 - 1)) {
+    errs.push(field.invalid('spec.activeDeadlineSeconds', ads, 'must be between 1 and 2147483647, inclusive'));
+  }
+  return errs;
+}
+
+/** Paths at which two JSON values differ (at most `limit`), for the Forbidden message's diff. */
+function diffPaths(a: JsonValue | undefined, b: JsonValue | undefined, path: string, out: string[], limit = 5): string[] {
+  if (out.length >= limit || jsonEqual(a, b)) return out;
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+    a.forEach((x, i) => diffPaths(x, b[i], `${path}[${i}]`, out, limit));
+  } else if (isObject(a) && isObject(b)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) diffPaths(a[k], b[k], `${path}.${k}`, out, limit);
+  } else {
+    out.push(path);
+  }
+  return out;
+}
+
+function validateTolerationsOnlyAdded(next: JsonValue[], old: JsonValue[]): FieldError[] {
+  // an existing toleration may only have its tolerationSeconds changed
+  const withoutSeconds = (t: JsonValue): JsonValue => (isObject(t) ? { ...t, tolerationSeconds: null } : t);
+  for (const o of old) {
+    if (!next.some((n) => jsonEqual(withoutSeconds(n), withoutSeconds(o)))) {
+      return [field.forbidden('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds')];
+    }
+  }
+  return [];
+}
+
+/** ValidatePodUpdate: the spec is immutable apart from a few fields. */
+function validatePodUpdate(pod: JsonObject, old: JsonObject): FieldError[] {
+  const spec = objectAt(pod, 'spec') ?? {};
+  const oldSpec = objectAt(old, 'spec') ?? {};
+  const errs: FieldError[] = [];
+  for (const key of ['containers', 'initContainers']) {
+    const next = arrayAt(spec, key);
+    if (next.length !== arrayAt(oldSpec, key).length) {
+      return [field.forbidden(`spec.${key}`, 'pod updates may not add or remove containers')];
+    }
+    next.forEach((c, i) => {
+      if (!isObject(c) || !stringAt(c, 'image').trim()) errs.push(field.required(`spec.${key}[${i}].image`));
+    });
+  }
+  const ads = numberAt(spec, 'activeDeadlineSeconds');
+  const oldAds = numberAt(oldSpec, 'activeDeadlineSeconds');
+  if (ads !== undefined) {
+    if (ads < 0 || ads > 2 ** 31 - 1) return [...errs, field.invalid('spec.activeDeadlineSeconds', ads, 'must be between 0 and 2147483647, inclusive')];
+    if (oldAds !== undefined && oldAds < ads) return [...errs, field.invalid('spec.activeDeadlineSeconds', ads, 'must be less than or equal to previous value')];
+  } else if (oldAds !== undefined) {
+    errs.push(field.invalid('spec.activeDeadlineSeconds', null, 'must not update from a positive integer to nil value'));
+  }
+  errs.push(...validateTolerationsOnlyAdded(arrayAt(spec, 'tolerations'), arrayAt(oldSpec, 'tolerations')));
+  if (jsonEqual(spec, oldSpec)) return errs;
+
+  // neutralize the updatable fields, then anything still different is forbidden
+  const munged = cloneJson(spec);
+  for (const key of ['containers', 'initContainers']) {
+    const oldList = arrayAt(oldSpec, key);
+    arrayAt(munged, key).forEach((c, i) => {
+      const o = oldList[i];
+      if (isObject(c) && isObject(o)) c.image = o.image ?? null;
+    });
+  }
+  setOrDelete(munged, 'activeDeadlineSeconds', oldSpec.activeDeadlineSeconds);
+  setOrDelete(munged, 'tolerations', oldSpec.tolerations);
+  const oldGrace = numberAt(oldSpec, 'terminationGracePeriodSeconds');
+  if (oldGrace !== undefined && oldGrace < 0 && munged.terminationGracePeriodSeconds === 1) munged.terminationGracePeriodSeconds = oldGrace;
+  if (!jsonEqual(munged, oldSpec)) {
+    const changed = diffPaths(oldSpec, munged, 'spec', []).join(', ');
+    errs.push(field.forbidden('spec', `pod updates may not change fields other than ${UPDATABLE_SPEC_FIELDS}\n  changed: ${changed}`));
+  }
+  return errs;
+}
+
+function setOrDelete(o: JsonObject, key: string, v: JsonValue | undefined): void {
+  if (v === undefined) delete o[key];
+  else o[key] = v;
+}
+
+/** The Pod resource definition. */
+export const pods = defineResource({
+  group: '',
+  version: 'v1',
+  resource: 'pods',
+  kind: 'Pod',
+  singular: 'pod',
+  shortNames: ['po'],
+  categories: ['all'],
+  statusSubresource: true,
+  binding: true,
+  tracksGeneration: true,
+  // podStrategy.AllowUnconditionalUpdate is true: PUT without resourceVersion overwrites
+  allowUnconditionalUpdate: true,
+  returnDeletedObject: true,
+  strategicMerge: POD_SMP,
+  fields: {
+    'spec.nodeName': (o) => stringAt(objectAt(o, 'spec'), 'nodeName'),
+    'spec.restartPolicy': (o) => stringAt(objectAt(o, 'spec'), 'restartPolicy'),
+    'spec.schedulerName': (o) => stringAt(objectAt(o, 'spec'), 'schedulerName'),
+    'spec.serviceAccountName': (o) => stringAt(objectAt(o, 'spec'), 'serviceAccountName'),
+    'spec.hostNetwork': (o) => String(objectAt(o, 'spec')?.hostNetwork === true),
+    'status.phase': (o) => stringAt(objectAt(o, 'status'), 'phase'),
+    'status.podIP': (o) => stringAt(objectAt(o, 'status'), 'podIP'),
+    'status.nominatedNodeName': (o) => stringAt(objectAt(o, 'status'), 'nominatedNodeName'),
+  },
+  strategy: {
+    applyDefaults: applyPodDefaults,
+    prepareForCreate(pod) {
+      pod.status = { phase: 'Pending', qosClass: qosClass(objectAt(pod, 'spec')) };
+    },
+    prepareForStatusUpdate(pod, old) {
+      // the QoS class is fixed at creation; old kubelets dropped it, so it is backfilled
+      const status = (pod.status = objectAt(pod, 'status') ?? {});
+      const oldQos = objectAt(old, 'status')?.qosClass;
+      if (!status.qosClass && oldQos) status.qosClass = oldQos;
+    },
+    normalize(pod) {
+      truncateTimes(pod.status, POD_TIME_KEYS);
+    },
+    validateCreate: validatePodCreate,
+    validateUpdate: validatePodUpdate,
+    gracePeriod(pod, requested) {
+      // CheckGracefulDelete: unscheduled or terminated pods go at once; negative means 1
+      let period = requested ?? numberAt(objectAt(pod, 'spec'), 'terminationGracePeriodSeconds') ?? 0;
+      if (!stringAt(objectAt(pod, 'spec'), 'nodeName')) period = 0;
+      const phase = stringAt(objectAt(pod, 'status'), 'phase');
+      if (phase === 'Succeeded' || phase === 'Failed') period = 0;
+      return period < 0 ? 1 : period;
+    },
+  },
+});
+
+const BINDING_GR = { group: '', resource: 'pods/binding' };
+
+/**
+ * Applies a Binding (POST pods/{name}/binding) to a mutable copy of the pod,
+ * as the scheduler's bind does: sets spec.nodeName, merges the binding's
+ * annotations and records PodScheduled=True. Throws the real errors for
+ * invalid bindings and for pods already bound or being deleted.
+ */
+export function applyBinding(pod: JsonObject, binding: JsonObject, urlName: string): void {
+  const bm = isObject(binding.metadata) ? binding.metadata : {};
+  const bindingName = stringAt(bm, 'name');
+  if (bindingName && bindingName !== urlName) throw badRequest('name in URL does not match name in Binding object');
+  const target = objectAt(binding, 'target') ?? {};
+  const errs: FieldError[] = [];
+  const targetKind = stringAt(target, 'kind');
+  if (targetKind && targetKind !== 'Node') errs.push(field.notSupported('target.kind', targetKind, ['Node', '<empty>']));
+  const node = stringAt(target, 'name');
+  if (!node) errs.push(field.required('target.name'));
+  if (errs.length) throw invalid({ group: '', kind: 'Binding' }, bindingName || urlName, errs);
+
+  const m = meta(pod);
+  if (m.deletionTimestamp) throw conflict(BINDING_GR, urlName, `pod ${urlName} is being deleted, cannot be assigned to a host`);
+  const spec = objectAt(pod, 'spec') ?? {};
+  const current = stringAt(spec, 'nodeName');
+  if (current) throw conflict(BINDING_GR, urlName, `pod ${urlName} is already assigned to node ${JSON.stringify(current)}`);
+  spec.nodeName = node;
+  const extra = objectAt(bm, 'annotations');
+  if (extra) m.annotations = { ...(m.annotations ?? {}), ...(extra as Record<string, string>) };
+
+  const status = (pod.status = objectAt(pod, 'status') ?? {});
+  const conditions = arrayAt(status, 'conditions').filter(isObject);
+  const scheduled = conditions.find((c) => c.type === 'PodScheduled');
+  if (!scheduled) conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339() });
+  else if (scheduled.status !== 'True') Object.assign(scheduled, { status: 'True', lastTransitionTime: rfc3339(), reason: null, message: null });
+  status.conditions = conditions.map(dropNulls);
+}
+
+function dropNulls(o: JsonObject): JsonObject {
+  // metav1.Time null is how the real server prints an unset lastProbeTime; other nulls are unset
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== null || k === 'lastProbeTime'));
+}

@@ -1,0 +1,90 @@
+/**
+ * Simulated kubelet + scheduler: plays the nodes of a cluster against any Kubernetes API server (our
+ * simulated one or a real kube-apiserver with no nodes), talking to it only through @kubernetes/client-node.
+ *
+ * - binds unscheduled pods (pods/binding) to fake nodes node-1..node-N, least-loaded first;
+ * - runs their containers on a simulated runtime: start after `startDelayMs`, ready `readyDelayMs` later;
+ *   in-place restart of exactly the containers whose spec image changed; unpullable / never-ready images;
+ * - publishes pod status like the real kubelet (phase, IPs, containerStatuses, PodScheduled / Initialized /
+ *   ContainersReady / Ready honouring readinessGates) with strategic-merge patches on pods/status;
+ * - finishes graceful deletions (delete with gracePeriodSeconds 0 and a uid precondition).
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import { DEFAULT_NEVER_READY_IMAGES, DEFAULT_UNPULLABLE_IMAGES, randomContainerId } from './images.js';
+import { KubeletLoop, type SimKubeletStats } from './kubelet.js';
+import { makeNodes } from './scheduler.js';
+
+export interface SimKubeletOptions {
+  /** Number of fake nodes `node-1`..`node-N` (host IPs 172.18.0.2..). Pods go to the least-loaded node. Default 3. */
+  nodes?: number;
+  /** New pod accepted on a node → its containers running (image pull + start), ms. Default 300. */
+  startDelayMs?: number;
+  /** Container killed for a changed spec image → new instance running (pull + restart), ms. Default 500. */
+  restartDelayMs?: number;
+  /** Container started → ready (first successful readiness probe), ms. Default 100. */
+  readyDelayMs?: number;
+  /** `ErrImagePull` → `ImagePullBackOff`, ms. Default 500. */
+  pullBackOffMs?: number;
+  /** Cap on graceful termination: containers exit after min(deletionGracePeriodSeconds, this), ms. Default 200. */
+  deleteDelayMs?: number;
+  /**
+   * Images that never pull (container waits in ErrImagePull, then ImagePullBackOff). Default
+   * `DEFAULT_UNPULLABLE_IMAGES`: a repository path segment `unpullable` / `does-not-exist`
+   * (`unpullable:1`, `registry.local/does-not-exist/app:2`) or a tag starting with one of those
+   * (`nginx:unpullable`, `nginx:does-not-exist-1.27`).
+   */
+  unpullableImages?: RegExp;
+  /** Images that start but never become ready. Default `/never-ready/`. */
+  neverReadyImages?: RegExp;
+  /** Maximum concurrent writes (bind / status patch / delete) to the apiserver. Default 32. */
+  maxConcurrentWrites?: number;
+  /** Default: a pino logger at level `warn`. */
+  logger?: Logger;
+}
+
+export interface SimKubelet {
+  /** Stop watching, cancel timers and wait for in-flight writes. Pods are left as they are. */
+  stop(): Promise<void>;
+  /** Counters since start. */
+  stats(): SimKubeletStats;
+  /** Live pods per node name (pods bound to names we did not invent are counted under those names). */
+  nodeLoad(): Record<string, number>;
+}
+
+/**
+ * Start the kubelet; resolves once the initial pod list has been received (it keeps retrying the list
+ * until the apiserver answers).
+ */
+export async function startSimKubelet(kc: KubeConfig, opts: SimKubeletOptions = {}): Promise<SimKubelet> {
+  const log = (opts.logger ?? pino({ level: 'warn' })).child({ component: 'sim-kubelet' });
+  const loop = new KubeletLoop(
+    kc,
+    {
+      nodes: makeNodes(opts.nodes ?? 3),
+      startDelayMs: opts.startDelayMs ?? 300,
+      restartDelayMs: opts.restartDelayMs ?? 500,
+      readyDelayMs: opts.readyDelayMs ?? 100,
+      pullBackOffMs: opts.pullBackOffMs ?? 500,
+      deleteDelayMs: opts.deleteDelayMs ?? 200,
+      unpullableImages: opts.unpullableImages ?? DEFAULT_UNPULLABLE_IMAGES,
+      neverReadyImages: opts.neverReadyImages ?? DEFAULT_NEVER_READY_IMAGES,
+      newContainerId: randomContainerId,
+      maxConcurrentWrites: opts.maxConcurrentWrites ?? 32,
+      retryMinMs: 50,
+      retryMaxMs: 2000,
+    },
+    log,
+  );
+  await loop.start();
+  log.info({ nodes: opts.nodes ?? 3 }, 'sim kubelet started');
+  return {
+    stop: () => loop.stop(),
+    stats: () => ({ ...loop.counters }),
+    nodeLoad: () => loop.nodeLoad(),
+  };
+}
+
+export type { SimKubeletStats } from './kubelet.js';
+export { DEFAULT_NEVER_READY_IMAGES, DEFAULT_UNPULLABLE_IMAGES, imageIdFor, imageRepository } from './images.js';
+export { withConnectionReuse } from '../../kube/http.js';

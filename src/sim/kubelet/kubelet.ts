@@ -1,0 +1,368 @@
+/**
+ * The I/O loop of the simulated kubelet + scheduler: keeps the latest copy of every pod (via PodReflector),
+ * and per pod runs the pure decisions (runtime.ts / status.ts) whenever the pod changes or one of its timers
+ * fires, then performs at most one write at a time for that pod (bind, status patch, or final delete),
+ * retrying failed writes with per-pod exponential backoff. Work is keyed by pod uid and coalesced: many
+ * events for one pod before its turn cost one reconcile.
+ */
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { withConnectionReuse } from '../../kube/http.js';
+import { PodReflector, httpStatus } from './reflector.js';
+import { stepPod, type PodRuntime, type RuntimeConfig } from './runtime.js';
+import { NodeLoad, PodIPAllocator, hostIPFor, type SimNode } from './scheduler.js';
+import { kubeletStatus, statusPatch } from './status.js';
+import { toPlain, type Pod } from './types.js';
+
+/** Counters exposed by `SimKubelet.stats()`. */
+export interface SimKubeletStats {
+  /** Container restarts completed (a new instance started for a changed image). */
+  restarts: number;
+  /** Successful pods/status patches. */
+  statusPatches: number;
+  /** Successful pods/binding creations. */
+  bindings: number;
+  /** Successful final deletions (gracePeriodSeconds 0) of terminated pods. */
+  deletions: number;
+  /** Failed writes that were (or will be) retried. */
+  writeRetries: number;
+}
+
+export interface KubeletLoopConfig extends RuntimeConfig {
+  nodes: SimNode[];
+  maxConcurrentWrites: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
+/** Per-pod bookkeeping of the loop (not of the simulated containers: that is PodRuntime). */
+interface Slot {
+  uid: string;
+  timer?: NodeJS.Timeout;
+  timerAt?: number;
+  retryTimer?: NodeJS.Timeout;
+  /** A write for this pod is in flight; reconciles wait for it (`rerun`). */
+  inflight: boolean;
+  rerun: boolean;
+  backoffMs: number;
+  /** Node chosen for binding (kept across retries). */
+  node?: string;
+  podIP?: string;
+  /** Loop breaker: the last status patch sent and how many times in a row. */
+  lastPatchKey?: string;
+  samePatchCount: number;
+}
+
+/** Identical consecutive status patches tolerated before assuming the apiserver rewrites what we send. */
+const MAX_SAME_PATCH = 3;
+
+/** True if resourceVersion `a` is known to be older than `b` (only decidable for numeric versions). */
+function isOlder(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return a.length !== b.length ? a.length < b.length : a < b;
+}
+
+class Semaphore {
+  private waiters: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((r) => this.waiters.push(r));
+  }
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+/** The kubelet's event loop; `startSimKubelet` wraps it. One instance plays all fake nodes. */
+export class KubeletLoop {
+  private readonly core: CoreV1Api;
+  private readonly reflector: PodReflector;
+  private readonly pods = new Map<string, Pod>();
+  private readonly runtimes = new Map<string, PodRuntime>();
+  private readonly slots = new Map<string, Slot>();
+  private readonly dirty = new Set<string>();
+  private flushScheduled = false;
+  private readonly load: NodeLoad;
+  private readonly ips = new PodIPAllocator();
+  private readonly sem: Semaphore;
+  private readonly inflight = new Set<Promise<void>>();
+  private stopped = false;
+  readonly counters: SimKubeletStats = { restarts: 0, statusPatches: 0, bindings: 0, deletions: 0, writeRetries: 0 };
+
+  private readonly closeConnections: () => void;
+
+  constructor(callerKc: KubeConfig, private readonly cfg: KubeletLoopConfig, private readonly log: Logger) {
+    const { kc, close } = withConnectionReuse(callerKc, cfg.maxConcurrentWrites + 8);
+    this.closeConnections = close;
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.load = new NodeLoad(cfg.nodes);
+    this.sem = new Semaphore(cfg.maxConcurrentWrites);
+    this.reflector = new PodReflector(kc, {
+      onReset: (pods) => this.onReset(pods),
+      onUpsert: (pod) => this.onUpsert(pod),
+      onDelete: (pod) => this.forget(pod.metadata.uid),
+    }, log);
+  }
+
+  start(): Promise<void> {
+    return this.reflector.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.reflector.stop();
+    for (const s of this.slots.values()) {
+      clearTimeout(s.timer);
+      clearTimeout(s.retryTimer);
+    }
+    await Promise.allSettled([...this.inflight]);
+    this.closeConnections();
+  }
+
+  /** Pods per node, for tests and logs. */
+  nodeLoad(): Record<string, number> {
+    return this.load.snapshot();
+  }
+
+  // ---- store -------------------------------------------------------------------------------------------
+
+  private onReset(pods: Pod[]): void {
+    const seen = new Set(pods.map((p) => p.metadata.uid));
+    for (const uid of [...this.pods.keys()]) if (!seen.has(uid)) this.forget(uid);
+    // Claim the IPs of pods that already have one before any new pod gets an address.
+    for (const pod of pods) this.track(pod);
+    for (const pod of pods) this.markDirty(pod.metadata.uid);
+  }
+
+  private onUpsert(pod: Pod): void {
+    const prev = this.pods.get(pod.metadata.uid);
+    // Our own patch responses may already have put a newer version here.
+    if (prev && isOlder(pod.metadata.resourceVersion, prev.metadata.resourceVersion)) return;
+    this.track(pod);
+    this.markDirty(pod.metadata.uid);
+  }
+
+  private track(pod: Pod): void {
+    const uid = pod.metadata.uid;
+    this.pods.set(uid, pod);
+    const slot = this.slot(uid);
+    if (pod.spec.nodeName) this.load.assign(uid, pod.spec.nodeName);
+    const ip = pod.status?.podIP;
+    if (pod.spec.nodeName && ip && !slot.podIP && this.ips.reserve(ip)) slot.podIP = ip;
+  }
+
+  private forget(uid: string): void {
+    this.pods.delete(uid);
+    this.runtimes.delete(uid);
+    this.load.release(uid);
+    const slot = this.slots.get(uid);
+    if (!slot) return;
+    clearTimeout(slot.timer);
+    clearTimeout(slot.retryTimer);
+    if (slot.podIP) this.ips.release(slot.podIP);
+    this.slots.delete(uid);
+  }
+
+  private slot(uid: string): Slot {
+    let s = this.slots.get(uid);
+    if (!s) this.slots.set(uid, (s = { uid, inflight: false, rerun: false, backoffMs: 0, samePatchCount: 0 }));
+    return s;
+  }
+
+  // ---- scheduling of work --------------------------------------------------------------------------------
+
+  private markDirty(uid: string): void {
+    if (this.stopped) return;
+    this.dirty.add(uid);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const batch = [...this.dirty];
+      this.dirty.clear();
+      for (const id of batch) {
+        try {
+          this.reconcile(id);
+        } catch (err) {
+          this.log.error({ err, uid: id }, 'reconcile threw');
+        }
+      }
+    });
+  }
+
+  private wakeAt(slot: Slot, at: number | undefined): void {
+    if (at === slot.timerAt) return;
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
+    slot.timerAt = at;
+    if (at === undefined) return;
+    // +1 ms: timers may fire a hair before the wall clock reaches `at`.
+    slot.timer = setTimeout(() => {
+      slot.timer = undefined;
+      slot.timerAt = undefined;
+      this.markDirty(slot.uid);
+    }, Math.max(0, at - Date.now()) + 1);
+  }
+
+  // ---- decisions -------------------------------------------------------------------------------------------
+
+  private reconcile(uid: string): void {
+    if (this.stopped) return;
+    const pod = this.pods.get(uid);
+    const slot = this.slots.get(uid);
+    if (!pod || !slot) return;
+    if (slot.inflight) {
+      slot.rerun = true;
+      return;
+    }
+    if (slot.retryTimer) return; // backing off; the retry reconciles with the then-latest pod
+
+    if (!pod.spec.nodeName) {
+      // Unbound and being deleted: the apiserver removes such pods itself.
+      if (pod.metadata.deletionTimestamp) return;
+      slot.node ??= this.load.pick();
+      this.load.assign(uid, slot.node);
+      this.write(slot, 'bind', () => this.bind(pod, slot, slot.node!));
+      return;
+    }
+
+    const now = Date.now();
+    const prev = this.runtimes.get(uid);
+    const step = stepPod(pod, prev, now, this.cfg);
+    this.runtimes.set(uid, step.runtime);
+    for (const e of step.events) {
+      if (e.kind === 'restarted') this.counters.restarts++;
+      this.log.debug({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, ...e }, `container ${e.kind}`);
+    }
+    this.wakeAt(slot, step.wakeAt);
+
+    const net = { hostIP: hostIPFor(pod.spec.nodeName, this.cfg.nodes), podIP: (slot.podIP ??= this.ips.allocate()) };
+    const patch = statusPatch(pod.status, kubeletStatus(pod, step.runtime, net, now));
+    if (patch) {
+      const key = JSON.stringify(patch, (k, v) => (k === 'lastTransitionTime' ? undefined : v));
+      if (key === slot.lastPatchKey && slot.samePatchCount >= MAX_SAME_PATCH) {
+        if (slot.samePatchCount === MAX_SAME_PATCH) {
+          slot.samePatchCount++;
+          this.log.warn({ pod: pod.metadata.name, patch }, 'apiserver keeps not reflecting an identical status patch; not resending it');
+        }
+      } else {
+        slot.samePatchCount = key === slot.lastPatchKey ? slot.samePatchCount : 0;
+        slot.lastPatchKey = key;
+        this.write(slot, 'status', async () => {
+          await this.patchStatus(pod, patch);
+          slot.samePatchCount++;
+          // Look again with the patched pod: e.g. a terminated pod is deleted next.
+          slot.rerun = true;
+        });
+        return;
+      }
+    }
+    if (step.runtime.terminated && pod.metadata.deletionTimestamp) {
+      this.write(slot, 'delete', () => this.deletePod(pod));
+    }
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------------------
+
+  /** Run one write for a pod; on failure retry (by reconciling again) after a per-pod exponential backoff. */
+  private write(slot: Slot, what: string, fn: () => Promise<void>): void {
+    slot.inflight = true;
+    const p = (async () => {
+      let retry = false;
+      await this.sem.acquire();
+      try {
+        if (this.stopped) return;
+        await fn();
+        slot.backoffMs = 0;
+      } catch (err) {
+        const code = httpStatus(err);
+        if (code === 404) {
+          // The pod is gone; its DELETED event will clean up.
+          this.log.debug({ uid: slot.uid, what }, 'pod gone');
+        } else {
+          retry = true;
+          this.counters.writeRetries++;
+          slot.backoffMs = Math.min(this.cfg.retryMaxMs, Math.max(this.cfg.retryMinMs, slot.backoffMs * 2));
+          this.log.debug({ uid: slot.uid, what, status: code, err: code ? undefined : err, backoffMs: slot.backoffMs }, 'write failed; will retry');
+          if (what === 'bind' && code === 409) await this.refresh(slot.uid);
+        }
+      } finally {
+        this.sem.release();
+        slot.inflight = false;
+        if (!this.stopped && this.slots.get(slot.uid) === slot) {
+          if (retry) {
+            slot.rerun = false;
+            const delay = slot.backoffMs * (0.5 + Math.random() / 2);
+            slot.retryTimer = setTimeout(() => {
+              slot.retryTimer = undefined;
+              this.markDirty(slot.uid);
+            }, delay);
+          } else if (slot.rerun) {
+            slot.rerun = false;
+            this.markDirty(slot.uid);
+          }
+        }
+      }
+    })();
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+
+  /** Store a pod returned by a write (or read), unless the watch already delivered something newer. */
+  private storeIfNewer(obj: unknown, uid: string): void {
+    const pod = toPlain<Pod>(obj);
+    if (pod?.metadata?.uid !== uid || !this.pods.has(uid)) return;
+    const prev = this.pods.get(uid)!;
+    if (isOlder(pod.metadata.resourceVersion, prev.metadata.resourceVersion)) return;
+    this.track(pod);
+  }
+
+  private async bind(pod: Pod, slot: Slot, node: string): Promise<void> {
+    const { name, namespace = 'default', uid } = pod.metadata;
+    await this.core.createNamespacedPodBinding({
+      name,
+      namespace,
+      body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
+    });
+    this.counters.bindings++;
+    // Start the pod right away instead of waiting for the watch to show the binding.
+    const current = this.pods.get(uid);
+    if (current && !current.spec.nodeName) this.pods.set(uid, { ...current, spec: { ...current.spec, nodeName: node } });
+    slot.rerun = true;
+  }
+
+  /** After a binding conflict: maybe the pod is already bound and our watch has not caught up yet. */
+  private async refresh(uid: string): Promise<void> {
+    const pod = this.pods.get(uid);
+    if (!pod) return;
+    try {
+      const fresh = await this.core.readNamespacedPod({ name: pod.metadata.name, namespace: pod.metadata.namespace ?? 'default' });
+      this.storeIfNewer(fresh, uid);
+    } catch {
+      // The retry will sort it out.
+    }
+  }
+
+  private async patchStatus(pod: Pod, patch: { status: object }): Promise<void> {
+    const { name, namespace = 'default', uid } = pod.metadata;
+    // metadata.uid makes the patch fail rather than land on a same-named successor pod (the real kubelet does this).
+    const res = await this.core.patchNamespacedPodStatus(
+      { name, namespace, body: { metadata: { uid }, ...patch } },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+    this.counters.statusPatches++;
+    this.storeIfNewer(res, uid);
+  }
+
+  private async deletePod(pod: Pod): Promise<void> {
+    const { name, namespace = 'default', uid } = pod.metadata;
+    await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } } });
+    this.counters.deletions++;
+  }
+}
