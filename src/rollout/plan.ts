@@ -8,7 +8,7 @@ import { choosePodsToDelete, sortForUpdate } from './order.js';
 import { PodUpdateAction } from './inplace.js';
 import { classify, type PlanState } from './plan-state.js';
 import type { PodView } from './podview.js';
-import { availableAtMs } from './podview.js';
+import { availableAtMs, isPodReady } from './podview.js';
 import {
   resolveMaxSurge,
   resolveMaxUnavailable,
@@ -217,12 +217,20 @@ function surgeToUse(s: PlanState, spec: PlanSpec, recreateNeeded: boolean): { us
   return { useSurge: Math.min(spec.maxSurge, updateSurge), useSurgeOld: 0 };
 }
 
-/** Picks ready-limited deletions: unavailable pods cost nothing, available ones one unit of `limit` each. */
+/**
+ * A pod that Services route to right now: Ready with its gate not False and no lane working on it. Taking one away
+ * is what the window bounds, whether or not it has been Ready for minReadySeconds yet.
+ */
+function isServing(p: PodView, s?: PlanState): boolean {
+  return isPodReady(p) && !p.deleting && !(s?.isInFlight(p) ?? false);
+}
+
+/** Picks ready-limited deletions: pods serving no traffic cost nothing, serving ones one unit of `limit` each. */
 function limitDeletes(pods: PodView[], s: PlanState, limit: number): string[] {
   const out: string[] = [];
   let left = limit;
   for (const p of pods) {
-    if (!s.isAvailable(p)) out.push(p.name);
+    if (!isServing(p, s)) out.push(p.name);
     else if (left > 0) {
       out.push(p.name);
       left--;
@@ -338,9 +346,12 @@ export function planStep(input: PlanInput): RolloutDecision {
     if (s.updateNum > 0) waits.push(`paused with ${s.updateNum} pod(s) left to update`);
   } else if (s.updateNum > 0) {
     for (const p of sortForUpdate(candidates, { priorityStrategy: spec.priorityStrategy }).slice(0, s.updateNum)) {
-      if (s.isAvailable(p)) {
-        // Taking an available pod down costs one unit of the window; an unavailable one costs nothing.
-        if (unavailable >= budget) break;
+      if (isServing(p)) {
+        // Taking a serving pod down costs one unit of the window. A pod that serves no traffic (not Ready) costs
+        // nothing. Unlike Kruise, a Ready pod still inside minReadySeconds is NOT free: updating it would take a
+        // serving endpoint away, and the window bounds what Services lose. Later pods that serve nothing may still
+        // start for free, so look on.
+        if (unavailable >= budget) continue;
         unavailable++;
       }
       update.push({ name: p.name, action: actionFor(p.revision) === PodUpdateAction.InPlace ? 'inPlace' : 'recreate' });

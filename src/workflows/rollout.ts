@@ -231,6 +231,17 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     progress.window = decision.budget;
     progress.waiting = decision.waiting || null;
     if (decision.done && Object.keys(inFlight).length === 0) break;
+    if (decision.scaleUp > 0 || decision.scaleDown.length > 0 || decision.update.length > 0) {
+      log.debug('plan', {
+        generation: target.generation,
+        counts: decision.counts,
+        budget: decision.budget,
+        scaleUp: decision.scaleUp,
+        scaleDown: decision.scaleDown,
+        update: decision.update.map((u) => u.name),
+        inFlight: Object.keys(inFlight),
+      });
+    }
 
     const byName = Object.fromEntries(obs.pods.map((p) => [p.name, p]));
     if (decision.scaleUp > 0 || decision.scaleDown.length > 0) setPhase(RolloutPhase.Scaling);

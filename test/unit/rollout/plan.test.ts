@@ -207,8 +207,21 @@ describe('planStep: the window', () => {
   });
 
   it('starts a pod already preparing an update before others', () => {
-    const ps = [pod('a', { readyFor: null }), pod('b', { lifecycleState: 'PreparingUpdate' })];
+    const ps = [pod('a', { readyFor: null }), pod('b', { lifecycleState: 'PreparingUpdate', readyFor: null })];
     expect(plan(spec({ replicas: 2, maxUnavailable: 1 }), ps).update.map((u) => u.name)).toEqual(['b', 'a']);
+  });
+
+  it('does not take a serving (Ready) pod down for free while the window is full, but still starts a non-serving one', () => {
+    const ps = [pod('a', { readyFor: null }), pod('b', { lifecycleState: 'PreparingUpdate' })];
+    expect(plan(spec({ replicas: 2, maxUnavailable: 1 }), ps).update.map((u) => u.name)).toEqual(['a']);
+  });
+
+  it('treats Ready pods still inside minReadySeconds as serving: the seed rollout right after scale-up starts one pod', () => {
+    // Four pods Ready for 0.5 s with minReadySeconds=1: unavailable by Kruise's count, but serving traffic.
+    const ps = ['a', 'b', 'c', 'd'].map((n) => pod(n, { readyFor: 0.5 }));
+    const d = plan(spec({ replicas: 4, maxUnavailable: 1, minReadySeconds: 1 }), ps);
+    expect(d.update).toEqual([]);
+    expect(d.waiting).toMatch(/window full/);
   });
 });
 
