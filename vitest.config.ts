@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * Two projects:
  * - `unit`: pure modules and the simulated cluster; no Temporal server.
+ * - `realkube`: the same API rules checked against a real kube-apiserver (scripts/build-kube-apiserver.sh).
  * - `integration`: workflows on a real Temporal dev server shared by the whole run (globalSetup).
  */
 export default defineConfig({
@@ -16,6 +17,15 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/sim/**/*.test.ts'],
           testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'realkube',
+          include: ['test/realkube/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 240_000,
         },
       },
       {

@@ -19,6 +19,12 @@ else
 fi
 
 if [ "${1:-}" = "--test" ]; then
+  # A real kube-apiserver (embedded etcd) for the realkube tests: built once from tools/kube-apiserver, then cached.
+  if command -v go >/dev/null 2>&1; then
+    bash scripts/build-kube-apiserver.sh
+  else
+    echo "setup: no Go: the realkube tests cannot run" >&2
+  fi
   if ! command -v docker-compose >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       echo "setup: installing docker-compose (Debian package) to validate docker-compose.yml"

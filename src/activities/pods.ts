@@ -132,7 +132,9 @@ export function podActivities(k: KubeClients, logger: Logger) {
             labels: { ...(p.labels ?? {}), [Labels.revision]: p.revision, [Labels.lifecycleState]: LifecycleState.Updating },
             annotations: { ...(p.annotations ?? {}), [Annotations.inPlaceUpdateState]: JSON.stringify(state) },
           },
-          spec: { containers: Object.entries(p.images).map(([name, image]) => ({ name, image })) },
+          // In the Pod's own container order: a strategic merge patch listing containers in another order would
+          // reorder the list, which the apiserver forbids as a spec change.
+          spec: { containers: v.containers.filter((c) => c.name in p.images).map((c) => ({ name: c.name, image: p.images[c.name] })) },
         };
         try {
           await k.core.patchNamespacedPod({ name: p.name, namespace: p.namespace, body }, smp);

@@ -1,0 +1,1043 @@
+/**
+ * The API rules cloneset-rollout depends on, checked against a real kube-apiserver (and, with
+ * FIDELITY_BACKENDS=real,sim, against the simulator with the very same table). Every expectation here is what the
+ * real server does; docs/sim-divergences.md lists them with the exact wording.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { backends, type RunningBackend } from './backends.js';
+
+const execFileP = promisify(execFile);
+
+const CS = { group: 'apps.kruise.io', version: 'v1alpha1', plural: 'clonesets' } as const;
+const NS = 'default';
+const smp = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+const UPDATABLE =
+  'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
+
+function uniq(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+function podManifest(name: string): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: 'fidelity' } },
+    spec: {
+      containers: [
+        { name: 'nginx', image: 'nginx:perl', env: [{ name: 'A', value: '1' }], ports: [{ containerPort: 80 }] },
+        { name: 'sidecar', image: 'busybox:1.36' },
+      ],
+    },
+  };
+}
+
+function cloneSetManifest(name: string, replicas = 2): Record<string, unknown> {
+  return {
+    apiVersion: 'apps.kruise.io/v1alpha1',
+    kind: 'CloneSet',
+    metadata: { name, namespace: NS },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'nginx', image: 'nginx:perl' }] },
+      },
+    },
+  };
+}
+
+interface CloneSetObj {
+  metadata: { name: string; generation: number; resourceVersion: string; labels?: Record<string, string> };
+  spec: { replicas: number; [k: string]: unknown };
+  status?: Record<string, unknown>;
+}
+
+/** The HTTP code and parsed Status body of a client-node ApiException. */
+async function apiError(p: Promise<unknown>): Promise<{ code: number; body: Record<string, any> }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { code?: number; body?: unknown };
+    if (typeof e.code !== 'number') throw err;
+    const body = typeof e.body === 'string' ? (JSON.parse(e.body) as Record<string, any>) : (e.body as Record<string, any>);
+    return { code: e.code, body };
+  }
+  throw new Error('expected the request to fail');
+}
+
+interface WatchEvent {
+  type: string;
+  object: Record<string, any>;
+}
+
+/** Opens a watch and collects events until `until` says enough (or the timeout). */
+async function collectWatch(
+  kc: KubeConfig,
+  path: string,
+  params: Record<string, string | number | boolean>,
+  until: (events: WatchEvent[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<{ events: WatchEvent[]; error?: unknown }> {
+  const events: WatchEvent[] = [];
+  return new Promise((resolve) => {
+    let req: AbortController | undefined;
+    let done = false;
+    const finish = (error?: unknown) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req?.abort();
+      resolve({ events, ...(error !== undefined ? { error } : {}) });
+    };
+    const timer = setTimeout(() => finish(), timeoutMs);
+    new Watch(kc)
+      .watch(
+        path,
+        params,
+        (type, object) => {
+          events.push({ type, object });
+          if (until(events)) finish();
+        },
+        (err) => finish(err ?? undefined),
+      )
+      .then((r) => {
+        req = r;
+        if (done) r.abort();
+      })
+      .catch((err) => finish(err));
+  });
+}
+
+// Backends not enabled register no tests at all (a skipped test proves nothing; a missing binary fails the run).
+for (const backend of backends.filter((b) => b.skipReason === null)) {
+  describe(`apiserver fidelity: ${backend.name}`, () => {
+    let b: RunningBackend;
+    let core: CoreV1Api;
+    let custom: CustomObjectsApi;
+
+    beforeAll(async () => {
+      b = await backend.start();
+      core = b.kc.makeApiClient(CoreV1Api);
+      custom = b.kc.makeApiClient(CustomObjectsApi);
+    });
+    afterAll(async () => {
+      await b?.stop();
+    });
+
+    async function createPod(name = uniq('pod')): Promise<V1Pod> {
+      return core.createNamespacedPod({ namespace: NS, body: podManifest(name) });
+    }
+
+    async function bind(name: string, node = 'node-1'): Promise<void> {
+      await core.createNamespacedPodBinding({
+        namespace: NS,
+        name,
+        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
+      });
+    }
+
+    async function createCloneSet(name = uniq('cs')): Promise<CloneSetObj> {
+      return (await custom.createNamespacedCustomObject({ ...CS, namespace: NS, body: cloneSetManifest(name) })) as CloneSetObj;
+    }
+
+    async function getCloneSet(name: string): Promise<CloneSetObj> {
+      return (await custom.getNamespacedCustomObject({ ...CS, namespace: NS, name })) as CloneSetObj;
+    }
+
+    describe('Pod create', () => {
+      it('applies the Pod defaults and starts the status at Pending', async () => {
+        const pod = await createPod();
+        const spec = pod.spec!;
+        expect(spec.restartPolicy).toBe('Always');
+        expect(spec.terminationGracePeriodSeconds).toBe(30);
+        expect(spec.dnsPolicy).toBe('ClusterFirst');
+        expect(spec.schedulerName).toBe('default-scheduler');
+        expect(spec.securityContext).toEqual({});
+        expect(spec.enableServiceLinks).toBe(true);
+        const [nginx, sidecar] = spec.containers;
+        expect(nginx!.imagePullPolicy).toBe('IfNotPresent');
+        expect(sidecar!.imagePullPolicy).toBe('IfNotPresent');
+        expect(nginx!.terminationMessagePath).toBe('/dev/termination-log');
+        expect(nginx!.terminationMessagePolicy).toBe('File');
+        expect(nginx!.resources).toEqual({});
+        expect(nginx!.ports).toEqual([{ containerPort: 80, protocol: 'TCP' }]);
+        expect(pod.status?.phase).toBe('Pending');
+        expect(pod.status?.qosClass).toBe('BestEffort');
+        expect(pod.metadata?.generation).toBe(1);
+        expect(pod.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
+        expect(pod.metadata?.resourceVersion).toMatch(/^\d+$/);
+        expect(pod.metadata?.creationTimestamp).toBeInstanceOf(Date);
+      });
+
+      it('defaults imagePullPolicy to Always for :latest and untagged images', async () => {
+        const name = uniq('pod');
+        const body = podManifest(name);
+        body.spec!.containers[0]!.image = 'nginx:latest';
+        body.spec!.containers[1]!.image = 'busybox';
+        const pod = await core.createNamespacedPod({ namespace: NS, body });
+        expect(pod.spec!.containers.map((c) => c.imagePullPolicy)).toEqual(['Always', 'Always']);
+      });
+
+      it('adds the tolerations and priority of the default admission plugins', async () => {
+        // DefaultTolerationSeconds and Priority are on by default in every kube-apiserver
+        const pod = await createPod();
+        expect(pod.spec!.tolerations).toEqual([
+          { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+          { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+        ]);
+        expect(pod.spec!.priority).toBe(0);
+        expect(pod.spec!.preemptionPolicy).toBe('PreemptLowerPriority');
+      });
+
+      it('records managedFields for the writer', async () => {
+        const pod = await createPod();
+        expect(pod.metadata!.managedFields).toHaveLength(1);
+        expect(pod.metadata!.managedFields![0]).toMatchObject({ operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1' });
+      });
+
+      it('answers a create in a namespace that does not exist with 404', async () => {
+        const { code, body } = await apiError(core.createNamespacedPod({ namespace: 'no-such-ns', body: podManifest(uniq('pod')) }));
+        expect(code).toBe(404);
+        expect(body.reason).toBe('NotFound');
+        expect(body.message).toBe('namespaces "no-such-ns" not found');
+        expect(body.details).toEqual({ name: 'no-such-ns', kind: 'namespaces' });
+      });
+
+      it('rejects a duplicate name with 409 AlreadyExists', async () => {
+        const pod = await createPod();
+        const { code, body } = await apiError(core.createNamespacedPod({ namespace: NS, body: podManifest(pod.metadata!.name!) }));
+        expect(code).toBe(409);
+        expect(body.reason).toBe('AlreadyExists');
+        expect(body.message).toBe(`pods "${pod.metadata!.name}" already exists`);
+        expect(body.details).toEqual({ name: pod.metadata!.name, kind: 'pods' });
+      });
+    });
+
+    describe('Pod update rules', () => {
+      it('accepts a container image change by strategic merge patch, keeping the other fields', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const patched = await core.patchNamespacedPod(
+          { namespace: NS, name, body: { spec: { containers: [{ name: 'nginx', image: 'nginx:latest' }] } } },
+          smp,
+        );
+        const [nginx, sidecar] = patched.spec!.containers;
+        expect(nginx!.image).toBe('nginx:latest');
+        // merged by name: the rest of the container and the other container are untouched
+        expect(nginx!.env).toEqual([{ name: 'A', value: '1' }]);
+        expect(sidecar!.image).toBe('busybox:1.36');
+        // defaults are not re-applied on update: the policy defaulted for nginx:perl stays
+        expect(nginx!.imagePullPolicy).toBe('IfNotPresent');
+        expect(Number(patched.metadata!.resourceVersion)).toBeGreaterThan(Number(pod.metadata!.resourceVersion));
+        // a spec change bumps the Pod's generation
+        expect(patched.metadata!.generation).toBe(2);
+      });
+
+      it('keeps the container order when a strategic merge patch names only some containers', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const patched = await core.patchNamespacedPod(
+          { namespace: NS, name, body: { spec: { containers: [{ name: 'sidecar', image: 'busybox:1.37' }] } } },
+          smp,
+        );
+        expect(patched.spec!.containers.map((c) => [c.name, c.image])).toEqual([
+          ['nginx', 'nginx:perl'],
+          ['sidecar', 'busybox:1.37'],
+        ]);
+      });
+
+      it('rejects (422 Forbidden) a strategic merge patch naming containers in another order than the Pod: SMP reorders the list', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const { code, body } = await apiError(
+          core.patchNamespacedPod(
+            {
+              namespace: NS,
+              name,
+              body: { spec: { containers: [{ name: 'sidecar', image: 'busybox:1.37' }, { name: 'nginx', image: 'nginx:latest' }] } },
+            },
+            smp,
+          ),
+        );
+        expect(code).toBe(422);
+        expect(body.message).toContain(`Pod "${name}" is invalid: spec: Forbidden: ${UPDATABLE}`);
+        // the same change in the Pod's order is fine
+        const ok = await core.patchNamespacedPod(
+          {
+            namespace: NS,
+            name,
+            body: { spec: { containers: [{ name: 'nginx', image: 'nginx:latest' }, { name: 'sidecar', image: 'busybox:1.37' }] } },
+          },
+          smp,
+        );
+        expect(ok.spec!.containers.map((c) => c.image)).toEqual(['nginx:latest', 'busybox:1.37']);
+      });
+
+      it('bumps the Pod generation for an accepted spec change and not for a no-op patch', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const body = { spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] } };
+        const first = await core.patchNamespacedPod({ namespace: NS, name, body }, smp);
+        const again = await core.patchNamespacedPod({ namespace: NS, name, body }, smp);
+        expect(first.metadata!.generation).toBe(2);
+        expect(again.metadata!.generation).toBe(2);
+        expect(again.metadata!.resourceVersion).toBe(first.metadata!.resourceVersion);
+        const deadline = await core.patchNamespacedPod({ namespace: NS, name, body: { spec: { activeDeadlineSeconds: 600 } } }, smp);
+        expect(deadline.metadata!.generation).toBe(3);
+      });
+
+      it('normalizes resource quantities in a Pod and defaults requests from limits', async () => {
+        const name = uniq('pod');
+        const body = podManifest(name);
+        body.spec!.containers[0]!.resources = { requests: { cpu: '0.5', memory: '1Gi' } };
+        body.spec!.containers[1]!.resources = { limits: { cpu: '250m', memory: '64Mi' } };
+        const pod = await core.createNamespacedPod({ namespace: NS, body });
+        expect(pod.spec!.containers[0]!.resources).toEqual({ requests: { cpu: '500m', memory: '1Gi' } });
+        expect(pod.spec!.containers[1]!.resources).toEqual({ limits: { cpu: '250m', memory: '64Mi' }, requests: { cpu: '250m', memory: '64Mi' } });
+        expect(pod.status!.qosClass).toBe('Burstable');
+      });
+
+      it('rejects a change to another spec field (env) with 422 Invalid, Forbidden', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const { code, body } = await apiError(
+          core.patchNamespacedPod(
+            { namespace: NS, name, body: { spec: { containers: [{ name: 'nginx', env: [{ name: 'A', value: '2' }] }] } } },
+            smp,
+          ),
+        );
+        expect(code).toBe(422);
+        expect(body.reason).toBe('Invalid');
+        expect(body.status).toBe('Failure');
+        expect(body.message).toContain(`Pod "${name}" is invalid: spec: Forbidden: ${UPDATABLE}`);
+        expect(body.details.name).toBe(name);
+        expect(body.details.kind).toBe('Pod');
+        expect(body.details.causes[0].reason).toBe('FieldValueForbidden');
+        expect(body.details.causes[0].field).toBe('spec');
+        expect(body.details.causes[0].message).toContain(`Forbidden: ${UPDATABLE}`);
+      });
+
+      it('rejects adding a container with 422', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const { code, body } = await apiError(
+          core.patchNamespacedPod({ namespace: NS, name, body: { spec: { containers: [{ name: 'extra', image: 'busybox' }] } } }, smp),
+        );
+        expect(code).toBe(422);
+        expect(body.message).toBe(`Pod "${name}" is invalid: spec.containers: Forbidden: pod updates may not add or remove containers`);
+      });
+
+      it('re-defaults a containers list replaced by a JSON merge patch, so nginx:latest changes imagePullPolicy (Forbidden)', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const { code, body } = await apiError(
+          core.patchNamespacedPod(
+            {
+              namespace: NS,
+              name,
+              body: {
+                spec: {
+                  containers: [
+                    { name: 'nginx', image: 'nginx:latest', env: [{ name: 'A', value: '1' }], ports: [{ containerPort: 80 }] },
+                    { name: 'sidecar', image: 'busybox:1.36' },
+                  ],
+                },
+              },
+            },
+            merge,
+          ),
+        );
+        expect(code).toBe(422);
+        expect(body.message).toContain(`Pod "${name}" is invalid: spec: Forbidden: ${UPDATABLE}`);
+        expect(body.message).toMatch(/imagePullPolicy/i);
+        expect(body.message).not.toMatch(/"?env"?/i);
+      });
+
+      it('ends the Forbidden message with a unified diff of the internal Pod spec (Go field names)', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const { body } = await apiError(
+          core.patchNamespacedPod(
+            { namespace: NS, name, body: { spec: { containers: [{ name: 'nginx', env: [{ name: 'A', value: '2' }] }] } } },
+            smp,
+          ),
+        );
+        const diff = (body.message as string).slice(`Pod "${name}" is invalid: spec: Forbidden: ${UPDATABLE}`.length);
+        expect(diff).toMatch(/^\n@@ -\d+,\d+ \+\d+,\d+ @@\n/);
+        expect(diff).toContain('    "Env": [\n');
+        expect(diff).toContain('-     "Value": "1",\n+     "Value": "2",\n');
+        expect(body.details.causes[0].message).toBe(`Forbidden: ${UPDATABLE}${diff}`);
+      });
+
+      it('does not bump the Pod generation for metadata changes', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const patched = await core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { labels: { x: 'y' } } } }, merge);
+        expect(patched.metadata!.generation).toBe(1);
+      });
+
+      it('accepts an unconditional PUT of a Pod (no resourceVersion)', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const body = structuredClone(pod);
+        delete body.metadata!.resourceVersion;
+        body.metadata!.labels = { ...body.metadata!.labels, put: 'yes' };
+        const put = await core.replaceNamespacedPod({ namespace: NS, name, body });
+        expect(put.metadata!.labels!.put).toBe('yes');
+      });
+
+      it('answers an update with a stale resourceVersion with 409 Conflict', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        await core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { labels: { touched: 'yes' } } } }, merge);
+        const stale = { ...pod, metadata: { ...pod.metadata!, labels: { app: 'fidelity', stale: 'yes' } } };
+        const { code, body } = await apiError(core.replaceNamespacedPod({ namespace: NS, name, body: stale }));
+        expect(code).toBe(409);
+        expect(body.reason).toBe('Conflict');
+        expect(body.message).toBe(
+          `Operation cannot be fulfilled on pods "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        );
+        expect(body.details).toEqual({ name, kind: 'pods' });
+      });
+
+      it('answers a patch carrying a stale resourceVersion with 409 Conflict', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        await core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { labels: { touched: 'yes' } } } }, merge);
+        const { code, body } = await apiError(
+          core.patchNamespacedPod(
+            { namespace: NS, name, body: { metadata: { resourceVersion: pod.metadata!.resourceVersion, labels: { x: 'y' } } } },
+            merge,
+          ),
+        );
+        expect(code).toBe(409);
+        expect(body.reason).toBe('Conflict');
+      });
+    });
+
+    describe('Pod status subresource', () => {
+      it('merges conditions by type on a strategic merge patch of pods/status', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        await core.patchNamespacedPodStatus(
+          {
+            namespace: NS,
+            name,
+            body: { status: { conditions: [{ type: 'InPlaceUpdateReady', status: 'True' }, { type: 'Ready', status: 'False' }] } },
+          },
+          smp,
+        );
+        const patched = await core.patchNamespacedPodStatus(
+          { namespace: NS, name, body: { status: { conditions: [{ type: 'InPlaceUpdateReady', status: 'False', reason: 'Updating' }] } } },
+          smp,
+        );
+        const conds = patched.status!.conditions!;
+        expect(conds.map((c) => [c.type, c.status])).toEqual([
+          ['InPlaceUpdateReady', 'False'],
+          ['Ready', 'False'],
+        ]);
+        expect(conds[0]!.reason).toBe('Updating');
+        // pods/status ignores spec and metadata.generation stays
+        expect(patched.metadata!.generation).toBe(1);
+      });
+
+      it('stores a condition sent without times with lastProbeTime and lastTransitionTime null, and skips no-op writes', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const body = { status: { conditions: [{ type: 'InPlaceUpdateReady', status: 'True' }] } };
+        const first = await core.patchNamespacedPodStatus({ namespace: NS, name, body }, smp);
+        expect(first.status!.conditions).toEqual([{ type: 'InPlaceUpdateReady', status: 'True', lastProbeTime: null, lastTransitionTime: null }]);
+        const again = await core.patchNamespacedPodStatus({ namespace: NS, name, body }, smp);
+        expect(again.metadata!.resourceVersion).toBe(first.metadata!.resourceVersion);
+      });
+
+      it('does not validate phase or condition status values on pods/status', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const patched = await core.patchNamespacedPodStatus(
+          { namespace: NS, name, body: { status: { phase: 'Dancing', conditions: [{ type: 'Ready', status: 'Maybe' }] } } },
+          merge,
+        );
+        expect(patched.status!.phase).toBe('Dancing');
+        expect(patched.status!.conditions![0]!.status).toBe('Maybe');
+      });
+
+      it('truncates status times to seconds and adds lastState: {} to container statuses', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const patched = await core.patchNamespacedPodStatus(
+          {
+            namespace: NS,
+            name,
+            body: {
+              status: {
+                startTime: '2026-01-02T03:04:05.678Z',
+                containerStatuses: [
+                  { name: 'nginx', image: 'nginx:perl', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: '2026-01-02T03:04:06.5Z' } } },
+                ],
+              },
+            },
+          },
+          smp,
+        );
+        expect(patched.status!.startTime!.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+        const cs = patched.status!.containerStatuses![0]!;
+        expect(cs.state!.running!.startedAt!.toISOString()).toBe('2026-01-02T03:04:06.000Z');
+        expect(cs.lastState).toEqual({});
+      });
+
+      it('replaces conditions whole on a JSON merge patch of pods/status', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        await core.patchNamespacedPodStatus(
+          { namespace: NS, name, body: { status: { conditions: [{ type: 'A', status: 'True' }, { type: 'B', status: 'True' }] } } },
+          smp,
+        );
+        const patched = await core.patchNamespacedPodStatus(
+          { namespace: NS, name, body: { status: { conditions: [{ type: 'B', status: 'False' }] } } },
+          merge,
+        );
+        expect(patched.status!.conditions!.map((c) => [c.type, c.status])).toEqual([['B', 'False']]);
+      });
+
+      it('applies label changes sent to pods/status', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const patched = await core.patchNamespacedPodStatus(
+          { namespace: NS, name, body: { metadata: { labels: { viaStatus: 'yes' } }, status: { phase: 'Running' } } },
+          merge,
+        );
+        expect(patched.metadata!.labels).toEqual({ app: 'fidelity', viaStatus: 'yes' });
+        expect(patched.status!.phase).toBe('Running');
+      });
+
+      it('ignores spec changes sent to pods/status', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const body = structuredClone(pod);
+        body.spec!.containers[0]!.image = 'nginx:changed';
+        body.status = { ...body.status, phase: 'Running' };
+        const updated = await core.replaceNamespacedPodStatus({ namespace: NS, name, body });
+        expect(updated.spec!.containers[0]!.image).toBe('nginx:perl');
+        expect(updated.status!.phase).toBe('Running');
+      });
+
+      it('ignores status changes sent to the main resource', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const patched = await core.patchNamespacedPod(
+          { namespace: NS, name, body: { status: { phase: 'Running' }, metadata: { labels: { a: 'b' } } } },
+          merge,
+        );
+        expect(patched.status!.phase).toBe('Pending');
+        expect(patched.metadata!.labels).toEqual({ app: 'fidelity', a: 'b' });
+      });
+    });
+
+    describe('CloneSet (custom resource)', () => {
+      it('bumps metadata.generation on spec changes only', async () => {
+        const cs = await createCloneSet();
+        const name = cs.metadata.name;
+        expect(cs.metadata.generation).toBe(1);
+
+        let got = (await custom.patchNamespacedCustomObject(
+          { ...CS, namespace: NS, name, body: { spec: { replicas: 3 } } },
+          merge,
+        )) as CloneSetObj;
+        expect(got.metadata.generation).toBe(2);
+
+        // metadata-only change: no bump
+        got = (await custom.patchNamespacedCustomObject(
+          { ...CS, namespace: NS, name, body: { metadata: { labels: { x: 'y' } } } },
+          merge,
+        )) as CloneSetObj;
+        expect(got.metadata.generation).toBe(2);
+
+        // a spec patch that changes nothing: no bump
+        got = (await custom.patchNamespacedCustomObject(
+          { ...CS, namespace: NS, name, body: { spec: { replicas: 3 } } },
+          merge,
+        )) as CloneSetObj;
+        expect(got.metadata.generation).toBe(2);
+
+        // status subresource: no bump, and its spec is ignored
+        got = (await custom.patchNamespacedCustomObjectStatus(
+          { ...CS, namespace: NS, name, body: { spec: { replicas: 9 }, status: { replicas: 3, observedGeneration: 2 } } },
+          merge,
+        )) as CloneSetObj;
+        expect(got.metadata.generation).toBe(2);
+        expect(got.spec.replicas).toBe(3);
+        expect(got.status).toEqual({ replicas: 3, observedGeneration: 2 });
+
+        // a template change bumps
+        got = (await custom.patchNamespacedCustomObject(
+          { ...CS, namespace: NS, name, body: { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:latest' }] } } } } },
+          merge,
+        )) as CloneSetObj;
+        expect(got.metadata.generation).toBe(3);
+      });
+
+      it('ignores status sent to the main resource and spec sent to /status (PUT)', async () => {
+        const cs = await createCloneSet();
+        const name = cs.metadata.name;
+        const withStatus = { ...cs, status: { replicas: 7 } };
+        const put = (await custom.replaceNamespacedCustomObject({ ...CS, namespace: NS, name, body: withStatus })) as CloneSetObj;
+        expect(put.status).toBeUndefined();
+        expect(put.metadata.generation).toBe(1);
+
+        const statusPut = (await custom.replaceNamespacedCustomObjectStatus({
+          ...CS,
+          namespace: NS,
+          name,
+          body: { ...put, spec: { ...put.spec, replicas: 5 }, status: { replicas: 2, readyReplicas: 1 } },
+        })) as CloneSetObj;
+        expect(statusPut.spec.replicas).toBe(2);
+        expect(statusPut.status).toEqual({ replicas: 2, readyReplicas: 1 });
+        expect(statusPut.metadata.generation).toBe(1);
+      });
+
+      it('ignores metadata changes sent to /status of a CloneSet (Pods keep them: see the pods/status test)', async () => {
+        const cs = await createCloneSet();
+        const name = cs.metadata.name;
+        const got = (await custom.patchNamespacedCustomObjectStatus(
+          { ...CS, namespace: NS, name, body: { metadata: { labels: { viaStatus: 'yes' } }, status: { replicas: 1 } } },
+          merge,
+        )) as CloneSetObj;
+        expect(got.metadata.labels).toBeUndefined();
+        expect(got.status).toEqual({ replicas: 1 });
+      });
+
+      it('answers a stale resourceVersion with 409 Conflict naming clonesets.apps.kruise.io', async () => {
+        const cs = await createCloneSet();
+        const name = cs.metadata.name;
+        await custom.patchNamespacedCustomObject({ ...CS, namespace: NS, name, body: { spec: { replicas: 4 } } }, merge);
+        const { code, body } = await apiError(
+          custom.replaceNamespacedCustomObject({ ...CS, namespace: NS, name, body: { ...cs, spec: { ...cs.spec, replicas: 1 } } }),
+        );
+        expect(code).toBe(409);
+        expect(body.reason).toBe('Conflict');
+        expect(body.message).toBe(
+          `Operation cannot be fulfilled on clonesets.apps.kruise.io "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        );
+        expect(body.details).toEqual({ name, group: 'apps.kruise.io', kind: 'clonesets' });
+      });
+
+      it('rejects a PUT without resourceVersion with 422 (custom resources are never updated unconditionally)', async () => {
+        const cs = await createCloneSet();
+        const name = cs.metadata.name;
+        const body = structuredClone(cs) as unknown as { metadata: Record<string, unknown> };
+        delete body.metadata.resourceVersion;
+        const { code, body: status } = await apiError(custom.replaceNamespacedCustomObject({ ...CS, namespace: NS, name, body }));
+        expect(code).toBe(422);
+        expect(status.reason).toBe('Invalid');
+        expect(status.message).toBe(
+          `clonesets.apps.kruise.io "${name}" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update`,
+        );
+        expect(status.details).toEqual({
+          name,
+          group: 'apps.kruise.io',
+          kind: 'clonesets',
+          causes: [{ reason: 'FieldValueInvalid', message: 'Invalid value: 0: must be specified for an update', field: 'metadata.resourceVersion' }],
+        });
+      });
+
+      it('refuses a strategic merge patch with 415 UnsupportedMediaType', async () => {
+        const cs = await createCloneSet();
+        const { code, body } = await apiError(
+          custom.patchNamespacedCustomObject({ ...CS, namespace: NS, name: cs.metadata.name, body: { spec: { replicas: 1 } } }, smp),
+        );
+        expect(code).toBe(415);
+        expect(body.reason).toBe('UnsupportedMediaType');
+        expect(body.message).toBe(
+          'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+        );
+      });
+
+      it('prunes fields the schema does not know, drops status on create and keeps the template verbatim', async () => {
+        const name = uniq('cs');
+        const body = cloneSetManifest(name) as { spec: Record<string, any>; status?: unknown };
+        body.spec.unknownField = 1;
+        body.spec.template.metadata.creationTimestamp = null;
+        body.status = { replicas: 3 };
+        const created = (await custom.createNamespacedCustomObject({ ...CS, namespace: NS, body })) as CloneSetObj;
+        expect(created.spec.unknownField).toBeUndefined();
+        expect(created.status).toBeUndefined();
+        expect((created.spec.template as any).metadata).toEqual({ labels: { app: name }, creationTimestamp: null });
+      });
+
+      it('answers a type error with 422 naming the schema path', async () => {
+        const name = uniq('cs');
+        const body = cloneSetManifest(name) as { spec: Record<string, any> };
+        body.spec.replicas = 'two';
+        const { code, body: status } = await apiError(custom.createNamespacedCustomObject({ ...CS, namespace: NS, body }));
+        expect(code).toBe(422);
+        expect(status.details.causes[0]).toEqual({
+          reason: 'FieldValueTypeInvalid',
+          message: 'Invalid value: "string": spec.replicas in body must be of type integer: "string"',
+          field: 'spec.replicas',
+        });
+        expect(status.message).toMatch(
+          new RegExp(`^CloneSet\\.apps\\.kruise\\.io "${name}" is invalid: \\[spec\\.replicas: Invalid value: "string": spec\\.replicas in body must be of type integer: "string", `),
+        );
+      });
+
+      it('answers a delete with a Status Success naming the object', async () => {
+        const cs = await createCloneSet();
+        const name = cs.metadata.name;
+        const res = (await custom.deleteNamespacedCustomObject({ ...CS, namespace: NS, name })) as Record<string, any>;
+        expect(res).toEqual({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Success',
+          details: { name, group: 'apps.kruise.io', kind: 'clonesets', uid: (cs.metadata as any).uid },
+        });
+      });
+
+      it('answers a missing CloneSet with 404 NotFound', async () => {
+        const { code, body } = await apiError(getCloneSet('does-not-exist'));
+        expect(code).toBe(404);
+        expect(body.message).toBe('clonesets.apps.kruise.io "does-not-exist" not found');
+        expect(body.details).toEqual({ name: 'does-not-exist', group: 'apps.kruise.io', kind: 'clonesets' });
+      });
+
+      it('serves the scale subresource from spec.replicas, status.replicas and status.labelSelector', async () => {
+        const cs = await createCloneSet();
+        const name = cs.metadata.name;
+        await custom.patchNamespacedCustomObjectStatus(
+          { ...CS, namespace: NS, name, body: { status: { replicas: 1, labelSelector: `app=${name}` } } },
+          merge,
+        );
+        const scale = (await custom.getNamespacedCustomObjectScale({ ...CS, namespace: NS, name })) as Record<string, any>;
+        expect(scale.apiVersion).toBe('autoscaling/v1');
+        expect(scale.kind).toBe('Scale');
+        expect(scale.spec).toEqual({ replicas: 2 });
+        expect(scale.status).toEqual({ replicas: 1, selector: `app=${name}` });
+        const scaled = (await custom.patchNamespacedCustomObjectScale(
+          { ...CS, namespace: NS, name, body: { spec: { replicas: 6 } } },
+          merge,
+        )) as Record<string, any>;
+        expect(scaled.spec).toEqual({ replicas: 6 });
+        const after = await getCloneSet(name);
+        expect(after.spec.replicas).toBe(6);
+        expect(after.metadata.generation).toBe(2);
+      });
+
+      it('validates the schema: a missing template is 422 Required', async () => {
+        const name = uniq('cs');
+        const body = cloneSetManifest(name) as { spec: Record<string, unknown> };
+        delete body.spec.template;
+        const { code, body: status } = await apiError(custom.createNamespacedCustomObject({ ...CS, namespace: NS, body }));
+        expect(code).toBe(422);
+        expect(status.reason).toBe('Invalid');
+        expect(status.message).toBe(`CloneSet.apps.kruise.io "${name}" is invalid: spec.template: Required value`);
+      });
+    });
+
+    describe('watch', () => {
+      it('resumes from a resourceVersion with the events after it, in order', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const from = pod.metadata!.resourceVersion!;
+        await core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { labels: { step: '1' } } } }, merge);
+        await core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { labels: { step: '2' } } } }, merge);
+        const { events, error } = await collectWatch(
+          b.kc,
+          `/api/v1/namespaces/${NS}/pods`,
+          { resourceVersion: from, fieldSelector: `metadata.name=${name}` },
+          (ev) => ev.length >= 2,
+        );
+        expect(error).toBeUndefined();
+        expect(events.map((e) => [e.type, e.object.metadata.labels.step])).toEqual([
+          ['MODIFIED', '1'],
+          ['MODIFIED', '2'],
+        ]);
+        const rvs = events.map((e) => Number(e.object.metadata.resourceVersion));
+        expect(rvs[0]).toBeGreaterThan(Number(from));
+        expect(rvs[1]).toBeGreaterThan(rvs[0]!);
+      });
+
+      it('answers a watch from a too-old resourceVersion with an ERROR event carrying 410 Expired', async () => {
+        // The watch cache of a resource starts at the resourceVersion it first listed at. The CloneSet CRD was created
+        // after the server had written plenty, so "1" is older than its window: no etcd compaction is needed. (For
+        // Pods, on a fresh server, "1" is *not* too old: their cache started at revision 1.)
+        await createCloneSet();
+        const { events, error } = await collectWatch(
+          b.kc,
+          `/apis/${CS.group}/${CS.version}/namespaces/${NS}/${CS.plural}`,
+          { resourceVersion: '1' },
+          (ev) => ev.some((e) => e.type === 'ERROR'),
+        );
+        // the HTTP answer is 200; the 410 comes as the stream's only event
+        expect(error).toBeUndefined();
+        expect(events).toHaveLength(1);
+        expect(events[0]!.type).toBe('ERROR');
+        expect(events[0]!.object).toEqual({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: expect.stringMatching(/^too old resource version: 1 \(\d+\)$/),
+          reason: 'Expired',
+          code: 410,
+        });
+      });
+
+      it('starts a watch without resourceVersion with ADDED events for what exists', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const { events } = await collectWatch(
+          b.kc,
+          `/api/v1/namespaces/${NS}/pods`,
+          { fieldSelector: `metadata.name=${name}` },
+          (ev) => ev.length >= 1,
+        );
+        expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([['ADDED', name]]);
+      });
+
+      it('answers a list at a resourceVersion the server has not reached with 504 Timeout (after ~3 s)', async () => {
+        const { code, body } = await apiError(core.listNamespacedPod({ namespace: NS, resourceVersion: '99999999' }));
+        expect(code).toBe(504);
+        expect(body.reason).toBe('Timeout');
+        expect(body.message).toMatch(/^Timeout: Too large resource version: 99999999, current: \d+$/);
+        expect(body.details).toEqual({ causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+      });
+    });
+
+    describe('graceful deletion', () => {
+      it('marks a bound Pod terminating and keeps it until deleted with gracePeriodSeconds=0', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        await bind(name);
+        const bound = await core.readNamespacedPod({ namespace: NS, name });
+        expect(bound.spec!.nodeName).toBe('node-1');
+        expect(bound.status!.conditions?.map((c) => [c.type, c.status])).toEqual([['PodScheduled', 'True']]);
+
+        const deleted = (await core.deleteNamespacedPod({ namespace: NS, name })) as V1Pod;
+        expect(deleted.kind).toBe('Pod');
+        expect(deleted.metadata!.deletionTimestamp).toBeInstanceOf(Date);
+        expect(deleted.metadata!.deletionGracePeriodSeconds).toBe(30);
+        const still = await core.readNamespacedPod({ namespace: NS, name });
+        expect(still.metadata!.deletionTimestamp).toEqual(deleted.metadata!.deletionTimestamp);
+        // a second graceful delete does not extend the period
+        const again = (await core.deleteNamespacedPod({ namespace: NS, name })) as V1Pod;
+        expect(again.metadata!.deletionGracePeriodSeconds).toBe(30);
+
+        await core.deleteNamespacedPod({ namespace: NS, name, gracePeriodSeconds: 0 });
+        const { code } = await apiError(core.readNamespacedPod({ namespace: NS, name }));
+        expect(code).toBe(404);
+      });
+
+      it('bumps the generation on graceful deletion; a watcher sees MODIFIED (terminating) then DELETED', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        await bind(name);
+        const bound = await core.readNamespacedPod({ namespace: NS, name });
+        // binding sets spec.nodeName without bumping the generation
+        expect(bound.metadata!.generation).toBe(1);
+        const deleted = (await core.deleteNamespacedPod({ namespace: NS, name })) as V1Pod;
+        expect(deleted.metadata!.generation).toBe(2);
+        await core.deleteNamespacedPod({ namespace: NS, name, gracePeriodSeconds: 0 });
+        const { events } = await collectWatch(
+          b.kc,
+          `/api/v1/namespaces/${NS}/pods`,
+          { resourceVersion: bound.metadata!.resourceVersion!, fieldSelector: `metadata.name=${name}` },
+          (ev) => ev.some((e) => e.type === 'DELETED'),
+        );
+        expect(events.map((e) => [e.type, e.object.metadata.deletionGracePeriodSeconds])).toEqual([
+          ['MODIFIED', 30],
+          ['MODIFIED', 0],
+          ['DELETED', 0],
+        ]);
+      });
+
+      it('shortens, never extends, the grace period of a terminating Pod', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        await bind(name);
+        const first = (await core.deleteNamespacedPod({ namespace: NS, name })) as V1Pod;
+        const shorter = (await core.deleteNamespacedPod({ namespace: NS, name, gracePeriodSeconds: 5 })) as V1Pod;
+        expect(shorter.metadata!.deletionGracePeriodSeconds).toBe(5);
+        expect(shorter.metadata!.deletionTimestamp!.getTime()).toBeLessThan(first.metadata!.deletionTimestamp!.getTime());
+        expect(shorter.metadata!.generation).toBe(2);
+        const longer = (await core.deleteNamespacedPod({ namespace: NS, name, gracePeriodSeconds: 60 })) as V1Pod;
+        expect(longer.metadata!.deletionGracePeriodSeconds).toBe(5);
+        await core.deleteNamespacedPod({ namespace: NS, name, gracePeriodSeconds: 0 });
+      });
+
+      it('refuses new finalizers on a terminating Pod', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        await bind(name);
+        await core.deleteNamespacedPod({ namespace: NS, name });
+        const { code, body } = await apiError(
+          core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { finalizers: ['example.com/f'] } } }, merge),
+        );
+        expect(code).toBe(422);
+        expect(body.message).toBe(
+          `Pod "${name}" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/f"}`,
+        );
+        await core.deleteNamespacedPod({ namespace: NS, name, gracePeriodSeconds: 0 });
+      });
+
+      it('deletes an unbound Pod at once', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const deleted = (await core.deleteNamespacedPod({ namespace: NS, name })) as V1Pod;
+        // the answer is the Pod as last written: terminating with a zero grace period
+        expect(deleted.kind).toBe('Pod');
+        expect(deleted.metadata!.deletionGracePeriodSeconds).toBe(0);
+        expect(deleted.metadata!.deletionTimestamp).toBeInstanceOf(Date);
+        expect(deleted.metadata!.generation).toBe(2);
+        const { code } = await apiError(core.readNamespacedPod({ namespace: NS, name }));
+        expect(code).toBe(404);
+        const { events } = await collectWatch(
+          b.kc,
+          `/api/v1/namespaces/${NS}/pods`,
+          { resourceVersion: pod.metadata!.resourceVersion!, fieldSelector: `metadata.name=${name}` },
+          (ev) => ev.some((e) => e.type === 'DELETED'),
+        );
+        expect(events.map((e) => e.type)).toEqual(['MODIFIED', 'DELETED']);
+      });
+
+      it('answers a delete with a mismatched uid precondition with 409 Conflict (naming the Kind, not the resource)', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        const wrong = '00000000-0000-0000-0000-000000000000';
+        const { code, body } = await apiError(core.deleteNamespacedPod({ namespace: NS, name, body: { preconditions: { uid: wrong } } }));
+        expect(code).toBe(409);
+        expect(body.reason).toBe('Conflict');
+        expect(body.message).toBe(
+          `Operation cannot be fulfilled on Pod "${name}": the UID in the precondition (${wrong}) does not match the UID in record (${pod.metadata!.uid}). The object might have been deleted and then recreated`,
+        );
+        expect(body.details).toEqual({ name, kind: 'Pod' });
+        const ok = (await core.deleteNamespacedPod({ namespace: NS, name, body: { preconditions: { uid: pod.metadata!.uid } } })) as V1Pod;
+        expect(ok.metadata!.uid).toBe(pod.metadata!.uid);
+      });
+
+      it('refuses to bind a Pod twice with 409 Conflict', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        await bind(name);
+        const { code, body } = await apiError(bind(name, 'node-2'));
+        expect(code).toBe(409);
+        expect(body.reason).toBe('Conflict');
+        expect(body.message).toBe(`Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "node-1"`);
+        expect(body.details).toEqual({ name, kind: 'pods/binding' });
+      });
+
+      it('refuses to bind a terminating Pod with 409 Conflict', async () => {
+        const pod = await createPod();
+        const name = pod.metadata!.name!;
+        await bind(name);
+        await core.deleteNamespacedPod({ namespace: NS, name });
+        const { code, body } = await apiError(bind(name, 'node-2'));
+        expect(code).toBe(409);
+        expect(body.message).toBe(`Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`);
+        await core.deleteNamespacedPod({ namespace: NS, name, gracePeriodSeconds: 0 });
+      });
+    });
+
+    describe('ControllerRevision and Event', () => {
+      it('keeps ControllerRevision data verbatim and immutable', async () => {
+        const apps = b.kc.makeApiClient(AppsV1Api);
+        const name = uniq('rev');
+        const data = { spec: { template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } } };
+        const created = await apps.createNamespacedControllerRevision({ namespace: NS, body: { metadata: { name }, data, revision: 1 } });
+        expect(created.data).toEqual(data);
+        expect(created.metadata!.generation).toBeUndefined();
+        const { code, body } = await apiError(
+          apps.patchNamespacedControllerRevision({ namespace: NS, name, body: { data: { spec: { x: 1 } } } }, merge),
+        );
+        expect(code).toBe(422);
+        expect(body.message).toBe(
+          `ControllerRevision.apps "${name}" is invalid: data: Invalid value: {"spec":{"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x"}]}},"x":1}}: field is immutable`,
+        );
+        const dup = await apiError(apps.createNamespacedControllerRevision({ namespace: NS, body: { metadata: { name }, data: {}, revision: 1 } }));
+        expect(dup.code).toBe(409);
+        expect(dup.body.message).toBe(`controllerrevisions.apps "${name}" already exists`);
+        expect(dup.body.details).toEqual({ name, group: 'apps', kind: 'controllerrevisions' });
+      });
+
+      it('names an Event from generateName and truncates its timestamps to seconds', async () => {
+        const t = new Date('2026-01-02T03:04:05.678Z');
+        const ev = await core.createNamespacedEvent({
+          namespace: NS,
+          body: {
+            metadata: { generateName: 'nginxweb1.', namespace: NS },
+            involvedObject: { kind: 'CloneSet', apiVersion: 'apps.kruise.io/v1alpha1', namespace: NS, name: 'nginxweb1', uid: 'u' },
+            type: 'Normal',
+            reason: 'RolloutStarted',
+            message: 'm',
+            source: { component: 'cloneset-rollout' },
+            reportingComponent: 'cloneset-rollout',
+            reportingInstance: 'cloneset-rollout',
+            firstTimestamp: t,
+            lastTimestamp: t,
+            count: 1,
+          },
+        });
+        expect(ev.metadata!.name).toMatch(/^nginxweb1\.[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+        expect(ev.firstTimestamp!.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+      });
+
+      it('rejects an Event whose involvedObject is in another namespace', async () => {
+        const { code, body } = await apiError(
+          core.createNamespacedEvent({
+            namespace: NS,
+            body: {
+              metadata: { name: uniq('ev'), namespace: NS },
+              involvedObject: { kind: 'CloneSet', namespace: 'other', name: 'x' },
+              reason: 'R',
+              message: 'm',
+              source: { component: 'c' },
+            },
+          }),
+        );
+        expect(code).toBe(422);
+        expect(body.message).toMatch(/is invalid: involvedObject\.namespace: Invalid value: "other": does not match event\.namespace$/);
+      });
+    });
+
+    describe('kubectl', () => {
+      const kubectl = (...args: string[]) => execFileP('/usr/bin/kubectl', ['--kubeconfig', b.kubeconfigPath, ...args]);
+
+      it('applies the seed CloneSet and prints Kruise\'s printer columns', async () => {
+        const applied = await kubectl('apply', '-f', 'examples/nginx01.yaml');
+        expect(applied.stdout.trim()).toBe('cloneset.apps.kruise.io/nginxweb1 created');
+        const got = await kubectl('get', 'clonesets');
+        const lines = got.stdout.trimEnd().split('\n');
+        expect(lines[0]!.split(/\s+/)).toEqual(['NAME', 'DESIRED', 'UPDATED', 'UPDATED_READY', 'UPDATED_AVAILABLE', 'READY', 'TOTAL', 'AGE']);
+        const row = lines.find((l) => l.startsWith('nginxweb1 '))!;
+        expect(row.split(/\s+/).slice(0, 2)).toEqual(['nginxweb1', '5']);
+
+        const wide = await kubectl('get', 'clone', 'nginxweb1', '-o', 'wide');
+        const [head, line] = wide.stdout.trimEnd().split('\n');
+        expect(head!.split(/\s+/)).toEqual([
+          'NAME', 'DESIRED', 'UPDATED', 'UPDATED_READY', 'UPDATED_AVAILABLE', 'READY', 'TOTAL', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR',
+        ]);
+        expect(line).toContain('nginx:perl');
+
+        const again = await kubectl('apply', '-f', 'examples/nginx01.yaml');
+        expect(again.stdout.trim()).toBe('cloneset.apps.kruise.io/nginxweb1 unchanged');
+      });
+    });
+  });
+}
