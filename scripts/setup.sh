@@ -19,6 +19,10 @@ else
 fi
 
 if [ "${1:-}" = "--test" ]; then
+  if ! command -v kubectl >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing kubectl (Debian package kubernetes-client) for the kubectl tests"
+    (apt-get install -y -qq kubernetes-client >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq kubernetes-client; }) >/dev/null
+  fi
   # A real kube-apiserver (embedded etcd) for the realkube tests: built once from tools/kube-apiserver, then cached.
   if command -v go >/dev/null 2>&1; then
     bash scripts/build-kube-apiserver.sh
