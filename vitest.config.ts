@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
  * - `unit`: pure modules and the simulated cluster; no Temporal server.
  * - `realkube`: the same API rules checked against a real kube-apiserver (scripts/build-kube-apiserver.sh).
  * - `integration`: workflows on a real Temporal dev server shared by the whole run (globalSetup).
+ * - `integration-real`: the rollout suite against a real kube-apiserver instead of the simulated one.
  */
 export default defineConfig({
   test: {
@@ -36,6 +37,18 @@ export default defineConfig({
           globalSetup: ['test/setup/temporal-global.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The rollout suite again, against a real kube-apiserver (the simulated kubelet plays the nodes).
+          name: 'integration-real',
+          include: ['test/integration/seed.test.ts', 'test/integration/rollout.test.ts'],
+          env: { KUBE_BACKEND: 'real' },
+          globalSetup: ['test/setup/temporal-global.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
         },
       },
     ],

@@ -10,15 +10,60 @@ import { RolloutClient } from '../../src/client/index.js';
 import { applyCloneSet } from '../../src/kube/apply.js';
 import { makeClients, type KubeClients } from '../../src/kube/clients.js';
 import type { CloneSet } from '../../src/rollout/index.js';
-import { startSimCluster, type SimCluster, type SimKubeletOptions } from '../../src/sim/index.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { startRealApiServer } from '../../src/realkube/index.js';
+import { startSimCluster, startSimKubelet, type SimApiServer, type SimKubelet, type SimKubeletOptions } from '../../src/sim/index.js';
 import { bundleWorkflows, createRolloutWorker } from '../../src/worker/index.js';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
+/**
+ * Which Kubernetes the suite runs against: `sim` (default: the embedded simulated apiserver) or `real` (a real
+ * kube-apiserver with etcd, scripts/build-kube-apiserver.sh). Either way the simulated kubelet plays the nodes.
+ */
+export const KUBE_BACKEND: 'sim' | 'real' = process.env.KUBE_BACKEND === 'real' ? 'real' : 'sim';
+
+/** The cluster under test; `api` (fault injection) exists only on the simulated backend. */
+export interface TestCluster {
+  kubeConfig(): KubeConfig;
+  api?: SimApiServer;
+  kubelet?: SimKubelet;
+  stop(): Promise<void>;
+}
+
+async function startCluster(kubelet: SimKubeletOptions): Promise<TestCluster> {
+  if (KUBE_BACKEND === 'sim') return startSimCluster({ kubelet });
+  const real = await startRealApiServer();
+  try {
+    const sim = await startSimKubelet(real.kubeConfig(), kubelet);
+    return {
+      kubeConfig: () => real.kubeConfig(),
+      kubelet: sim,
+      stop: async () => {
+        await sim.stop();
+        await real.stop();
+      },
+    };
+  } catch (err) {
+    await real.stop();
+    throw err;
+  }
+}
+
+/** Creates the namespace on a real apiserver (which refuses objects in missing namespaces); the simulator has none. */
+export async function ensureNamespace(k: KubeClients, namespace: string): Promise<void> {
+  if (KUBE_BACKEND === 'sim') return;
+  try {
+    await k.core.createNamespace({ body: { metadata: { name: namespace } } });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 409) throw err;
+  }
+}
+
 export interface TestEnv {
   address: string;
   taskQueue: string;
-  cluster: SimCluster;
+  cluster: TestCluster;
   k: KubeClients;
   client: RolloutClient;
   /** Stops the worker (gracefully), the client and the cluster. */
@@ -35,9 +80,7 @@ export function uniqueNamespace(prefix = 't'): string {
 export async function startTestEnv(opts: { kubelet?: SimKubeletOptions; worker?: boolean } = {}): Promise<TestEnv> {
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
-  const cluster = await startSimCluster({
-    kubelet: { startDelayMs: 50, restartDelayMs: 100, readyDelayMs: 50, ...opts.kubelet },
-  });
+  const cluster = await startCluster({ startDelayMs: 50, restartDelayMs: 100, readyDelayMs: 50, ...opts.kubelet });
   bundle ??= bundleWorkflows();
   let stopWorker = async () => {};
   if (opts.worker !== false) {
@@ -90,6 +133,7 @@ export function cloneSet(namespace: string, name: string, spec: Partial<CloneSet
 
 /** Applies a CloneSet and runs its rollout to completion (how Pods come to exist in these tests). */
 export async function applyAndRoll(env: TestEnv, cs: CloneSet) {
+  await ensureNamespace(env.k, cs.metadata.namespace!);
   await applyCloneSet(env.k, cs);
   const handle = await env.client.start({ namespace: cs.metadata.namespace!, name: String(cs.metadata.name) });
   return { handle, result: await handle.result() };
