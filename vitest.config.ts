@@ -34,6 +34,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: ['test/integration/kubectl-seed.test.ts'],
           globalSetup: ['test/setup/temporal-global.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
@@ -44,7 +45,7 @@ export default defineConfig({
         test: {
           // The rollout suite again, against a real kube-apiserver (the simulated kubelet plays the nodes).
           name: 'integration-real',
-          include: ['test/integration/seed.test.ts', 'test/integration/rollout.test.ts'],
+          include: ['test/integration/seed.test.ts', 'test/integration/rollout.test.ts', 'test/integration/kubectl-seed.test.ts'],
           env: { KUBE_BACKEND: 'real' },
           globalSetup: ['test/setup/temporal-global.ts'],
           testTimeout: 180_000,

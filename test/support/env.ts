@@ -26,6 +26,8 @@ export const KUBE_BACKEND: 'sim' | 'real' = process.env.KUBE_BACKEND === 'real' 
 /** The cluster under test; `api` (fault injection) exists only on the simulated backend. */
 export interface TestCluster {
   kubeConfig(): KubeConfig;
+  /** A kubeconfig file (for kubectl), on the real backend. */
+  kubeconfigPath?: string;
   api?: SimApiServer;
   kubelet?: SimKubelet;
   stop(): Promise<void>;
@@ -38,6 +40,7 @@ async function startCluster(kubelet: SimKubeletOptions): Promise<TestCluster> {
     const sim = await startSimKubelet(real.kubeConfig(), kubelet);
     return {
       kubeConfig: () => real.kubeConfig(),
+      kubeconfigPath: real.kubeconfigPath,
       kubelet: sim,
       stop: async () => {
         await sim.stop();
