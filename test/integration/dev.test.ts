@@ -51,8 +51,38 @@ describe('cloneset-rollout dev', () => {
 
       const kc = new KubeConfig();
       kc.loadFromFile(endpoints.kubeconfig!);
-      const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'default' });
-      expect(pods.items).toEqual([]);
+      const core = kc.makeApiClient(CoreV1Api);
+      expect((await core.listNamespacedPod({ namespace: 'default' })).items).toEqual([]);
+
+      // The user's path: `apply -f` starts the first rollout (5 Pods) ...
+      const node = (...args: string[]) => execFileSync(process.execPath, ['bin/cloneset-rollout.js', ...args], { encoding: 'utf8' });
+      const temporal = (...args: string[]) =>
+        execFileSync(findTemporalCli()!, [...args, '--address', endpoints.temporalAddress!], { encoding: 'utf8' });
+      const applied = node('apply', '-f', 'examples/nginx01.yaml', '--state-dir', stateDir);
+      expect(applied).toContain('clonesets.apps.kruise.io/nginxweb1 created');
+      expect(applied).toContain('rollout started: workflow cloneset/default/nginxweb1');
+      temporal('workflow', 'result', '--workflow-id', 'cloneset/default/nginxweb1');
+      expect((await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=nginxweb1' })).items).toHaveLength(5);
+
+      // ... and the README's `temporal workflow start` command is a complete in-place rollout.
+      temporal(
+        'workflow', 'start', '--type', 'rolloutCloneSet', '--task-queue', 'cloneset-rollouts',
+        '--workflow-id', 'cloneset/default/nginxweb1',
+        '--input', '{"namespace":"default","name":"nginxweb1","images":{"nginx":"nginx:latest"}}',
+      );
+      const progress = JSON.parse(
+        temporal('workflow', 'query', '--workflow-id', 'cloneset/default/nginxweb1', '--name', 'progress', '--output', 'json'),
+      ) as { queryResult: [{ namespace: string; name: string }] };
+      expect(progress.queryResult[0]).toMatchObject({ namespace: 'default', name: 'nginxweb1' });
+      const result = JSON.parse(temporal('workflow', 'result', '--workflow-id', 'cloneset/default/nginxweb1', '--output', 'json')) as {
+        status: string;
+        closeEvent: { workflowExecutionCompletedEventAttributes: { result: [{ recreated: number; toRevision: string }] } };
+      };
+      expect(result.status).toBe('COMPLETED');
+      // nginx01.yaml has no updateStrategy: Kruise's default, ReCreate, replaces every Pod.
+      expect(result.closeEvent.workflowExecutionCompletedEventAttributes.result[0].recreated).toBe(5);
+      const pods = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=nginxweb1' })).items;
+      expect(pods.map((p) => p.status?.containerStatuses?.[0]?.image)).toEqual(Array(5).fill('nginx:latest'));
     } finally {
       child.kill('SIGTERM');
     }
