@@ -7,6 +7,15 @@ import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger
 
 export type { Logger };
 
+/**
+ * Paths pino censors in every log line: credentials that may ride along in objects we log, including Temporal
+ * connection settings (src/temporal/connection.ts) logged whole by mistake.
+ */
+export const REDACT = {
+  paths: ['*.token', '*.password', '*.apiKey', '*.clientKey', '*.headers.authorization', '*.tls.key', '*.*.apiKey', '*.*.tls.key'],
+  censor: '[redacted]',
+};
+
 /** Creates the process logger. Level from `LOG_LEVEL` (default info); JSON lines to stderr by default. */
 export function createLogger(name: string, opts: LoggerOptions = {}): Logger {
   return pino(
@@ -14,7 +23,7 @@ export function createLogger(name: string, opts: LoggerOptions = {}): Logger {
       name,
       level: process.env.LOG_LEVEL ?? 'info',
       // Never log credentials that may ride along in objects we log.
-      redact: { paths: ['*.token', '*.password', '*.apiKey', '*.clientKey', '*.headers.authorization'], censor: '[redacted]' },
+      redact: REDACT,
       ...opts,
     },
     pino.destination({ dest: 2, sync: false }),
@@ -43,15 +52,30 @@ export function toTemporalLogger(logger: Logger): TemporalLogger {
 
 let installed = false;
 
+/** Options of the process's single Temporal Runtime besides logging. */
+export interface TemporalRuntimeOptions {
+  /** Serve the SDK's Prometheus metrics (temporal_*) on this host:port, e.g. `0.0.0.0:9464`. Default: no metrics. */
+  metricsBindAddress?: string;
+}
+
 /**
  * Routes the Temporal Runtime's logger (SDK and workflow/activity `log` calls, which carry workflowId, runId,
- * activityType... as metadata) to pino. Installs once per process; later calls are ignored.
+ * activityType... as metadata) to pino, and optionally turns on the SDK's Prometheus exporter. The Runtime can be
+ * installed only once per process, so this is the one place that does it; later calls are ignored (returns false,
+ * and warns if they asked for metrics the installed Runtime lacks).
  */
-export function installTemporalLogging(logger: Logger): void {
-  if (installed) return;
+export function installTemporalLogging(logger: Logger, opts: TemporalRuntimeOptions = {}): boolean {
+  if (installed) {
+    if (opts.metricsBindAddress) logger.warn({ metricsBindAddress: opts.metricsBindAddress }, 'Temporal Runtime already installed: SDK metrics options ignored');
+    return false;
+  }
   installed = true;
   Runtime.install({
     logger: toTemporalLogger(logger.child({ component: 'temporal' })),
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(opts.metricsBindAddress ? { metrics: { prometheus: { bindAddress: opts.metricsBindAddress } } } : {}),
+    },
   });
+  return true;
 }

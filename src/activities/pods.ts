@@ -7,8 +7,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeClients } from '../kube/clients.js';
-import { isConflict, isNotFound, NonRetryable, toActivityError } from '../kube/errors.js';
-import { Annotations, Conditions, Labels, LifecycleState, Reasons, toPodView, type PodView } from '../rollout/index.js';
+import { describe, isConflict, isNotFound, NonRetryable, statusCode, toActivityError } from '../kube/errors.js';
+import { Annotations, Conditions, Labels, LifecycleState, Reasons, toMs, toPodView, type PodView } from '../rollout/index.js';
 import { activityLogger, pollUntil, recordEvent } from './context.js';
 import { containersUpdated, readyWithGate } from './predicates.js';
 import type { PodRef, ReadyResult } from './types.js';
@@ -74,21 +74,53 @@ export function podActivities(k: KubeClients, logger: Logger) {
     }
   }
 
+  function gateCondition(pod: V1Pod) {
+    return pod.status?.conditions?.find((c) => c.type === Conditions.inPlaceUpdateReady);
+  }
+
   function gateStatus(pod: V1Pod): string | undefined {
-    return pod.status?.conditions?.find((c) => c.type === Conditions.inPlaceUpdateReady)?.status;
+    return gateCondition(pod)?.status;
+  }
+
+  /** Records an Event on the Pod and on its controlling CloneSet (best effort: never fails the activity). */
+  async function podEvent(ref: PodRef, type: 'Normal' | 'Warning', reason: string, message: (pod: V1Pod) => string): Promise<void> {
+    const log = activityLogger(logger, { pod: ref.name, namespace: ref.namespace });
+    let pod: V1Pod;
+    try {
+      pod = await k.core.readNamespacedPod({ name: ref.name, namespace: ref.namespace });
+    } catch {
+      return;
+    }
+    const text = message(pod);
+    await recordEvent(k.core, log, { kind: 'Pod', apiVersion: 'v1', namespace: ref.namespace, name: ref.name, uid: ref.uid }, type, reason, text);
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'CloneSet');
+    if (owner) {
+      await recordEvent(k.core, log, { kind: 'CloneSet', apiVersion: owner.apiVersion, namespace: ref.namespace, name: owner.name, uid: owner.uid }, type, reason, text);
+    }
   }
 
   return {
-    /** Step 1: InPlaceUpdateReady=False so Services drop the Pod. No-op when already False. */
-    async markPodNotReady(ref: PodRef): Promise<{ atMs: number }> {
+    /**
+     * Step 1: InPlaceUpdateReady=False so Services drop the Pod. No-op when already False; `offSinceMs` says since
+     * when the gate has been False, so the grace period is never started over after a retry.
+     */
+    async markPodNotReady(ref: PodRef): Promise<{ atMs: number; offSinceMs: number }> {
       const log = activityLogger(logger, { pod: ref.name, namespace: ref.namespace });
       for (;;) {
         const pod = await readPod(ref);
-        if (gateStatus(pod) === 'False') return { atMs: Date.now() };
+        if (gateStatus(pod) === 'False') {
+          const now = Date.now();
+          // lastTransitionTime is stored at second precision: add the second back so the grace is never shortened.
+          const since = toMs(gateCondition(pod)?.lastTransitionTime);
+          const offSinceMs = since === null ? now : Math.min(now, since + 1000);
+          log.info({ drainedForMs: now - offSinceMs }, 'InPlaceUpdateReady already False');
+          return { atMs: now, offSinceMs };
+        }
         try {
+          const offSinceMs = Date.now();
           await setGate(ref, pod, false);
           log.info('InPlaceUpdateReady=False: Pod leaves the endpoints');
-          return { atMs: Date.now() };
+          return { atMs: Date.now(), offSinceMs };
         } catch (err) {
           if (isConflict(err) || isConflictFailure(err)) continue;
           return toActivityError(err, `update Pod ${ref.name}`);
@@ -114,6 +146,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
         }
         for (const name of Object.keys(p.images)) {
           if (!v.containers.some((c) => c.name === name)) {
+            await podEvent(p, 'Warning', 'FailedUpdate', () => `failed to update pod ${p.name} in-place: no container "${name}"`);
             throw ApplicationFailure.nonRetryable(`Pod ${p.name} has no container "${name}"`, NonRetryable.Rejected);
           }
         }
@@ -140,6 +173,9 @@ export function podActivities(k: KubeClients, logger: Logger) {
           await k.core.patchNamespacedPod({ name: p.name, namespace: p.namespace, body }, smp);
         } catch (err) {
           if (isConflict(err)) continue;
+          // Rejected for good (400/422): say so on the Pod and the CloneSet; retryable errors are not events.
+          const code = statusCode(err);
+          if (code === 400 || code === 422) await podEvent(p, 'Warning', 'FailedUpdate', () => `failed to update pod ${p.name} in-place: ${describe(err)}`);
           return toActivityError(err, `patch images of Pod ${p.name}`);
         }
         log.info({ images: p.images }, 'patched Pod in place');
@@ -149,10 +185,19 @@ export function podActivities(k: KubeClients, logger: Logger) {
 
     /** Step 4: wait until every changed container runs its new image and is ready (heartbeats while waiting). */
     async waitPodUpdated(p: PodRef & { images: Record<string, string>; previousImageIDs: Record<string, string | null> }): Promise<{ atMs: number }> {
-      return pollUntil(async () => {
+      let warned = false; // one Warning per attempt, not one per poll
+      const done = await pollUntil(async () => {
         const r = containersUpdated(await view(p), p.images, p.previousImageIDs);
+        if (!r.done && r.stuck.length > 0 && !warned) {
+          warned = true;
+          await podEvent(p, 'Warning', 'FailedUpdate', () => `in-place update of pod ${p.name} is stuck: ${r.stuck.join(', ')}`);
+        }
         return r.done ? { done: true, value: { atMs: Date.now() } } : { done: false, detail: { waiting: r.waiting, stuck: r.stuck } };
       });
+      await podEvent(p, 'Normal', 'SuccessfulUpdatePodInPlace', (pod) =>
+        `successfully update pod ${p.name} in-place(revision ${pod.metadata?.labels?.[Labels.revision] ?? 'unknown'})`,
+      );
+      return done;
     },
 
     /** Step 5: InPlaceUpdateReady=True and lifecycle Normal. No-op when already so. */

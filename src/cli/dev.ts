@@ -9,6 +9,26 @@ import { DEFAULT_TASK_QUEUE } from '../constants.js';
 import { startSimCluster, type SimCluster } from '../sim/index.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { createRolloutWorker } from '../worker/index.js';
+import { Client, Connection } from '@temporalio/client';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CloneSetController, selectionSelector } from '../controller/index.js';
+
+/** The controller of `dev --controller`, on the dev server's plaintext connection; returns its stop function. */
+async function startController(o: { address: string; namespace: string; taskQueue: string; kubeConfig: KubeConfig; all?: boolean; logger: Logger }) {
+  const connection = await Connection.connect({ address: o.address });
+  const controller = new CloneSetController({
+    kubeConfig: o.kubeConfig,
+    client: new Client({ connection, namespace: o.namespace }),
+    taskQueue: o.taskQueue,
+    labelSelector: selectionSelector({ all: o.all }),
+    logger: o.logger,
+  });
+  await controller.start();
+  return async () => {
+    await controller.stop();
+    await connection.close();
+  };
+}
 
 export interface DevOptions {
   stateDir: string;
@@ -22,6 +42,9 @@ export interface DevOptions {
   ui?: boolean;
   namespace?: string;
   taskQueue?: string;
+  /** Run the CloneSet controller too (`--controller`); `all` manages every CloneSet, not only labelled ones. */
+  controller?: boolean;
+  all?: boolean;
   /** Simulated kubelet timings, for quick demos. */
   kubelet?: { startDelayMs?: number; restartDelayMs?: number; readyDelayMs?: number };
   logger: Logger;
@@ -78,9 +101,18 @@ export async function startDev(opts: DevOptions): Promise<DevEnvironment> {
       });
       const running = worker.run();
       stopWorker = async () => {
-        worker.shutdown();
+        // The SDK's own SIGTERM handler may have started draining already.
+        if (worker.getState() === 'RUNNING') worker.shutdown();
         await running;
         await connection.close();
+      };
+    }
+    if (opts.controller) {
+      const stopController = await startController({ address: server.address, namespace, taskQueue, kubeConfig: cluster.kubeConfig(), all: opts.all, logger: log });
+      const stopRest = stopWorker;
+      stopWorker = async () => {
+        await stopController(); // first: no new rollouts while the worker drains
+        await stopRest?.();
       };
     }
   } catch (err) {

@@ -1,9 +1,8 @@
 /** The `cloneset-rollout` command line. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../constants.js';
 import { loadKubeConfig } from '../kube/clients.js';
 import { createLogger } from '../log.js';
-import { createRolloutWorker } from '../worker/index.js';
 import { readFile } from 'node:fs/promises';
 import { RolloutClient } from '../client/index.js';
 import { applyCloneSet, parseCloneSets } from '../kube/apply.js';
@@ -12,6 +11,8 @@ import { addConnectOptions, resolveConnection, type ConnectFlags } from './conne
 import { runDemo } from './demo.js';
 import { startDev } from './dev.js';
 import { onShutdown } from './signals.js';
+import { addServeOptions, serve, type ServeFlags } from './serve.js';
+import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -32,7 +33,9 @@ program
   .option('--no-worker', 'do not run a worker in this process (start one with `cloneset-rollout worker`)')
   .option('--no-ui', 'run the Temporal server without its Web UI')
   .option('--task-queue <name>', 'task queue of the worker', DEFAULT_TASK_QUEUE)
-  .action(async (o: { stateDir: string; port?: number; uiPort?: number; worker: boolean; ui: boolean; taskQueue: string }) => {
+  .option('--controller', 'also run the CloneSet controller (rolls out managed CloneSets on every change)')
+  .option('--all', 'with --controller: manage every CloneSet, not only those labelled cloneset-rollout.io/managed=true')
+  .action(async (o: { stateDir: string; port?: number; uiPort?: number; worker: boolean; ui: boolean; taskQueue: string; controller?: boolean; all?: boolean }) => {
     const logger = createLogger('cloneset-rollout-dev');
     const env = await startDev({ ...o, logger });
     onShutdown(env.stop, logger);
@@ -42,25 +45,23 @@ program
     );
   });
 
-program
-  .command('worker')
-  .description('run a rollout worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KUBECONFIG or in-cluster config)')
-  .addOption(new Option('--address <host:port>', 'Temporal frontend').env('TEMPORAL_ADDRESS').default('127.0.0.1:7233'))
-  .addOption(new Option('--namespace <ns>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default'))
-  .addOption(new Option('--task-queue <name>', 'task queue').env('TEMPORAL_TASK_QUEUE').default(DEFAULT_TASK_QUEUE))
-  .addOption(new Option('--kubeconfig <path>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)').env('KUBECONFIG'))
-  .action(async (o: { address: string; namespace: string; taskQueue: string; kubeconfig?: string }) => {
-    const logger = createLogger('cloneset-rollout-worker');
-    const kubeConfig = loadKubeConfig(o.kubeconfig?.split(':')[0]);
-    const { worker, connection } = await createRolloutWorker({ ...o, kubeConfig, logger });
-    logger.info({ address: o.address, namespace: o.namespace, taskQueue: o.taskQueue }, 'worker started');
-    const running = worker.run().finally(() => connection.close());
-    onShutdown(async () => {
-      worker.shutdown();
-      await running;
-    }, logger);
-    await running;
-  });
+addServeOptions(
+  program
+    .command('worker')
+    .description('run a rollout worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KUBECONFIG or in-cluster config; TLS: see README)'),
+  { controllerFlag: true },
+).action(async (o: ServeFlags) => {
+  await serve(o, { worker: true }, createLogger('cloneset-rollout-worker'));
+});
+
+addServeOptions(
+  program
+    .command('controller')
+    .description('watch CloneSets (label cloneset-rollout.io/managed=true by default) and start their rollouts on new generations'),
+  { controllerFlag: false },
+).action(async (o: ServeFlags) => {
+  await serve({ ...o, controller: true }, { worker: false }, createLogger('cloneset-rollout-controller'));
+});
 
 program
   .command('demo')
@@ -85,7 +86,10 @@ addConnectOptions(
   const c = resolveConnection(o);
   const cloneSets = parseCloneSets(await readFile(o.filename, 'utf8'), o.filename);
   const k = makeClients(loadKubeConfig(c.kubeconfig));
-  const client = o.rollout ? await RolloutClient.connect(c) : null;
+  // TLS / API key from TEMPORAL_TLS_* / TEMPORAL_API_KEY / TEMPORAL_CONFIG_FILE (src/temporal/connection.ts).
+  const client = o.rollout
+    ? await RolloutClient.connect({ ...c, connection: clientConnectionOptions(loadConnectionSettings({ overrides: { address: c.address, namespace: c.namespace } })) })
+    : null;
   try {
     for (const cs of cloneSets) {
       const r = await applyCloneSet(k, cs);

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.js';
 import { DEFAULT_TASK_QUEUE } from '../constants.js';
 import { installTemporalLogging, toTemporalLogger } from '../log.js';
+import { rolloutMetrics, type RolloutMetrics } from '../metrics/rollout.js';
 
 export interface RolloutWorkerOptions {
   /** Temporal frontend host:port. */
@@ -23,8 +24,10 @@ export interface RolloutWorkerOptions {
   logger: Logger;
   /** A prebuilt bundle (tests build one per file); default: bundled at start from src or dist. */
   workflowBundle?: WorkflowBundleWithSourceMap;
-  /** TLS / API key options for a secured Temporal. */
+  /** TLS / API key options for a secured Temporal (see src/temporal/connection.ts). */
   connection?: Parameters<typeof NativeConnection.connect>[0];
+  /** Where the rollout metrics go (default: the process's {@link rolloutMetrics}, served on /metrics). */
+  metrics?: RolloutMetrics;
 }
 
 /** Path of the workflows entry module, from source (vitest, tsx) or from the compiled dist tree. */
@@ -54,6 +57,8 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<{
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows(opts.logger)),
     activities: createActivities({ kubeConfig: opts.kubeConfig, logger: opts.logger }),
+    // Rollout metrics (Pods updated in place, in flight...) derived from the activities as they run.
+    interceptors: { activity: [(opts.metrics ?? rolloutMetrics).interceptor()] },
     // Waits for Pods are long, mostly idle activities: allow many at once.
     maxConcurrentActivityTaskExecutions: 1_000,
     // A restarted worker picks up a killed worker's workflows quickly instead of after the 10 s default.

@@ -1,0 +1,176 @@
+/**
+ * Controller mode end to end: the seed walkthrough driven by `applyCloneSet` alone (what `apply --no-rollout` and
+ * `kubectl apply` do). Two controller replicas watch the cluster; nobody calls the rollout client. The rollouts must
+ * start by themselves, exactly once per generation, and show in the CloneSet's status and in Kubernetes Events.
+ */
+import { readFile } from 'node:fs/promises';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloneSetController, DEFAULT_SELECTOR, MANAGED_LABEL } from '../../src/controller/index.js';
+import { applyCloneSet, parseCloneSets } from '../../src/kube/apply.js';
+import { CLONESET } from '../../src/kube/clients.js';
+import type { RolloutResult } from '../../src/workflows/messages.js';
+import { cloneSet, ensureNamespace, livePods, startTestEnv, testLogger, uniqueNamespace, type TestEnv } from '../support/env.js';
+
+let env: TestEnv;
+let controllers: CloneSetController[] = [];
+
+beforeAll(async () => {
+  env = await startTestEnv();
+  // Two replicas, as a Deployment with replicas: 2 would run: workflow IDs must dedupe their starts.
+  controllers = [0, 1].map(
+    (i) =>
+      new CloneSetController({
+        kubeConfig: env.cluster.kubeConfig(),
+        client: env.client.client,
+        taskQueue: env.taskQueue,
+        labelSelector: DEFAULT_SELECTOR,
+        resyncMs: 500 + i * 300,
+        logger: testLogger,
+      }),
+  );
+  await Promise.all(controllers.map((c) => c.start()));
+});
+afterAll(async () => {
+  await Promise.all(controllers.map((c) => c.stop()));
+  await env?.stop();
+});
+
+async function example(file: string, namespace: string) {
+  const [cs] = parseCloneSets(await readFile(new URL(`../../examples/${file}`, import.meta.url), 'utf8'), file);
+  cs!.metadata.namespace = namespace;
+  cs!.metadata.labels = { ...cs!.metadata.labels, [MANAGED_LABEL]: 'true' };
+  return cs!;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits for a completed run of the CloneSet's workflow other than `after`; returns its run ID and result. */
+async function completedRun(ns: string, name: string, after?: string): Promise<{ runId: string; result: RolloutResult }> {
+  const handle = env.client.handle(ns, name).workflow;
+  const runId = await until(`a rollout run of ${ns}/${name}`, async () => {
+    try {
+      const d = await handle.describe();
+      return d.runId !== after && d.status.name === 'COMPLETED' ? d.runId : undefined;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  });
+  const result = (await env.client.client.workflow.getHandle(handle.workflowId, runId).result()) as RolloutResult;
+  return { runId, result };
+}
+
+async function cloneSetNow(ns: string, name: string) {
+  return (await env.k.custom.getNamespacedCustomObject({ ...CLONESET, namespace: ns, name })) as {
+    metadata: { generation: number };
+    status: Record<string, unknown>;
+  };
+}
+
+async function eventsOf(ns: string, kind: string, name: string): Promise<CoreV1Event[]> {
+  const list = await env.k.core.listNamespacedEvent({ namespace: ns });
+  return list.items.filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name);
+}
+
+describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
+  it('creates 5 Pods, then rolls nginx02 in place by itself, once per generation, with status and Events', async () => {
+    const ns = uniqueNamespace('ctl');
+    await ensureNamespace(env.k, ns);
+
+    // An unmanaged CloneSet in the same namespace: the default selection must leave it alone.
+    const unmanaged = await example('nginx01.yaml', ns);
+    unmanaged.metadata.name = 'unmanaged';
+    delete unmanaged.metadata.labels![MANAGED_LABEL];
+    unmanaged.spec.selector = { matchLabels: { app: 'unmanaged' } };
+    unmanaged.spec.template.metadata = { labels: { app: 'unmanaged' } };
+    await applyCloneSet(env.k, unmanaged);
+
+    await applyCloneSet(env.k, await example('nginx01.yaml', ns));
+    const first = await completedRun(ns, 'nginxweb1');
+    expect(first.result.created).toBe(5);
+    const before = await livePods(env, ns, 'nginxweb1');
+    expect(before).toHaveLength(5);
+    const generation1 = (await cloneSetNow(ns, 'nginxweb1')).metadata.generation;
+
+    const second = await example('nginx02.yaml', ns);
+    second.spec.minReadySeconds = 1; // the manifest's 30 s, shortened for the suite
+    const applied = await applyCloneSet(env.k, second);
+    expect(applied).toMatchObject({ action: 'configured' });
+    expect(applied.generation).toBeGreaterThan(generation1);
+
+    const { result } = await completedRun(ns, 'nginxweb1', first.runId);
+    expect(result).toMatchObject({ updatedInPlace: 4, recreated: 0, deleted: 1, created: 0 });
+    const after = await livePods(env, ns, 'nginxweb1');
+    expect(after).toHaveLength(4);
+    for (const pod of after) {
+      const old = before.find((b) => b.metadata?.name === pod.metadata?.name);
+      expect(old?.metadata?.uid, `${pod.metadata?.name} kept its uid`).toBe(pod.metadata?.uid);
+      expect(pod.status?.containerStatuses?.[0]?.image).toBe('nginx:latest');
+    }
+
+    const cs = await cloneSetNow(ns, 'nginxweb1');
+    expect(cs.status).toMatchObject({
+      observedGeneration: applied.generation,
+      replicas: 4,
+      updatedReplicas: 4,
+      updatedReadyReplicas: 4,
+      updateRevision: result.toRevision,
+      currentRevision: result.toRevision,
+    });
+
+    // Events: one RolloutStarted per generation (two replicas and resyncs notwithstanding), and the rollout's own.
+    const events = await eventsOf(ns, 'CloneSet', 'nginxweb1');
+    const reasons = events.map((e) => e.reason);
+    expect(reasons.filter((r) => r === 'RolloutStarted')).toHaveLength(2);
+    expect(reasons.filter((r) => r === 'SuccessfulCreate')).toHaveLength(5);
+    expect(reasons.filter((r) => r === 'SuccessfulDelete')).toHaveLength(1);
+    expect(controllers.reduce((n, c) => n + c.started, 0)).toBe(2);
+    // Each in-place update is recorded on the CloneSet and on the Pod itself, as Kruise does.
+    const inPlace = events.filter((e) => e.reason === 'SuccessfulUpdatePodInPlace');
+    expect(inPlace.map((e) => e.message).sort()).toEqual(
+      after.map((p) => `successfully update pod ${p.metadata!.name} in-place(revision ${result.toRevision})`).sort(),
+    );
+    for (const pod of after) {
+      const podEvents = await eventsOf(ns, 'Pod', pod.metadata!.name!);
+      expect(podEvents.filter((e) => e.reason === 'SuccessfulUpdatePodInPlace' && e.involvedObject.uid === pod.metadata!.uid)).toHaveLength(1);
+    }
+
+    // The unmanaged CloneSet never got a workflow.
+    await expect(env.client.handle(ns, 'unmanaged').workflow.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect(controllers.every((c) => c.ready())).toBe(true);
+  });
+
+  it('records a Warning FailedUpdate on the Pod and the CloneSet when an in-place update is stuck (image never pulls)', async () => {
+    const ns = uniqueNamespace('ctlwarn');
+    await ensureNamespace(env.k, ns);
+    const cs = cloneSet(ns, 'stuck');
+    cs.metadata.labels = { [MANAGED_LABEL]: 'true' };
+    cs.spec.replicas = 1;
+    await applyCloneSet(env.k, cs);
+    const first = await completedRun(ns, 'stuck');
+    cs.spec.updateStrategy = { type: 'InPlaceIfPossible' };
+    cs.spec.template.spec.containers[0]!.image = 'nginx:unpullable';
+    await applyCloneSet(env.k, cs);
+    const warnings = await until('a FailedUpdate Warning on the CloneSet', async () => {
+      const w = (await eventsOf(ns, 'CloneSet', 'stuck')).filter((e) => e.type === 'Warning' && e.reason === 'FailedUpdate');
+      return w.length > 0 ? w : undefined;
+    });
+    expect(warnings[0]!.message).toMatch(/in-place update of pod stuck-\w+ is stuck: nginx: (ErrImagePull|ImagePullBackOff)/);
+    const [pod] = await livePods(env, ns, 'stuck');
+    const onPod = (await eventsOf(ns, 'Pod', pod!.metadata!.name!)).filter((e) => e.type === 'Warning' && e.reason === 'FailedUpdate');
+    expect(onPod).toHaveLength(1);
+    // Stop the stuck rollout so it does not outlive this file's worker.
+    await env.client.client.workflow.getHandle(`cloneset/${ns}/stuck`).terminate('test done');
+    expect(first.result.created).toBe(1);
+  });
+});
