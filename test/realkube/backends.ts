@@ -1,8 +1,7 @@
 /**
  * The Kubernetes backends the fidelity table runs against. `real` is the upstream kube-apiserver
- * (src/realkube, skipped when its binary is not built); `sim` is the project's simulated apiserver, run only when
- * FIDELITY_BACKENDS names it (e.g. `FIDELITY_BACKENDS=real,sim`), since the same table is then the simulator's
- * fidelity check.
+ * (src/realkube, skipped when its binary is not built); `sim` is the project's simulated apiserver. Both run by
+ * default, so the same table is the simulator's fidelity check; FIDELITY_BACKENDS (e.g. `real` or `sim`) narrows it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +23,7 @@ export interface Backend {
   start(): Promise<RunningBackend>;
 }
 
-const wanted = new Set((process.env.FIDELITY_BACKENDS ?? 'real').split(',').map((s) => s.trim()).filter(Boolean));
+const wanted = new Set((process.env.FIDELITY_BACKENDS ?? 'real,sim').split(',').map((s) => s.trim()).filter(Boolean));
 
 export const backends: Backend[] = [
   {

@@ -231,7 +231,9 @@ describe('update', () => {
     const cs = (await sim.custom.getNamespacedCustomObject({ ...KRUISE, namespace: NS, name: 'cs-rv' })) as { metadata: Record<string, unknown> };
     delete cs.metadata.resourceVersion;
     const s = await expectStatus(sim.custom.replaceNamespacedCustomObject({ ...KRUISE, namespace: NS, name: 'cs-rv', body: cs }), 422, 'Invalid');
-    expect(s.message).toBe('CloneSet.apps.kruise.io "cs-rv" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update');
+    // the custom resource store names the resource, not the kind, and prints the unset version as 0
+    expect(s.message).toBe('clonesets.apps.kruise.io "cs-rv" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update');
+    expect(s.details).toMatchObject({ name: 'cs-rv', group: 'apps.kruise.io', kind: 'clonesets' });
   });
 
   it('a missing object is 404 and a name differing from the URL is 400', async () => {

@@ -65,12 +65,13 @@ describe('pod spec immutability', () => {
     expect(d.spec?.containers[0]?.image).toBe('nginx:1.29');
   });
 
-  it.each<[string, (p: V1Pod) => void]>([
-    ['env', (p) => (p.spec!.containers[0]!.env = [{ name: 'A', value: '2' }])],
-    ['ports', (p) => (p.spec!.containers[0]!.ports = [{ containerPort: 8080 }])],
-    ['nodeName', (p) => (p.spec!.nodeName = 'node-x')],
-    ['restartPolicy', (p) => (p.spec!.restartPolicy = 'Never')],
-  ])('forbids changing %s by update, naming the updatable fields', async (fieldName, mutate) => {
+  // the message ends with a diff of the Go structs, so the changed field shows under its Go name
+  it.each<[string, string, (p: V1Pod) => void]>([
+    ['env', '"Env"', (p) => (p.spec!.containers[0]!.env = [{ name: 'A', value: '2' }])],
+    ['ports', '"ContainerPort"', (p) => (p.spec!.containers[0]!.ports = [{ containerPort: 8080 }])],
+    ['nodeName', '"NodeName"', (p) => (p.spec!.nodeName = 'node-x')],
+    ['restartPolicy', '"RestartPolicy"', (p) => (p.spec!.restartPolicy = 'Never')],
+  ])('forbids changing %s by update, naming the updatable fields', async (_, fieldName, mutate) => {
     const pod = await newPod();
     mutate(pod);
     const s = await expectStatus(sim.core.replaceNamespacedPod({ namespace: NS, name: pod.metadata!.name!, body: pod }), 422, 'Invalid');
@@ -99,8 +100,11 @@ describe('pod spec immutability', () => {
     const pod = await newPod({ tolerations: [t1], activeDeadlineSeconds: 600 });
     const name = pod.metadata!.name!;
     const t2 = { key: 'b', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 };
-    const out = await sim.core.patchNamespacedPod({ namespace: NS, name, body: { spec: { tolerations: [t1, t2], activeDeadlineSeconds: 300 } } }, asMerge);
-    expect(out.spec?.tolerations).toHaveLength(2);
+    // the list must keep the tolerations admission added at create (not-ready, unreachable)
+    const kept = pod.spec!.tolerations!;
+    expect(kept).toHaveLength(3);
+    const out = await sim.core.patchNamespacedPod({ namespace: NS, name, body: { spec: { tolerations: [...kept, t2], activeDeadlineSeconds: 300 } } }, asMerge);
+    expect(out.spec?.tolerations).toHaveLength(4);
     expect(out.spec?.activeDeadlineSeconds).toBe(300);
     await expectStatus(sim.core.patchNamespacedPod({ namespace: NS, name, body: { spec: { tolerations: [t2] } } }, asMerge), 422, 'Invalid');
     const s = await expectStatus(sim.core.patchNamespacedPod({ namespace: NS, name, body: { spec: { activeDeadlineSeconds: 900 } } }, asMerge), 422, 'Invalid');
@@ -116,7 +120,7 @@ describe('pod spec immutability', () => {
 });
 
 describe('status subresource', () => {
-  it('a status write ignores spec and metadata; a main write ignores status', async () => {
+  it('a status write ignores spec but takes metadata (as podStatusStrategy); a main write ignores status', async () => {
     const pod = await newPod();
     const name = pod.metadata!.name!;
     const viaStatus = await sim.core.replaceNamespacedPodStatus({
@@ -126,12 +130,12 @@ describe('status subresource', () => {
     });
     expect(viaStatus.status).toMatchObject({ phase: 'Running', podIP: '10.1.2.3', qosClass: 'BestEffort' });
     expect(viaStatus.spec?.nodeName).toBeUndefined();
-    expect(viaStatus.metadata?.labels).toEqual({});
+    expect(viaStatus.metadata?.labels).toEqual({ sneaky: 'yes' });
     expect(viaStatus.metadata?.generation).toBe(1);
 
     const viaMain = await sim.core.patchNamespacedPod({ namespace: NS, name, body: { status: { phase: 'Failed' }, metadata: { labels: { l: '1' } } } }, asMerge);
     expect(viaMain.status?.phase).toBe('Running');
-    expect(viaMain.metadata?.labels).toEqual({ l: '1' });
+    expect(viaMain.metadata?.labels).toEqual({ sneaky: 'yes', l: '1' });
   });
 
   it('a stale resourceVersion on a status update is a Conflict', async () => {

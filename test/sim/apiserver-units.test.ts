@@ -142,13 +142,42 @@ describe('strategic merge patch', () => {
     ['$patch: replace on a map replaces it', { m: { $patch: 'replace', q: 1 } }, { ...doc, m: { q: 1 } }],
     ['$patch: delete on a map removes it', { m: { $patch: 'delete' } }, (({ m: _, ...rest }) => rest)(doc)],
     ['$retainKeys keeps only the listed keys', { m: { $retainKeys: ['j'], j: 5 } }, { ...doc, m: { j: 5 } }],
-    ['$setElementOrder is accepted and ignored', { '$setElementOrder/list': [{ name: 'b' }, { name: 'a' }], list: [{ name: 'a', v: 9 }] }, { ...doc, list: [{ name: 'a', v: 9, w: 1 }, { name: 'b', v: 2 }] }],
+    // the order rules of normalizeElementOrder, checked against a real server (docs/sim-divergences.md 2.3)
+    ['$setElementOrder orders the merged list', { '$setElementOrder/list': [{ name: 'b' }, { name: 'a' }], list: [{ name: 'a', v: 9 }] }, { ...doc, list: [{ name: 'b', v: 2 }, { name: 'a', v: 9, w: 1 }] }],
+    ['a patch naming stored items in another order swaps them', { list: [{ name: 'b' }, { name: 'a' }] }, { ...doc, list: [{ name: 'b', v: 2 }, { name: 'a', v: 1, w: 1 }] }],
+    ['a patch naming one stored item keeps the stored order', { list: [{ name: 'b', v: 5 }] }, { ...doc, list: [{ name: 'a', v: 1, w: 1 }, { name: 'b', v: 5 }] }],
+    ['a new item alone goes before the stored items', { list: [{ name: 'c' }] }, { ...doc, list: [{ name: 'c' }, { name: 'a', v: 1, w: 1 }, { name: 'b', v: 2 }] }],
+    ['$setElementOrder reorders a set list', { '$setElementOrder/set': ['y', 'x'], set: ['y'] }, { ...doc, set: ['y', 'x'] }],
   ])('%s', (_, patch, expected) => {
     expect(applyStrategicMergePatch(doc, patch, schema)).toEqual(expected);
   });
 
-  it('an element without its merge key is a 400', () => {
-    expect(() => applyStrategicMergePatch(doc, { list: [{ v: 1 }] }, schema)).toThrowError(/does not contain declared merge key: name/);
+  it('a $setElementOrder list contradicting the patch list is a bare 500, as on a real server', () => {
+    let err: unknown;
+    try {
+      applyStrategicMergePatch(doc, { '$setElementOrder/list': [{ name: 'a' }, { name: 'b' }], list: [{ name: 'b', v: 3 }, { name: 'a', v: 4 }] }, schema);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).toStatus()).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: "The order in patch list:\n[map[name:b v:3] map[name:a v:4]]\n doesn't match $setElementOrder list:\n[map[name:a] map[name:b]]\n",
+      code: 500,
+    });
+  });
+
+  it('an element without its merge key is a bare 500 with the Go wording, as on a real server', () => {
+    expect(() => applyStrategicMergePatch(doc, { list: [{ v: 1, image: 'x' }] }, schema)).toThrowError(/^map: map\[image:x v:1\] does not contain declared merge key: name$/);
+    try {
+      applyStrategicMergePatch(doc, { list: [{ v: 1 }] }, schema);
+    } catch (e) {
+      expect((e as ApiError).code).toBe(500);
+      expect((e as ApiError).toStatus().reason).toBeUndefined();
+    }
   });
 });
 

@@ -5,7 +5,8 @@
  * - preconditions (uid / resourceVersion) mismatch → 409;
  * - kinds with graceful deletion (pods) get deletionTimestamp = now + grace and
  *   stay while grace > 0; a later delete may only shorten the grace period,
- *   and grace 0 removes the object (the kubelet's final delete);
+ *   and grace 0 removes the object (the kubelet's final delete) — after first
+ *   writing the terminating state, so watchers see MODIFIED then DELETED;
  * - objects with finalizers only get deletionTimestamp (grace 0) and are
  *   removed by the update that empties their finalizers.
  *
@@ -125,7 +126,11 @@ function deleteEntry(rest: RestStorage, scope: Scope, current: Entry, opts: Dele
   const hasFinalizers = (om.finalizers ?? []).length > 0;
   if (graceful) {
     if (hasFinalizers || grace > 0) return rest.commitUpdate(scope, current, next!);
-    return rest.removeNow(scope, current, canonical(next!));
+    // The real store writes the deletionTimestamp first and deletes after (two etcd writes), so watchers see
+    // MODIFIED (terminating, grace 0) before DELETED, even for a Pod that goes at once.
+    if (scope.dryRun) return rest.removeNow(scope, current, canonical(next!, def.verbatim));
+    const marked = rest.store.update(def.storeKey, canonical(next!, def.verbatim), current);
+    return rest.removeNow(scope, marked);
   }
   if (hasFinalizers) {
     // markAsDeleting: the finalizers' owners take it from here

@@ -66,7 +66,8 @@ export interface GroupKind {
 export class ApiError extends Error {
   constructor(
     readonly code: number,
-    readonly reason: StatusReason,
+    /** Undefined for errors the real server reports without a reason (plain Go errors become a bare 500). */
+    readonly reason: StatusReason | undefined,
     message: string,
     readonly details?: StatusDetails,
     readonly headers: Readonly<Record<string, string>> = {},
@@ -83,7 +84,7 @@ export class ApiError extends Error {
       metadata: {},
       status: 'Failure',
       message: this.message,
-      reason: this.reason,
+      ...(this.reason ? { reason: this.reason } : {}),
       ...(this.details ? { details: this.details } : {}),
       code: this.code,
     };
@@ -169,8 +170,8 @@ export function tooManyRequests(retryAfterSeconds = 1): ApiError {
 }
 
 /** 504 Timeout, e.g. for a resourceVersion this server has never reached. */
-export function timeout(message: string, retryAfterSeconds = 1): ApiError {
-  return new ApiError(504, 'Timeout', `Timeout: ${message}`, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
+export function timeout(message: string, retryAfterSeconds = 1, causes?: StatusCause[]): ApiError {
+  return new ApiError(504, 'Timeout', `Timeout: ${message}`, { ...(causes ? { causes } : {}), retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
 }
 
 /** 413 for oversized request bodies (the real limit is 3 MiB). */

@@ -71,6 +71,7 @@ export async function startSimApiServer(opts: SimApiServerOptions = {}): Promise
   if (!isLoopback(host)) throw new Error(`simulated apiserver must listen on a loopback address, not ${host}`);
   const logger = opts.logger?.child({ component: 'sim-apiserver' });
   const store = new Store(opts.watchHistory ?? 10_000);
+  for (const def of RESOURCES) if (def.crd) store.installCustomResource(def.storeKey);
   const rest = new RestStorage(store);
   const hub = new WatchHub(rest, opts.bookmarkIntervalMs ?? 1000);
   const faults = new Faults(opts.faultSeed !== undefined ? seededRandom(opts.faultSeed) : Math.random, () => hub.closeAll());

@@ -42,13 +42,14 @@ export function numberAt(o: JsonObject | undefined, key: string): number | undef
  * Deep copy with object keys sorted and `undefined` members dropped. Sorting
  * happens to give the conventional apiVersion, kind, metadata, spec, status order.
  */
-export function canonical<T>(v: T): T {
+export function canonical<T>(v: T, verbatim?: ReadonlySet<string>): T {
   if (Array.isArray(v)) return v.map((x) => canonical(x)) as T;
   if (!isObject(v)) return v;
   const out: JsonObject = {};
   for (const k of Object.keys(v).sort()) {
     const x = v[k];
-    if (x !== undefined) out[k] = canonical(x);
+    // members named in `verbatim` (top level only) keep the client's key order, like a RawExtension's bytes
+    if (x !== undefined) out[k] = verbatim?.has(k) ? x : canonical(x);
   }
   return out as T;
 }

@@ -6,6 +6,8 @@
 import { conflict, badRequest, invalid } from './errors.js';
 import { type JsonObject, type JsonValue, arrayAt, cloneJson, isObject, jsonEqual, numberAt, objectAt, stringAt } from './json.js';
 import { META_TIME_KEYS, meta, rfc3339, truncateTimes } from './meta.js';
+import { podSpecDiff } from './godiff.js';
+import { canonicalizeResourceList } from './quantity.js';
 import { defineResource } from './registry.js';
 import type { SmpSchema } from './strategic.js';
 import { type FieldError, dns1123LabelErrors, field } from './validation.js';
@@ -87,6 +89,9 @@ function applyPodDefaults(pod: JsonObject): void {
       c.terminationMessagePath ??= '/dev/termination-log';
       c.terminationMessagePolicy ??= 'File';
       const resources = (c.resources = objectAt(c, 'resources') ?? {});
+      // quantities are re-encoded in canonical form ("0.5" -> "500m") by the real decoder
+      canonicalizeResourceList(objectAt(resources, 'requests'));
+      canonicalizeResourceList(objectAt(resources, 'limits'));
       const limits = objectAt(resources, 'limits');
       if (limits) {
         // requests default to limits for resources that only set a limit
@@ -94,6 +99,67 @@ function applyPodDefaults(pod: JsonObject): void {
         for (const [r, q] of Object.entries(limits)) requests[r] ??= q;
       }
       for (const p of arrayAt(c, 'ports')) if (isObject(p)) p.protocol ??= 'TCP';
+    }
+  }
+}
+
+const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
+const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
+/** The priorities of the built-in PriorityClasses; other class names are not modelled. */
+const SYSTEM_PRIORITIES: Readonly<Record<string, number>> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
+
+/**
+ * What the admission plugins every real cluster runs add to a new Pod: DefaultTolerationSeconds (tolerate
+ * not-ready/unreachable nodes for 300 s unless the Pod already tolerates them) and Priority (priority from the
+ * PriorityClass, 0 without one, and its preemption policy).
+ */
+function admitPod(pod: JsonObject): void {
+  const spec = objectAt(pod, 'spec');
+  if (!spec) return;
+  const tolerations = arrayAt(spec, 'tolerations').filter(isObject);
+  const tolerates = (key: string) =>
+    tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
+  const added = [NOT_READY_TAINT, UNREACHABLE_TAINT]
+    .filter((key) => !tolerates(key))
+    .map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }));
+  if (added.length) spec.tolerations = [...arrayAt(spec, 'tolerations'), ...added];
+  const className = stringAt(spec, 'priorityClassName');
+  if (!className) spec.priority ??= 0;
+  else if (SYSTEM_PRIORITIES[className] !== undefined) spec.priority ??= SYSTEM_PRIORITIES[className]!;
+  if (spec.priority !== undefined) spec.preemptionPolicy ??= 'PreemptLowerPriority';
+}
+
+/**
+ * The zero values the real server's Go types always encode: a condition's `lastProbeTime` and
+ * `lastTransitionTime` (metav1.Time, null when unset) and a container status's `state`, `lastState`, `ready`,
+ * `restartCount`, `image` and `imageID`; empty optional strings (`reason: ""`) and nulls are dropped.
+ */
+function encodeStatusZeroValues(status: JsonObject | undefined): void {
+  if (!status) return;
+  const conditions = status.conditions;
+  if (Array.isArray(conditions)) {
+    status.conditions = conditions.map((c) => {
+      if (!isObject(c)) return c;
+      const out: JsonObject = {};
+      for (const [k, v] of Object.entries(c)) {
+        if (k === 'lastProbeTime' || k === 'lastTransitionTime') out[k] = v;
+        else if (v !== null && v !== '') out[k] = v;
+      }
+      out.lastProbeTime ??= null;
+      out.lastTransitionTime ??= null;
+      return out;
+    });
+  }
+  for (const key of ['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses']) {
+    for (const cs of arrayAt(status, key)) {
+      if (!isObject(cs)) continue;
+      cs.name ??= '';
+      cs.state ??= {};
+      cs.lastState ??= {};
+      cs.ready ??= false;
+      cs.restartCount ??= 0;
+      cs.image ??= '';
+      cs.imageID ??= '';
     }
   }
 }
@@ -150,19 +216,6 @@ function validatePodCreate(pod: JsonObject): FieldError[] {
   return errs;
 }
 
-/** Paths at which two JSON values differ (at most `limit`), for the Forbidden message's diff. */
-function diffPaths(a: JsonValue | undefined, b: JsonValue | undefined, path: string, out: string[], limit = 5): string[] {
-  if (out.length >= limit || jsonEqual(a, b)) return out;
-  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    a.forEach((x, i) => diffPaths(x, b[i], `${path}[${i}]`, out, limit));
-  } else if (isObject(a) && isObject(b)) {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) diffPaths(a[k], b[k], `${path}.${k}`, out, limit);
-  } else {
-    out.push(path);
-  }
-  return out;
-}
-
 function validateTolerationsOnlyAdded(next: JsonValue[], old: JsonValue[]): FieldError[] {
   // an existing toleration may only have its tolerationSeconds changed
   const withoutSeconds = (t: JsonValue): JsonValue => (isObject(t) ? { ...t, tolerationSeconds: null } : t);
@@ -213,8 +266,8 @@ function validatePodUpdate(pod: JsonObject, old: JsonObject): FieldError[] {
   const oldGrace = numberAt(oldSpec, 'terminationGracePeriodSeconds');
   if (oldGrace !== undefined && oldGrace < 0 && munged.terminationGracePeriodSeconds === 1) munged.terminationGracePeriodSeconds = oldGrace;
   if (!jsonEqual(munged, oldSpec)) {
-    const changed = diffPaths(oldSpec, munged, 'spec', []).join(', ');
-    errs.push(field.forbidden('spec', `pod updates may not change fields other than ${UPDATABLE_SPEC_FIELDS}\n  changed: ${changed}`));
+    // like the real message, it ends with a unified diff of the Go structs (see godiff.ts for the approximation)
+    errs.push(field.forbidden('spec', `pod updates may not change fields other than ${UPDATABLE_SPEC_FIELDS}\n${podSpecDiff(oldSpec, munged)}`));
   }
   return errs;
 }
@@ -234,6 +287,8 @@ export const pods = defineResource({
   shortNames: ['po'],
   categories: ['all'],
   statusSubresource: true,
+  // podStatusStrategy keeps only the spec and ownerReferences: labels and annotations sent to pods/status apply
+  statusWritesMetadata: true,
   binding: true,
   tracksGeneration: true,
   // podStrategy.AllowUnconditionalUpdate is true: PUT without resourceVersion overwrites
@@ -253,6 +308,7 @@ export const pods = defineResource({
   strategy: {
     applyDefaults: applyPodDefaults,
     prepareForCreate(pod) {
+      admitPod(pod);
       pod.status = { phase: 'Pending', qosClass: qosClass(objectAt(pod, 'spec')) };
     },
     prepareForStatusUpdate(pod, old) {
@@ -262,6 +318,7 @@ export const pods = defineResource({
       if (!status.qosClass && oldQos) status.qosClass = oldQos;
     },
     normalize(pod) {
+      encodeStatusZeroValues(objectAt(pod, 'status'));
       truncateTimes(pod.status, POD_TIME_KEYS);
     },
     validateCreate: validatePodCreate,

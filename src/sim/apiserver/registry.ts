@@ -42,6 +42,14 @@ export interface KindStrategy {
   gracePeriod?(obj: JsonObject, requested: number | undefined): number;
 }
 
+/** The parts of a CRD version the simulator uses. */
+export interface CrdVersion {
+  /** openAPIV3Schema */
+  readonly schema: JsonObject;
+  /** additionalPrinterColumns */
+  readonly printerColumns: readonly JsonObject[];
+}
+
 /** A served resource. */
 export interface ResourceDef {
   readonly group: string;
@@ -60,6 +68,8 @@ export interface ResourceDef {
   /** Key of this resource in the store. */
   readonly storeKey: string;
   readonly statusSubresource: boolean;
+  /** Writes to /status also take metadata changes (labels, annotations, finalizers), as for Pods. */
+  readonly statusWritesMetadata: boolean;
   readonly scale?: ScaleSpec;
   readonly binding: boolean;
   /** metadata.generation is maintained (1 at create, +1 on spec changes). */
@@ -72,6 +82,10 @@ export interface ResourceDef {
   readonly returnDeletedObject: boolean;
   /** Strategic merge patch schema; undefined means the kind does not accept SMP (custom resources). */
   readonly strategicMerge?: SmpSchema;
+  /** Top-level members stored as sent, key order included (RawExtension fields such as a revision's `data`). */
+  readonly verbatim?: ReadonlySet<string>;
+  /** Set for custom resources: what their CRD version declares (schema for pruning/validation, printer columns). */
+  readonly crd?: CrdVersion;
   /** Selectable fields besides metadata.name/metadata.namespace. */
   readonly fields: Readonly<Record<string, FieldGetter>>;
   readonly strategy: KindStrategy;
@@ -85,6 +99,7 @@ export type ResourceSpec = Pick<ResourceDef, 'group' | 'version' | 'resource' | 
       | 'shortNames'
       | 'categories'
       | 'statusSubresource'
+      | 'statusWritesMetadata'
       | 'scale'
       | 'binding'
       | 'tracksGeneration'
@@ -92,6 +107,8 @@ export type ResourceSpec = Pick<ResourceDef, 'group' | 'version' | 'resource' | 
       | 'allowCreateOnUpdate'
       | 'returnDeletedObject'
       | 'strategicMerge'
+      | 'crd'
+      | 'verbatim'
       | 'fields'
       | 'strategy'
     >
@@ -108,6 +125,7 @@ export function defineResource(spec: ResourceSpec): ResourceDef {
     shortNames: [],
     categories: [],
     statusSubresource: false,
+    statusWritesMetadata: false,
     binding: false,
     tracksGeneration: false,
     allowUnconditionalUpdate: false,

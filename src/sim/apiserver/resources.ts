@@ -3,10 +3,13 @@
  * ControllerRevisions and the OpenKruise CloneSet custom resource, plus the
  * autoscaling/v1 Scale view of CloneSets.
  */
+import { CLONESET_CRD } from './crd.js';
 import { type JsonObject, type JsonValue, isObject, objectAt, stringAt } from './json.js';
 import { META_TIME_KEYS, meta, truncateTimes } from './meta.js';
 import { OBJECT_META_SMP, pods } from './pods.js';
 import { type ResourceDef, type ScaleSpec, defineResource } from './registry.js';
+import { validateSchema } from './schema.js';
+import { goFormat } from './strategic.js';
 import { type FieldError, field } from './validation.js';
 
 const EVENT_TIME_KEYS: ReadonlySet<string> = new Set([...META_TIME_KEYS, 'firstTimestamp', 'lastTimestamp']);
@@ -37,8 +40,23 @@ export const events = defineResource({
   },
   strategy: {
     normalize: (o) => truncateTimes(o, EVENT_TIME_KEYS),
+    validateCreate: validateEvent,
+    validateUpdate: (o) => validateEvent(o),
   },
 });
+
+/**
+ * The namespace rule of legacyValidateEvent for core/v1 Events without eventTime: the involved object must be
+ * in the Event's namespace, and an involved object without namespace (cluster-scoped) is only accepted for
+ * Events in "default". Events with eventTime (the events.k8s.io shape) are not checked here.
+ */
+function validateEvent(ev: JsonObject): FieldError[] {
+  if (ev.eventTime !== undefined && ev.eventTime !== null) return [];
+  const ns = meta(ev).namespace ?? '';
+  const involved = stringAt(objectAt(ev, 'involvedObject'), 'namespace');
+  const ok = involved === '' ? ns === '' || ns === 'default' : involved === ns;
+  return ok ? [] : [field.invalid('involvedObject.namespace', involved, 'does not match event.namespace')];
+}
 
 /** apps/v1 ControllerRevision: `data` is mandatory and immutable, `revision` non-negative. */
 export const controllerRevisions = defineResource({
@@ -48,12 +66,14 @@ export const controllerRevisions = defineResource({
   kind: 'ControllerRevision',
   singular: 'controllerrevision',
   allowUnconditionalUpdate: true,
+  // data is a RawExtension: its bytes are kept (and compared, and quoted in errors) as the client sent them
+  verbatim: new Set(['data']),
   strategicMerge: { fields: { metadata: OBJECT_META_SMP } },
   strategy: {
     validateCreate: validateRevision,
     validateUpdate(obj, old) {
       const errs = validateRevision(obj);
-      if (JSON.stringify(obj.data) !== JSON.stringify(old.data)) errs.push(field.invalidRaw('data', 'runtime.RawExtension{...}', 'field is immutable'));
+      if (JSON.stringify(obj.data) !== JSON.stringify(old.data)) errs.push(field.invalidRaw('data', JSON.stringify(obj.data), 'field is immutable'));
       return errs;
     },
   },
@@ -74,30 +94,34 @@ const CLONESET_SCALE: ScaleSpec = {
   labelSelectorPath: ['status', 'labelSelector'],
 };
 
+const CLONESET_VERSION = ((CLONESET_CRD.spec as JsonObject).versions as JsonObject[])[0]!;
+const CLONESET_SCHEMA = (CLONESET_VERSION.schema as JsonObject).openAPIV3Schema as JsonObject;
+
 /**
- * What the CloneSet CRD's structural schema enforces (required fields and
- * basic types, with the apiextensions wording). Semantic validation (the Kruise
- * webhook's job) is deliberately left to the rollout engine.
+ * What the CloneSet CRD's structural schema enforces (types and required
+ * fields, with the apiextensions wording), plus the scale subresource's check
+ * that spec.replicas reads as an integer, which the real server reports as a
+ * second cause. Semantic validation (the Kruise webhook's job) is deliberately
+ * left to the rollout engine.
  */
 function validateCloneSet(cs: JsonObject): FieldError[] {
-  const spec = cs.spec;
-  if (spec !== undefined && !isObject(spec)) return [typeError('spec', spec, 'object')];
-  const errs: FieldError[] = [];
-  for (const k of ['selector', 'template'] as const) {
-    const v = spec?.[k];
-    if (v === undefined || v === null) errs.push(field.required(`spec.${k}`));
-    else if (!isObject(v)) errs.push(typeError(`spec.${k}`, v, 'object'));
-  }
-  for (const k of ['replicas', 'minReadySeconds', 'revisionHistoryLimit'] as const) {
-    const v = spec?.[k];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v))) errs.push(typeError(`spec.${k}`, v, 'integer'));
+  const errs = validateSchema(cs, CLONESET_SCHEMA);
+  const path = CLONESET_SCALE.specReplicasPath;
+  const replicas = objectAt(cs, path[0]!)?.[path[1]!];
+  if (replicas !== undefined && replicas !== null && !(typeof replicas === 'number' && Number.isInteger(replicas))) {
+    const dotted = `.${path.join('.')}`;
+    errs.push(field.invalidRaw(dotted, '0', `${dotted} accessor error: ${goFormat(replicas)} is of the type ${goTypeName(replicas)}, expected int64`));
   }
   return errs;
 }
 
-function typeError(path: string, v: JsonValue, type: string): FieldError {
-  const actual = Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'number' ? 'number' : typeof v;
-  return field.typeInvalid(path, actual, `${path} in body must be of type ${type}: ${JSON.stringify(actual)}`);
+/** Go's name for the type a JSON value decodes to (interface{} decoding). */
+function goTypeName(v: JsonValue): string {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'number') return 'float64';
+  if (typeof v === 'boolean') return 'bool';
+  if (Array.isArray(v)) return '[]interface {}';
+  return 'map[string]interface {}';
 }
 
 /** apps.kruise.io/v1alpha1 CloneSet, served like a CRD with status and scale subresources. */
@@ -112,6 +136,7 @@ export const cloneSets = defineResource({
   statusSubresource: true,
   scale: CLONESET_SCALE,
   tracksGeneration: true,
+  crd: { schema: CLONESET_SCHEMA, printerColumns: (CLONESET_VERSION.additionalPrinterColumns ?? []) as JsonObject[] },
   strategy: {
     validateCreate: validateCloneSet,
     validateUpdate: (obj) => validateCloneSet(obj),

@@ -26,6 +26,7 @@ import type { ResourceDef } from './registry.js';
 import { setPath, toScale, validateScale } from './resources.js';
 import { FieldSelector, LabelSelector } from './selectors.js';
 import type { Entry, Store } from './store.js';
+import { prune } from './schema.js';
 import { type SmpSchema, applyStrategicMergePatch } from './strategic.js';
 import { field, validateObjectMeta, validateObjectMetaUpdate } from './validation.js';
 
@@ -39,6 +40,8 @@ export interface Scope {
   query: URLSearchParams;
   /** dryRun=All: validate and answer, but store nothing. */
   dryRun: boolean;
+  /** Warnings for the response's `Warning` headers (e.g. pruned unknown fields). */
+  warnings?: string[];
 }
 
 /** A response: status code and JSON body. */
@@ -105,7 +108,11 @@ export class RestStorage {
   checkNotFromFuture(rv: string | null): void {
     if (!rv || rv === '0') return;
     const n = parseResourceVersion(rv);
-    if (n > this.store.resourceVersion) throw timeout(`Too large resource version: ${n}, current: ${this.store.resourceVersion}`);
+    if (n > this.store.resourceVersion) {
+      throw timeout(`Too large resource version: ${n}, current: ${this.store.resourceVersion}`, 1, [
+        { reason: 'ResourceVersionTooLarge', message: 'Too large resource version' },
+      ]);
+    }
   }
 
   /** POST: BeforeCreate, strategy, validation, then store. */
@@ -140,7 +147,7 @@ export class RestStorage {
       if (!generated || i >= GENERATE_NAME_ATTEMPTS) throw alreadyExists(def.gr, m.name!);
       m.name = generateName(m.generateName!);
     }
-    const candidate = canonical(obj);
+    const candidate = canonical(obj, def.verbatim);
     if (scope.dryRun) return { code: 201, body: JSON.stringify(candidate) };
     return { code: 201, body: this.store.create(def.storeKey, candidate).json };
   }
@@ -175,7 +182,9 @@ export class RestStorage {
     const m = meta(obj);
     if (!m.resourceVersion) {
       if (!fromPatch && !def.allowUnconditionalUpdate) {
-        throw invalid(def.gk, scope.name!, [field.invalidRaw('metadata.resourceVersion', '0x0', 'must be specified for an update')]);
+        // the only kind here without unconditional updates is the custom resource, whose store names the
+        // resource (clonesets.apps.kruise.io) and prints the unset version as 0
+        throw invalid({ group: def.group, kind: def.resource }, scope.name!, [field.invalidRaw('metadata.resourceVersion', '0', 'must be specified for an update')]);
       }
       m.resourceVersion = om.resourceVersion!;
     } else if (m.resourceVersion !== om.resourceVersion) {
@@ -183,7 +192,16 @@ export class RestStorage {
     }
 
     let next: JsonObject;
-    if (mode === 'status') {
+    if (mode === 'status' && def.statusWritesMetadata) {
+      // podStatusStrategy: the spec (and ownerReferences) stay as stored, the rest of the metadata is taken
+      next = obj;
+      setOrDelete(next, 'spec', old.spec === undefined ? undefined : cloneJson(old.spec));
+      const nm = meta(next);
+      carryOverSystemFields(nm, om);
+      if (om.ownerReferences === undefined) delete nm.ownerReferences;
+      else nm.ownerReferences = cloneJson(om.ownerReferences) as ObjectMeta['ownerReferences'];
+      def.strategy.prepareForStatusUpdate?.(next, old);
+    } else if (mode === 'status') {
       next = JSON.parse(current.json) as JsonObject;
       setOrDelete(next, 'status', obj.status);
       def.strategy.prepareForStatusUpdate?.(next, old);
@@ -207,7 +225,7 @@ export class RestStorage {
    * last finalizer of an object being deleted was removed.
    */
   commitUpdate(scope: Scope, current: Entry, next: JsonObject): Reply {
-    const candidate = canonical(next);
+    const candidate = canonical(next, scope.def.verbatim);
     meta(candidate).resourceVersion = meta(current.obj).resourceVersion!;
     if (JSON.stringify(candidate) === current.json) return { code: 200, body: current.json };
     if (finalizersEmptiedDuringDeletion(meta(candidate), meta(current.obj))) return this.removeNow(scope, current, candidate);
@@ -286,13 +304,36 @@ export class RestStorage {
       if (m.name && m.name !== scope.name) throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${scope.name})`);
       m.name = scope.name;
     }
+    if (def.crd) this.pruneUnknown(scope, body);
     return body;
+  }
+
+  /**
+   * Structural pruning of a custom resource: undeclared fields are dropped with a warning, or refused with
+   * fieldValidation=Strict (what kubectl sends), as the real decoder does.
+   */
+  private pruneUnknown(scope: Scope, body: JsonObject): void {
+    const { def } = scope;
+    const pruned = prune(body, def.crd!.schema);
+    if (!pruned.length) return;
+    const unknown = pruned.map((p) => `unknown field ${JSON.stringify(p)}`);
+    const directive = scope.query.get('fieldValidation') ?? 'Warn';
+    if (directive === 'Strict') {
+      throw badRequest(`${def.kind} in version ${JSON.stringify(def.version)} cannot be handled as a ${def.kind}: strict decoding error: ${unknown.join(', ')}`);
+    }
+    if (directive !== 'Ignore') (scope.warnings ??= []).push(...unknown);
   }
 }
 
 /** Applies a patch of the given type; the result still has to pass the update path. */
 function applyPatch(type: PatchType | undefined, doc: JsonObject, body: JsonValue, smp: SmpSchema | undefined): JsonValue {
-  const accepted = ['application/json-patch+json', 'application/merge-patch+json', ...(smp ? ['application/strategic-merge-patch+json'] : [])];
+  // the real list names server-side apply although this server does not implement it (it answers 415 to it)
+  const accepted = [
+    'application/json-patch+json',
+    'application/merge-patch+json',
+    ...(smp ? ['application/strategic-merge-patch+json'] : []),
+    'application/apply-patch+yaml',
+  ];
   switch (type) {
     case 'merge':
       if (!isObject(body)) throw badRequest('merge patch must be a JSON object');

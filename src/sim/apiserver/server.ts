@@ -9,10 +9,12 @@ import { deleteCollection, deleteObject, parseDeleteOptions } from './delete.js'
 import { discovery } from './discovery.js';
 import { ApiError, badRequest, internalError, methodNotSupported, pathNotFound, requestEntityTooLarge, unsupportedMediaType } from './errors.js';
 import type { Faults } from './faults.js';
-import type { JsonValue } from './json.js';
+import type { JsonObject, JsonValue } from './json.js';
+import { openApiV3 } from './openapi.js';
 import { type PatchType, patchTypeOf } from './patch.js';
 import type { Registry, ResourceDef, Verb } from './registry.js';
 import type { Reply, RestStorage, Scope } from './rest.js';
+import { toTable, wantsTable } from './table.js';
 import type { WatchHub } from './watch.js';
 
 /** The real server's request body limit. */
@@ -119,6 +121,11 @@ export class FrontEnd {
     }
     const doc = method === 'GET' ? discovery(this.deps.registry, segments, this.deps.address()) : undefined;
     if (doc) return this.send(res, { code: 200, body: JSON.stringify(doc) });
+    if (method === 'GET' && segments[0] === 'openapi' && segments[1] === 'v3') {
+      const spec = openApiV3(this.deps.registry, segments.slice(2));
+      if (!spec) throw pathNotFound();
+      return this.send(res, { code: 200, body: JSON.stringify(spec) });
+    }
 
     const route = routeResource(this.deps.registry, segments);
     if (!route) throw pathNotFound();
@@ -148,9 +155,10 @@ export class FrontEnd {
     if ((verb === 'create' || verb === 'update') && contentType && !/^application\/json\b/i.test(contentType)) {
       throw unsupportedMediaType(['application/json']);
     }
-    const reply = this.dispatch(verb, scope, parseJson(raw), patchTypeOf(contentType));
+    let reply = this.dispatch(verb, scope, parseJson(raw), patchTypeOf(contentType));
     if (plan.after) throw plan.after;
-    this.send(res, reply);
+    if ((verb === 'get' || verb === 'list') && !route.subresource && wantsTable(req.headers.accept)) reply = asTable(route.def, reply, url.searchParams);
+    this.send(res, reply, scope.warnings?.length ? { Warning: scope.warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {});
   }
 
   private dispatch(verb: Verb, scope: Scope, body: JsonValue | undefined, patchType: PatchType | undefined): Reply {
@@ -177,7 +185,7 @@ export class FrontEnd {
     }
   }
 
-  private send(res: ServerResponse, reply: Reply, headers: Readonly<Record<string, string>> = {}): void {
+  private send(res: ServerResponse, reply: Reply, headers: Readonly<Record<string, string | string[]>> = {}): void {
     res.writeHead(reply.code, {
       ...headers,
       'Content-Type': 'application/json',
@@ -196,6 +204,15 @@ export class FrontEnd {
     }
     this.send(res, { code: err.code, body: JSON.stringify(err.toStatus()) }, err.headers);
   }
+}
+
+/** A get/list answer re-rendered as the Table kubectl asked for. */
+function asTable(def: ResourceDef, reply: Reply, query: URLSearchParams): Reply {
+  const body = JSON.parse(reply.body) as JsonObject;
+  const list = Array.isArray(body.items);
+  const objects = (list ? body.items : [body]) as JsonObject[];
+  const listMeta = list ? (body.metadata as JsonObject) : { resourceVersion: (body.metadata as JsonObject).resourceVersion ?? '' };
+  return { code: reply.code, body: JSON.stringify(toTable(def, objects, listMeta, query.get('includeObject'))) };
 }
 
 function decodePath(pathname: string): string[] {

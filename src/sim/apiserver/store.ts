@@ -5,7 +5,8 @@
  * - Objects indexed by resource, then namespace, then name; each kept frozen
  *   together with its JSON so reads and watch fan-out never re-serialize it.
  * - A bounded per-resource event history for watch resumption; resuming from
- *   a resourceVersion older than what was evicted is "too old" (410).
+ *   a resourceVersion older than what was evicted, or than the start of a
+ *   custom resource's window, is "too old" (410).
  *
  * Everything is synchronous: a request's read-check-write happens within one
  * tick, which is what makes optimistic concurrency exact here.
@@ -200,6 +201,17 @@ export class Store {
     if (ns.size === 0) t.byNamespace.delete(m.namespace!);
     this.emit(t, new StoredEvent('DELETED', last.rv, last, prev));
     return last;
+  }
+
+  /**
+   * Registers a resource served from a CRD that is installed as the server starts: the CRD's create and its
+   * Established status write take two resourceVersions, and the resource's watch window (its watch cache,
+   * on a real server) starts after them — so resuming a watch of it from an older version is "too old" (410),
+   * as on a real server where the CRD was created after the server had started.
+   */
+  installCustomResource(resource: string): void {
+    this.rv += 2;
+    this.table(resource).history.evictedRv = this.rv;
   }
 
   /** The events after `rv` if all of them are still kept. */
