@@ -223,6 +223,57 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       return { atMs, generation, pods };
     },
 
+    /**
+     * Sets the CloneSet's `Progressing` condition (status subresource), keeping the other conditions; no-op when it
+     * already has that status and reason. ProgressDeadlineExceeded (False) when no Pod progressed for
+     * progressDeadlineSeconds; CloneSetUpdated (True) once Pods move again.
+     */
+    async setProgressing(input: { namespace: string; name: string; uid: string; status: 'True' | 'False'; reason: string; message: string }): Promise<{ atMs: number }> {
+      const log = activityLogger(logger, { cloneSet: `${input.namespace}/${input.name}` });
+      for (;;) {
+        const raw = await readCloneSet(input.namespace, input.name);
+        if (raw.metadata.uid !== input.uid) {
+          throw ApplicationFailure.nonRetryable(`CloneSet ${input.namespace}/${input.name} was deleted (and recreated) mid-rollout`, NonRetryable.CloneSetNotFound);
+        }
+        const conditions = raw.status?.conditions ?? [];
+        const existing = conditions.find((c) => c.type === 'Progressing');
+        if (existing?.status === input.status && existing.reason === input.reason) return { atMs: Date.now() };
+        const now = new Date().toISOString();
+        const condition = {
+          type: 'Progressing',
+          status: input.status,
+          reason: input.reason,
+          message: input.message,
+          lastUpdateTime: now,
+          lastTransitionTime: existing?.status === input.status ? (existing.lastTransitionTime ?? now) : now,
+        };
+        try {
+          await k.custom.patchNamespacedCustomObjectStatus(
+            {
+              ...CLONESET,
+              namespace: input.namespace,
+              name: input.name,
+              body: { metadata: { resourceVersion: raw.metadata.resourceVersion }, status: { conditions: [...conditions.filter((c) => c !== existing), condition] } },
+            },
+            mergePatch,
+          );
+        } catch (err) {
+          if (isConflict(err)) continue;
+          return toActivityError(err, `set the Progressing condition of CloneSet ${input.name}`);
+        }
+        log.info({ status: input.status, reason: input.reason }, `Progressing=${input.status}: ${input.message}`);
+        await recordEvent(
+          k.core,
+          log,
+          { kind: 'CloneSet', apiVersion: CLONESET_API_VERSION, namespace: input.namespace, name: input.name, uid: input.uid },
+          input.status === 'False' ? 'Warning' : 'Normal',
+          input.reason,
+          input.message,
+        );
+        return { atMs: Date.now() };
+      }
+    },
+
     /** Creates one Pod of `revision` from the recorded template. Idempotent: an existing Pod of ours is returned. */
     async createPod(input: {
       namespace: string;

@@ -23,6 +23,20 @@ export class RolloutFailedError extends Error {
   }
 }
 
+/** Thrown by {@link RolloutClient.start} for an input Temporal would refuse as too large (before contacting it). */
+export class RolloutInputTooLargeError extends Error {
+  override name = 'RolloutInputTooLargeError';
+  constructor(readonly bytes: number) {
+    super(
+      `rollout input is ${(bytes / 1024 / 1024).toFixed(1)} MB, over Temporal's ${MAX_INPUT_BYTES / 1024 / 1024} MB payload limit ` +
+        '(the server refuses it with "Blob data size exceeds limit"); a rollout input names images, it never needs more than a few KB',
+    );
+  }
+}
+
+/** Temporal's default blob size error limit (2 MB): a larger workflow input is refused at start. */
+export const MAX_INPUT_BYTES = 2 * 1024 * 1024;
+
 export interface RolloutClientOptions {
   /** Temporal frontend host:port. */
   address: string;
@@ -105,12 +119,16 @@ export class RolloutClient {
   /** Starts the rollout of a CloneSet; at most one runs per CloneSet ({@link RolloutAlreadyRunningError}). */
   async start(input: RolloutInput): Promise<RolloutHandle> {
     const workflowId = rolloutWorkflowId(input.namespace, input.name);
+    const bytes = Buffer.byteLength(JSON.stringify(input) ?? '');
+    if (bytes > MAX_INPUT_BYTES) throw new RolloutInputTooLargeError(bytes);
     try {
       const handle = await this.client.workflow.start(ROLLOUT_WORKFLOW_TYPE, {
         workflowId,
         taskQueue: this.taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'FAIL',
+        // A workflow task lost with a killed worker is retried after this (default 10 s); ours take milliseconds.
+        workflowTaskTimeout: '4s',
         staticSummary: `Roll CloneSet ${input.namespace}/${input.name}${input.images ? ` to ${Object.entries(input.images).map(([c, i]) => `${c}=${i}`).join(', ')}` : ''}`,
       });
       return new RolloutHandle(handle);

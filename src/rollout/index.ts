@@ -15,6 +15,7 @@ export * from './inplace.js';
 export * from './order.js';
 export * from './plan.js';
 export * from './status.js';
+export * from './resume.js';
 export {
   INSTANCE_ID_LENGTH,
   instanceIdFrom,

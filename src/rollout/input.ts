@@ -8,7 +8,9 @@ import type { PodTemplateSpec } from './types.js';
 
 // Docker reference grammar (distribution/reference), simplified: [registry[:port]/]path[/path...][:tag][@sha256:hex]
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?)`;
+// A first component is a registry only if it has a "." or a port, or is localhost (docker's splitDockerDomain);
+// otherwise it is part of the lowercase path, so "UPPER/case" is rejected instead of read as registry "UPPER".
+const DOMAIN = `(?:localhost(?::[0-9]+)?|${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})+(?::[0-9]+)?|${DOMAIN_COMPONENT}:[0-9]+)`;
 const PATH_COMPONENT = '(?:[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)';
 const TAG = '[\\w][\\w.-]{0,127}';
 const DIGEST = 'sha256:[a-f0-9]{64}';
@@ -81,6 +83,19 @@ export function zodFieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
     const join = (s: string) => (prefix && s ? `${prefix}.${s}` : prefix || s);
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push(fieldError(join(base ? `${base}.${key}` : key), 'unknown field'));
+    } else if (issue.code === 'invalid_key') {
+      // zod says "Invalid key in record"; the key's own check says what is wrong with it.
+      out.push(fieldError(join(base) || '(root)', issue.issues[0]?.message ?? issue.message));
+    } else if (issue.code === 'invalid_type') {
+      // zod says "Invalid input: expected string, received undefined"; say it the Kubernetes way.
+      const received = /received (\w+)/.exec(issue.message)?.[1];
+      const expected = issue.expected === 'record' ? 'object' : issue.expected;
+      out.push(
+        fieldError(
+          join(base) || '(root)',
+          received === 'undefined' ? 'is required' : `must be ${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}${received ? ` (got ${received})` : ''}`,
+        ),
+      );
     } else {
       // Record keys fail with their path pointing at the key itself.
       out.push(fieldError(join(base) || '(root)', issue.message));

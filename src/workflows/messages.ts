@@ -2,7 +2,7 @@
  * The rollout workflow's public messages, shared by the workflow and its clients (CLI, typed client, tests).
  * Names are part of the public interface: `temporal workflow query --name progress` uses them.
  */
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
 /** Phases of a rollout, in the order a healthy one passes them. */
 export const RolloutPhase = {
@@ -12,8 +12,23 @@ export const RolloutPhase = {
   Scaling: 'Scaling',
   /** Moving Pods to the update revision under maxUnavailable. */
   Updating: 'Updating',
+  /**
+   * No Pod progressed for spec.progressDeadlineSeconds (e.g. an image that cannot be pulled): no new Pods are taken,
+   * the CloneSet has Progressing=False (ProgressDeadlineExceeded), and the rollout waits for a new CloneSet spec.
+   */
+  Stuck: 'Stuck',
+  /** Paused by the `pause` control: lanes in flight finished (or are finishing), no new Pod is taken until `resume`. */
+  Paused: 'Paused',
+  /** `abort` without rollback: lanes in flight finish, no new Pod is taken, then the rollout ends as Aborted. */
+  Aborting: 'Aborting',
+  /** `abort` with rollback: updated Pods return in place to the revision the rollout started from. */
+  RollingBack: 'RollingBack',
   /** Every Pod at the target (except partition) and available. */
   Completed: 'Completed',
+  /** Ended by `abort`: Pods already updated stay updated, the others were never touched. */
+  Aborted: 'Aborted',
+  /** Ended by `abort` with rollback: every Pod is back at the revision the rollout started from. */
+  RolledBack: 'RolledBack',
   /** Stopped by a non-retryable error (see `error`). */
   Failed: 'Failed',
 } as const;
@@ -78,6 +93,14 @@ export interface RolloutProgress {
   startedAtMs: number | null;
   updatedAtMs: number | null;
   error: string | null;
+  /** Operator controls in effect (pause, overrides, abort); absent on runs from before controls existed. */
+  controls?: ControlsState;
+  /** The `pause` control is on (the CloneSet's own updateStrategy.paused shows in `waiting`). */
+  paused?: boolean;
+  /** Wall-clock view of the run (activity clock): ISO-8601 times and the elapsed ms between them. */
+  timing?: { startedAt: string | null; updatedAt: string | null; elapsedMs: number | null };
+  /** The window at work: its size (resolved maxUnavailable), Pods unavailable now, and lanes running. */
+  windowInUse?: { size: number; unavailable: number; inFlight: number };
 }
 
 /** Result of a completed rollout. */
@@ -93,6 +116,75 @@ export interface RolloutResult {
   /** Wall time from start to completion (activity clock), ms. */
   durationMs: number;
   pods: Record<string, PodProgress>;
+  /** Set when the rollout was ended by the `abort` control. */
+  aborted?: { rollback: boolean; atMs: number | null };
 }
 
 export const progressQuery = defineQuery<RolloutProgress>('progress');
+
+/** An int-or-percent value as CloneSet fields take it: `2`, `"2"` or `"40%"`. */
+export type IntOrPercent = number | string;
+
+/**
+ * The operator controls' state: plain JSON, kept in the workflow and shown by the `progress` query and the UI.
+ * Overrides replace the CloneSet's own values for the rest of this run (the CloneSet object is not edited).
+ */
+export interface ControlsState {
+  /** `pause` is in effect: no new Pod is taken; lanes in flight finish. */
+  paused: boolean;
+  /** updateStrategy.partition override (unresolved), or null to use the CloneSet's. */
+  partition: IntOrPercent | null;
+  /** updateStrategy.maxUnavailable override (unresolved), or null to use the CloneSet's. */
+  maxUnavailable: IntOrPercent | null;
+  /** Set by `abort`; `rollback`: updated Pods return to `toRevision`. */
+  aborted: { rollback: boolean; atMs: number | null; toRevision: string | null } | null;
+  /** Images of the revision the rollout started from (all containers), seen on its Pods: what rollback restores. */
+  previousImages: Record<string, string> | null;
+  /** Every accepted control, oldest first (at most the last 20), for the UI and audits. */
+  log: { control: string; value?: unknown; atMs: number | null }[];
+}
+
+/** What every control Update returns: the controls in effect after it. */
+export interface ControlsView {
+  paused: boolean;
+  partition: IntOrPercent | null;
+  maxUnavailable: IntOrPercent | null;
+  aborted: ControlsState['aborted'];
+  /** Lanes still running (Pods in flight); after `pause`, 0 once the safe point is reached. */
+  inFlight: number;
+}
+
+/** Input of `abort`. */
+export interface AbortOptions {
+  /** Return Pods already updated to the revision the rollout started from, in place. Default false. */
+  rollback?: boolean;
+}
+
+/** Input of `retarget`. */
+export interface RetargetOptions {
+  /** Container images to set in the CloneSet's template (as the start input's `images`); none: re-read the CloneSet. */
+  images?: Record<string, string>;
+}
+
+/** Result of `retarget`. */
+export interface RetargetResult {
+  /** Revision the rollout now moves toward. */
+  updateRevision: string;
+  images: Record<string, string>;
+}
+
+/** Stops taking new Pods once lanes in flight finish; returns when none is in flight (the safe point). */
+export const pauseUpdate = defineUpdate<ControlsView>('pause');
+/** Lifts `pause`. */
+export const resumeUpdate = defineUpdate<ControlsView>('resume');
+/** Overrides updateStrategy.partition (int or percent, like the CloneSet field); `null` returns to the CloneSet's. */
+export const setPartitionUpdate = defineUpdate<ControlsView, [IntOrPercent | null]>('setPartition');
+/** Overrides updateStrategy.maxUnavailable (int or percent, like the CloneSet field); `null` returns to the CloneSet's. */
+export const setMaxUnavailableUpdate = defineUpdate<ControlsView, [IntOrPercent | null]>('setMaxUnavailable');
+/** Stops the rollout (lanes in flight finish); with `rollback`, updated Pods first return to the previous revision. */
+export const abortUpdate = defineUpdate<ControlsView, [AbortOptions?]>('abort');
+/** Moves a running rollout to a newer template (optionally setting `images` first); Pods in flight finish safely. */
+export const retargetUpdate = defineUpdate<RetargetResult, [RetargetOptions?]>('retarget');
+
+/** Names of the control Updates, as `temporal workflow update execute --name` takes them. */
+export const CONTROL_UPDATES = ['pause', 'resume', 'setPartition', 'setMaxUnavailable', 'abort', 'retarget'] as const;

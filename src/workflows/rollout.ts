@@ -9,20 +9,33 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   proxyActivities,
   setHandler,
   sleep,
   uuid4,
   workflowInfo,
   log,
+  patched,
   upsertSearchAttributes,
   setCurrentDetails,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import type { PodRef, RevisionPlan, RolloutTarget } from '../activities/types.js';
 import { NonRetryable } from '../kube/error-types.js';
-import { formatErrors, instanceIdFrom, parseRolloutInput, planStep, type InFlight, type PodView, type RolloutInput } from '../rollout/index.js';
+import {
+  formatErrors,
+  instanceIdFrom,
+  parseRolloutInput,
+  planStep,
+  podsToResume,
+  resumeWait,
+  type InFlight,
+  type PodView,
+  type RolloutInput,
+} from '../rollout/index.js';
 import { PodStep, RolloutPhase, progressQuery, type PodProgress, type RolloutProgress, type RolloutResult } from './messages.js';
 import { CloneSetNameKey, CloneSetNamespaceKey, RolloutPhaseKey, TargetRevisionKey } from './search-attributes.js';
 import { renderDetails } from './details.js';
@@ -36,8 +49,11 @@ const retry = {
   nonRetryableErrorTypes: Object.values(NonRetryable),
 };
 
-/** Quick reads and writes. */
-const apiOptions = { startToCloseTimeout: '30s', retry } as const;
+/**
+ * Quick reads and writes (each a few API calls). Short, because a worker killed mid-call is noticed only when this
+ * expires: the retry on another worker starts at most 6 s later.
+ */
+const apiOptions = { startToCloseTimeout: '6s', retry } as const;
 const api = proxyActivities<Activities>(apiOptions);
 
 /**
@@ -48,6 +64,14 @@ const waits = proxyActivities<Activities>({ startToCloseTimeout: '1h', heartbeat
 
 /** How often the loop re-observes when nothing else wakes it (external changes to Pods). */
 const RESYNC_MS = 5_000;
+
+/** The root ApplicationFailure of an activity error, re-raised non-retryably with its type and message. */
+function toFailure(err: unknown, fallbackType: string, prefix = ''): ApplicationFailure {
+  const cause = err instanceof ApplicationFailure ? err : (err as { cause?: unknown })?.cause;
+  const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+  const message = (cause as Error | undefined)?.message ?? (err as Error)?.message ?? String(err);
+  return ApplicationFailure.nonRetryable(`${prefix}${message}`, type ?? fallbackType);
+}
 
 export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutResult> {
   const parsed = parseRolloutInput(rawInput);
@@ -72,13 +96,26 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
   };
   setHandler(progressQuery, () => progress);
 
-  let target: RolloutTarget = await api.prepareRollout(input);
+  let target: RolloutTarget;
+  try {
+    target = await api.prepareRollout(input);
+  } catch (err) {
+    // Surface the activity's own type and message at the top of the workflow failure (what `temporal workflow
+    // result` and the client show), not an ActivityFailure wrapper.
+    throw toFailure(err, 'PrepareFailed');
+  }
   progress.fromRevision = target.currentRevision;
   progress.startedAtMs = target.atMs;
   applyTarget(target);
 
   /** Pods with a running lane, by name. */
   const inFlight: Record<string, InFlight> = {};
+  /** Each running lane's cancellation scope, by Pod name (a lane heading to a superseded revision is cancelled). */
+  const scopes: Record<string, CancellationScope> = {};
+  /** Activity-clock time of the last Pod step (progressDeadlineSeconds counts from it). */
+  let lastProgressAtMs = target.atMs;
+  /** Since when the rollout is stuck (no step for progressDeadlineSeconds), or null. */
+  let stuckSinceMs: number | null = null;
   let wake = false;
   let failure: ApplicationFailure | null = null;
 
@@ -104,6 +141,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     p.step = step;
     if (inFlight[name]) inFlight[name].step = step;
     p.steps.push({ step, atMs: atMs ?? 0 });
+    if (atMs !== null && atMs > lastProgressAtMs) lastProgressAtMs = atMs;
     setCurrentDetails(renderDetails(progress));
   }
 
@@ -114,8 +152,17 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
 
   /** Runs a lane; a Pod that vanished under us is recorded and re-planned, anything else fails the rollout. */
   function launch(name: string, lane: () => Promise<void>) {
-    lane()
+    const scope = new CancellationScope();
+    scopes[name] = scope;
+    scope
+      .run(lane)
       .catch((err: unknown) => {
+        if (isCancellation(err)) {
+          // Superseded by a newer target: the Pod is re-planned toward it (see the generation change below).
+          const p = progress.pods[name];
+          if (p) p.error = 'superseded by a newer CloneSet spec';
+          return;
+        }
         const type = err instanceof ApplicationFailure ? err.type : (err as { cause?: ApplicationFailure })?.cause?.type;
         const message = (err as { cause?: Error })?.cause?.message ?? (err as Error)?.message ?? String(err);
         const p = progress.pods[name];
@@ -129,6 +176,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       })
       .finally(() => {
         delete inFlight[name];
+        delete scopes[name];
         wake = true;
       });
   }
@@ -153,9 +201,13 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     mark(pod.name, PodStep.GateOff);
     const off = await api.markPodNotReady.executeWithOptions({ ...apiOptions, summary: `${pod.name}: InPlaceUpdateReady=False` }, [r]);
     const grace = target.spec.gracePeriodSeconds;
-    if (grace > 0) {
+    // The grace counts from when the gate really went False: a retried step (worker killed after the write) or a
+    // Pod left drained by an earlier run must not start it over.
+    const drained = off.offSinceMs === undefined ? 0 : Math.max(0, off.atMs - off.offSinceMs);
+    const remaining = grace * 1000 - drained;
+    if (remaining > 0) {
       mark(pod.name, PodStep.Grace, off.atMs);
-      await sleep(grace * 1000, { summary: `grace ${grace}s before patching ${pod.name}` });
+      await sleep(remaining, { summary: `grace ${grace}s before patching ${pod.name}` });
     }
     mark(pod.name, PodStep.Patching);
     const patched = await api.patchPodInPlace.executeWithOptions(
@@ -165,6 +217,17 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     mark(pod.name, PodStep.Restarting, patched.atMs);
     await waits.waitPodUpdated({ ...r, images: plan.images, previousImageIDs: patched.previousImageIDs });
     const on = await api.markPodReady.executeWithOptions({ ...apiOptions, summary: `${pod.name}: InPlaceUpdateReady=True` }, [r]);
+    mark(pod.name, PodStep.GateOn, on.atMs);
+    await untilAvailable(r);
+  }
+
+  /** Finishes a Pod an earlier run left at the update revision but not ready: containers, then gate True. */
+  async function resumeLane(pod: PodView) {
+    const r = ref(pod);
+    const wait = resumeWait(pod, target.updateRevision);
+    mark(pod.name, PodStep.Restarting);
+    await waits.waitPodUpdated({ ...r, ...wait });
+    const on = await api.markPodReady.executeWithOptions({ ...apiOptions, summary: `${pod.name}: InPlaceUpdateReady=True (resumed)` }, [r]);
     mark(pod.name, PodStep.GateOn, on.atMs);
     await untilAvailable(r);
   }
@@ -204,12 +267,45 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
 
   for (;;) {
     if (failure) break;
-    const obs = await api.observe({ target });
+    let obs: Awaited<ReturnType<Activities['observe']>>;
+    try {
+      obs = await api.observe({ target });
+    } catch (err) {
+      // The CloneSet is gone (or anything else non-retryable): stop taking Pods; lanes in flight finish below.
+      failure = toFailure(err, 'ObserveFailed');
+      break;
+    }
     progress.updatedAtMs = obs.atMs;
     if (obs.generation !== target.generation) {
       // The CloneSet changed under us: Pods in flight finish, then everything moves toward the newest revision.
       target = await api.prepareRollout({ namespace: target.namespace, name: target.name });
       applyTarget(target);
+      if (patched('cancel-superseded-lanes')) {
+        // In-place lanes still in their grace period or waiting for containers of a revision that is no longer the
+        // target (e.g. an image that can't be pulled, fixed by a new spec) are cancelled; their Pods are re-planned
+        // toward the new target (drained already, they cost no budget and their grace is not started over).
+        for (const [name, f] of Object.entries(inFlight)) {
+          const heading = progress.pods[name]?.revision;
+          if (f.action === 'inPlace' && heading !== target.updateRevision && (f.step === PodStep.Grace || f.step === PodStep.Restarting)) {
+            log.info('cancelling a lane of a superseded revision', { pod: name, revision: heading, target: target.updateRevision });
+            scopes[name]?.cancel();
+          }
+        }
+        lastProgressAtMs = Math.max(lastProgressAtMs, target.atMs);
+        if (stuckSinceMs !== null) {
+          stuckSinceMs = null;
+          progress.error = null;
+          setPhase(RolloutPhase.Updating);
+          await api.setProgressing({
+            namespace: target.namespace,
+            name: target.name,
+            uid: target.uid,
+            status: 'True',
+            reason: 'CloneSetUpdated',
+            message: `new spec: rolling to revision ${target.updateRevision}`,
+          });
+        }
+      }
       continue;
     }
     const decision = planStep({
@@ -244,6 +340,51 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     }
 
     const byName = Object.fromEntries(obs.pods.map((p) => [p.name, p]));
+
+    // Progress deadline: no Pod step for progressDeadlineSeconds while lanes wait on the kubelet (not on our own
+    // timers) → stop taking new Pods, say so on the CloneSet, and wait for a new spec (or for the Pods to move).
+    const deadline = target.spec.progressDeadlineSeconds;
+    if (deadline !== null && patched('progress-deadline')) {
+      const timerDriven = Object.values(inFlight).some((f) => f.step === PodStep.Grace || f.step === PodStep.MinReady);
+      const working = Object.keys(inFlight).length > 0 || !decision.done;
+      if (stuckSinceMs === null && working && !timerDriven && obs.atMs - lastProgressAtMs > deadline * 1000) {
+        stuckSinceMs = obs.atMs;
+        const blocking = Object.keys(inFlight)
+          .sort()
+          .map((n) => {
+            const why = (byName[n]?.containers ?? []).filter((c) => c.waitingReason || !c.ready).map((c) => `${c.name}: ${c.waitingReason ?? 'not ready'}`);
+            return `${n}${why.length > 0 ? ` (${why.join(', ')})` : ''}`;
+          });
+        const message = `no Pod progressed for ${deadline}s (progressDeadlineSeconds)${blocking.length > 0 ? `; waiting on ${blocking.join('; ')}` : ''}; no new Pods are taken until the CloneSet spec changes`;
+        setPhase(RolloutPhase.Stuck);
+        progress.error = message;
+        log.warn('rollout stuck', { deadline, blocking, revision: target.updateRevision });
+        await api.setProgressing({ namespace: target.namespace, name: target.name, uid: target.uid, status: 'False', reason: 'ProgressDeadlineExceeded', message });
+      } else if (stuckSinceMs !== null && lastProgressAtMs > stuckSinceMs) {
+        stuckSinceMs = null;
+        progress.error = null;
+        setPhase(RolloutPhase.Updating);
+        await api.setProgressing({ namespace: target.namespace, name: target.name, uid: target.uid, status: 'True', reason: 'CloneSetUpdated', message: 'Pods are moving again' });
+      }
+    }
+    progress.waiting = stuckSinceMs !== null ? progress.error : progress.waiting;
+    if (stuckSinceMs !== null) {
+      setCurrentDetails(renderDetails(progress));
+      wake = false;
+      await condition(() => wake || failure !== null, RESYNC_MS);
+      continue;
+    }
+    // Pods an earlier run left half-way (at the update revision, not handed back): finish them. They are unavailable
+    // already, so they cost no window budget. (Patched: histories from before this step never took it.)
+    const orphans = podsToResume(obs.pods, target.updateRevision, inFlight);
+    if (orphans.length > 0 && patched('resume-orphaned-pods')) {
+      for (const name of orphans) {
+        const pod = byName[name]!;
+        log.info('resuming a Pod left half-way by an earlier run', { pod: name, revision: target.updateRevision });
+        track(name, 'inPlace', target.updateRevision);
+        launch(name, () => resumeLane(pod));
+      }
+    }
     if (decision.scaleUp > 0 || decision.scaleDown.length > 0) setPhase(RolloutPhase.Scaling);
     else if (decision.update.length > 0) setPhase(RolloutPhase.Updating);
     for (let i = 0; i < decision.scaleUp; i++) {

@@ -30,8 +30,14 @@ export class ReadinessWatcher {
   private readonly current = new Map<string, V1Pod>();
   private req: { abort(): void } | undefined;
   private stopped = false;
+  private started = false;
   private lastImages = new Map<string, string>();
   private lastGate = new Map<string, string | undefined>();
+  /**
+   * Every step a rollout worker takes on a Pod, as seen from outside: InPlaceUpdateReady flips, image patches, Pods
+   * created or marked for deletion. (Container restarts and Ready changes are the kubelet's, not listed.)
+   */
+  readonly steps: { atMs: number; pod: string; what: 'gate-off' | 'gate-on' | 'image' | 'created' | 'deleting' }[] = [];
   /** Every change of the Ready count, for diagnosing a violated bound. */
   readonly timeline: { atMs: number; ready: number; live: number; pod: string; type: string }[] = [];
 
@@ -45,6 +51,7 @@ export class ReadinessWatcher {
     const core = this.kc.makeApiClient(CoreV1Api);
     const list = await core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.labelSelector });
     for (const p of list.items) this.apply('ADDED', p);
+    this.started = true;
     await this.watch(list.metadata?.resourceVersion ?? '0');
   }
 
@@ -72,13 +79,25 @@ export class ReadinessWatcher {
       h.deleted = true;
       this.current.delete(name);
     } else {
+      if (!this.current.has(name) && type === 'ADDED' && this.started) this.steps.push({ atMs: now, pod: name, what: 'created' });
+      if (pod.metadata?.deletionTimestamp && !this.current.get(name)?.metadata?.deletionTimestamp) {
+        this.steps.push({ atMs: now, pod: name, what: 'deleting' });
+      }
       this.current.set(name, pod);
       const images = JSON.stringify(pod.spec?.containers.map((c) => c.image));
       const prevImages = this.lastImages.get(name);
-      if (prevImages !== undefined && prevImages !== images) h.imagePatchedAt.push(now);
+      if (prevImages !== undefined && prevImages !== images) {
+        h.imagePatchedAt.push(now);
+        this.steps.push({ atMs: now, pod: name, what: 'image' });
+      }
       this.lastImages.set(name, images);
       const gate = pod.status?.conditions?.find((c) => c.type === 'InPlaceUpdateReady')?.status;
-      if (gate === 'False' && this.lastGate.get(name) !== 'False') h.gateOffAt.push(now);
+      const prevGate = this.lastGate.get(name);
+      if (gate === 'False' && prevGate !== 'False') {
+        h.gateOffAt.push(now);
+        this.steps.push({ atMs: now, pod: name, what: 'gate-off' });
+      }
+      if (gate === 'True' && prevGate === 'False') this.steps.push({ atMs: now, pod: name, what: 'gate-on' });
       this.lastGate.set(name, gate);
       for (const cs of pod.status?.containerStatuses ?? []) {
         h.restarts[cs.name] = Math.max(h.restarts[cs.name] ?? 0, cs.restartCount);
@@ -98,6 +117,16 @@ export class ReadinessWatcher {
     this.desired = desired;
     this.maxUnavailable = 0;
     this.maxPods = 0;
+  }
+
+  /** The first worker step seen at or after `atMs` (ms since epoch), if any. */
+  firstStepAfter(atMs: number): { atMs: number; pod: string; what: string } | undefined {
+    return this.steps.find((s) => s.atMs >= atMs);
+  }
+
+  /** Live Pods (not terminating) as last seen. */
+  livePods(): V1Pod[] {
+    return [...this.current.values()].filter((p) => !p.metadata?.deletionTimestamp);
   }
 
   stop(): void {

@@ -11,6 +11,9 @@ describe('checkImageRef', () => {
     'docker.io/library/nginx:latest',
     'registry.example.com:5000/team/app:v1.2.3',
     'localhost:5000/app',
+    'localhost/app',
+    'Registry.Example.com/app:v1',
+    'registry:5000/app',
     'ghcr.io/org/sub/app_name:tag_1',
     `nginx@sha256:${'a'.repeat(64)}`,
     `nginx:1.25@sha256:${'0123456789abcdef'.repeat(4)}`,
@@ -24,6 +27,7 @@ describe('checkImageRef', () => {
     ['whitespace inside', 'nginx :latest', /whitespace/],
     ['trailing newline', 'nginx\n', /whitespace/],
     ['uppercase path', 'Library/Nginx', /not a valid reference/],
+    ['uppercase first component without a dot is a path, not a registry', 'UPPER/case', /not a valid reference/],
     ['tag too long', `nginx:${'t'.repeat(129)}`, /not a valid reference/],
     ['tag starting with a dot', 'nginx:.bad', /not a valid reference/],
     ['short digest', 'nginx@sha256:abc', /not a valid reference/],
@@ -69,6 +73,18 @@ describe('parseRolloutInput', () => {
     if (r.ok) return;
     expect(r.errors.map((e) => e.field).sort()).toEqual([...fields].sort());
     for (const e of r.errors) expect(e.message.startsWith(`${e.field}: `)).toBe(true);
+  });
+
+  it.each([
+    ['a missing field is "required"', { namespace: 'default' }, 'name: is required'],
+    ['a number for a string names both types', { namespace: 'default', name: 5 }, 'name: must be a string (got number)'],
+    ['a string for images says object', { namespace: 'default', name: 'x', images: 'nginx' }, 'images: must be an object (got string)'],
+    ['a list for images says array', { namespace: 'default', name: 'x', images: ['nginx'] }, 'images: must be an object (got array)'],
+    ['a bad container name says why', { namespace: 'default', name: 'x', images: { Web_1: 'nginx' } }, 'images.Web_1: container name must be a DNS-1123 label'],
+    ['a null image names null', { namespace: 'default', name: 'x', images: { nginx: null } }, 'images.nginx: must be a string (got null)'],
+  ])('words type errors plainly: %s', (_name, input, message) => {
+    const r = parseRolloutInput(input);
+    expect(r.ok ? [] : r.errors.map((e) => e.message)).toEqual([message]);
   });
 });
 
