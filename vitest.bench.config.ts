@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['bench/**/*.test.ts'],
+    // The rollout scenarios need the real Temporal dev server, like the integration suite.
+    globalSetup: ['test/setup/temporal-global.ts'],
     fileParallelism: false,
     testTimeout: 600_000,
     hookTimeout: 300_000,

@@ -16,8 +16,12 @@ export interface PodHistory {
   restarts: Record<string, number>;
   /** containerIDs seen per container (a new ID is a container start). */
   containerIds: Record<string, string[]>;
+  /** Spec images seen per container, in order, consecutive duplicates collapsed (1 + image changes applied). */
+  images: Record<string, string[]>;
   deleted: boolean;
 }
+
+export type WatcherStep = { atMs: number; pod: string; what: 'gate-off' | 'gate-on' | 'image' | 'created' | 'deleting' };
 
 export class ReadinessWatcher {
   /** Highest `desired − Ready Pods` (terminating Pods are not Ready) seen at any event. */
@@ -37,7 +41,8 @@ export class ReadinessWatcher {
    * Every step a rollout worker takes on a Pod, as seen from outside: InPlaceUpdateReady flips, image patches, Pods
    * created or marked for deletion. (Container restarts and Ready changes are the kubelet's, not listed.)
    */
-  readonly steps: { atMs: number; pod: string; what: 'gate-off' | 'gate-on' | 'image' | 'created' | 'deleting' }[] = [];
+  readonly steps: WatcherStep[] = [];
+  private readonly stepListeners = new Set<(s: WatcherStep) => void>();
   /** Every change of the Ready count, for diagnosing a violated bound. */
   readonly timeline: { atMs: number; ready: number; live: number; pod: string; type: string }[] = [];
 
@@ -63,7 +68,7 @@ export class ReadinessWatcher {
       { labelSelector: this.labelSelector, resourceVersion: rv, allowWatchBookmarks: true },
       (type: string, obj: V1Pod) => {
         rv = obj.metadata?.resourceVersion ?? rv;
-        if (type !== 'BOOKMARK') this.apply(type, obj);
+        if (type !== 'BOOKMARK' && type !== 'ERROR') this.apply(type, obj);
       },
       () => {
         if (!this.stopped) setTimeout(() => void this.watch(rv).catch(() => undefined), 50);
@@ -73,31 +78,35 @@ export class ReadinessWatcher {
 
   private apply(type: string, pod: V1Pod): void {
     const name = pod.metadata?.name ?? '';
-    const h = (this.pods[name] ??= { uid: pod.metadata?.uid ?? '', gateOffAt: [], imagePatchedAt: [], restarts: {}, containerIds: {}, deleted: false });
+    const h = (this.pods[name] ??= { uid: pod.metadata?.uid ?? '', gateOffAt: [], imagePatchedAt: [], restarts: {}, containerIds: {}, images: {}, deleted: false });
     const now = Date.now();
     if (type === 'DELETED') {
       h.deleted = true;
       this.current.delete(name);
     } else {
-      if (!this.current.has(name) && type === 'ADDED' && this.started) this.steps.push({ atMs: now, pod: name, what: 'created' });
+      if (!this.current.has(name) && type === 'ADDED' && this.started) this.step({ atMs: now, pod: name, what: 'created' });
       if (pod.metadata?.deletionTimestamp && !this.current.get(name)?.metadata?.deletionTimestamp) {
-        this.steps.push({ atMs: now, pod: name, what: 'deleting' });
+        this.step({ atMs: now, pod: name, what: 'deleting' });
       }
       this.current.set(name, pod);
       const images = JSON.stringify(pod.spec?.containers.map((c) => c.image));
       const prevImages = this.lastImages.get(name);
       if (prevImages !== undefined && prevImages !== images) {
         h.imagePatchedAt.push(now);
-        this.steps.push({ atMs: now, pod: name, what: 'image' });
+        this.step({ atMs: now, pod: name, what: 'image' });
       }
       this.lastImages.set(name, images);
+      for (const c of pod.spec?.containers ?? []) {
+        const seen = (h.images[c.name] ??= []);
+        if (c.image !== undefined && seen[seen.length - 1] !== c.image) seen.push(c.image);
+      }
       const gate = pod.status?.conditions?.find((c) => c.type === 'InPlaceUpdateReady')?.status;
       const prevGate = this.lastGate.get(name);
       if (gate === 'False' && prevGate !== 'False') {
         h.gateOffAt.push(now);
-        this.steps.push({ atMs: now, pod: name, what: 'gate-off' });
+        this.step({ atMs: now, pod: name, what: 'gate-off' });
       }
-      if (gate === 'True' && prevGate === 'False') this.steps.push({ atMs: now, pod: name, what: 'gate-on' });
+      if (gate === 'True' && prevGate === 'False') this.step({ atMs: now, pod: name, what: 'gate-on' });
       this.lastGate.set(name, gate);
       for (const cs of pod.status?.containerStatuses ?? []) {
         h.restarts[cs.name] = Math.max(h.restarts[cs.name] ?? 0, cs.restartCount);
@@ -110,6 +119,17 @@ export class ReadinessWatcher {
     this.maxPods = Math.max(this.maxPods, live.length);
     this.maxUnavailable = Math.max(this.maxUnavailable, this.desired - ready);
     this.timeline.push({ atMs: now, ready, live: live.length, pod: name, type });
+  }
+
+  private step(s: WatcherStep): void {
+    this.steps.push(s);
+    for (const fn of this.stepListeners) fn(s);
+  }
+
+  /** Calls `fn` synchronously on every step as it is seen; returns the unsubscribe function. */
+  onStep(fn: (s: WatcherStep) => void): () => void {
+    this.stepListeners.add(fn);
+    return () => this.stepListeners.delete(fn);
   }
 
   /** Starts measuring against `desired` replicas (e.g. after the initial scale-up, before the update under test). */

@@ -1,0 +1,90 @@
+/**
+ * `npm run bench`: rollout speed on the embedded Temporal server and simulated cluster, one machine.
+ * Each scenario prints one JSON line (and the table at the end) with the commit and the machine described.
+ *
+ *  S1 overhead:    200 Pods, maxUnavailable 20, grace 1 s, restart 1 s, minReadySeconds 1 → makespan / ideal,
+ *                  ideal = ceil(N/W) × (grace + restart + minReady). Target ≤ 1.05.
+ *  S2 throughput:  1,000 Pods, maxUnavailable 100, all delays 0 → Pods per second end to end. Target ≥ 100.
+ *  S4 concurrency: 100 CloneSets × 10 Pods at once on one worker → p50/p95 of makespan / ideal.
+ */
+import { execSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { afterAll, describe, expect, it } from 'vitest';
+import { applyAndRoll, cloneSet, startTestEnv, uniqueNamespace, type TestEnv } from '../test/support/env.js';
+
+const rows: Record<string, unknown>[] = [];
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`;
+const commit = (() => {
+  try {
+    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+})();
+
+function report(row: Record<string, unknown>) {
+  const line = { ...row, commit, machine };
+  rows.push(line);
+  process.stdout.write(JSON.stringify(line) + '\n');
+}
+
+afterAll(() => {
+  console.table(rows.map(({ machine: _m, commit: _c, ...r }) => r));
+});
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+describe('rollout benchmarks', () => {
+  it('S1 overhead: 200 Pods, window 20, grace 1 s + restart 1 s + minReady 1 s', async () => {
+    const env: TestEnv = await startTestEnv({ kubelet: { startDelayMs: 100, restartDelayMs: 1000, readyDelayMs: 0 } });
+    try {
+      const ns = uniqueNamespace('s1');
+      const spec = { replicas: 200, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible' as const, maxUnavailable: 20, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } } };
+      await applyAndRoll(env, cloneSet(ns, 'web', spec));
+      await new Promise((r) => setTimeout(r, 1500)); // let every Pod pass minReadySeconds first
+      const t0 = Date.now();
+      const result = await (await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } })).result();
+      const makespan = (Date.now() - t0) / 1000;
+      const ideal = Math.ceil(200 / 20) * (1 + 1 + 1);
+      report({ scenario: 'S1', pods: 200, window: 20, makespanS: makespan, idealS: ideal, ratio: +(makespan / ideal).toFixed(3), target: '≤ 1.05' });
+      expect(result.updatedInPlace).toBe(200);
+    } finally {
+      await env.stop();
+    }
+  });
+
+  it('S2 throughput: 1,000 Pods, window 100, no delays', async () => {
+    const env = await startTestEnv({ kubelet: { startDelayMs: 0, restartDelayMs: 0, readyDelayMs: 0 } });
+    try {
+      const ns = uniqueNamespace('s2');
+      await applyAndRoll(env, cloneSet(ns, 'web', { replicas: 1000, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 100 } }));
+      const t0 = Date.now();
+      const result = await (await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } })).result();
+      const seconds = (Date.now() - t0) / 1000;
+      report({ scenario: 'S2', pods: 1000, window: 100, makespanS: seconds, podsPerS: +(1000 / seconds).toFixed(1), target: '≥ 100 Pods/s' });
+      expect(result.updatedInPlace).toBe(1000);
+    } finally {
+      await env.stop();
+    }
+  });
+
+  it('S4 concurrency: 100 CloneSets × 10 Pods at once on one worker', async () => {
+    const env = await startTestEnv({ kubelet: { startDelayMs: 100, restartDelayMs: 1000, readyDelayMs: 0 } });
+    try {
+      const names = Array.from({ length: 100 }, (_, i) => ({ ns: uniqueNamespace('s4'), i }));
+      await Promise.all(names.map(({ ns }) => applyAndRoll(env, cloneSet(ns, 'web', { replicas: 10, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 2 } }))));
+      const ideal = Math.ceil(10 / 2) * 1; // restart 1 s per wave, no grace, no minReady
+      const ratios = await Promise.all(
+        names.map(async ({ ns }) => {
+          const t0 = Date.now();
+          const r = await (await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } })).result();
+          expect(r.updatedInPlace).toBe(10);
+          return (Date.now() - t0) / 1000 / ideal;
+        }),
+      );
+      report({ scenario: 'S4', rollouts: 100, podsEach: 10, window: 2, idealS: ideal, p50: +pct(ratios, 50).toFixed(2), p95: +pct(ratios, 95).toFixed(2) });
+    } finally {
+      await env.stop();
+    }
+  });
+});
