@@ -29,6 +29,15 @@ if [ "${1:-}" = "--test" ]; then
   else
     echo "setup: no Go: the realkube tests cannot run" >&2
   fi
+  # Headless chromium from Debian for the Temporal UI test (playwright-core drives it; no browser download ever).
+  if ! [ -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "setup: installing chromium (Debian package) for the Temporal UI test"
+      (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }) >/dev/null
+    else
+      echo "setup: /usr/bin/chromium missing; install it (e.g. apt-get install chromium) to run the UI test" >&2
+    fi
+  fi
   if ! command -v docker-compose >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       echo "setup: installing docker-compose (Debian package) to validate docker-compose.yml"

@@ -12,6 +12,7 @@ import { runDemo } from './demo.js';
 import { startDev } from './dev.js';
 import { onShutdown } from './signals.js';
 import { addServeOptions, serve, type ServeFlags } from './serve.js';
+import { addOperateCommands } from './operate.js';
 import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
 
 function port(value: string): number {
@@ -107,6 +108,8 @@ addConnectOptions(
     await client?.close();
   }
 });
+
+addOperateCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`cloneset-rollout: ${(err as Error)?.message ?? String(err)}\n`);

@@ -1,4 +1,5 @@
 /** Terminal rendering of a rollout's progress: a summary line, a bar and a Pod table. Pure (string in, string out). */
+import { controlsLine } from '../workflows/details.js';
 import type { RolloutProgress } from '../workflows/messages.js';
 
 /** A fixed-width bar, e.g. `[######----] 3/5`. */
@@ -14,6 +15,12 @@ export function renderProgress(p: RolloutProgress): string {
     `${p.namespace}/${p.name}  ${p.phase}  ${p.fromRevision ?? '?'} → ${p.toRevision ?? '?'}  (${p.strategy ?? '?'})`,
     `  updated   ${bar(c.updated, c.desired)}   available ${c.available}/${c.desired}   unavailable ${c.unavailable}/${p.window} (window)`,
   ];
+  const controls = controlsLine(p.controls);
+  if (controls) lines.push(`  ${controls.replace(/\*\*/g, '')}`);
+  if (p.timing?.elapsedMs != null) {
+    const inFlight = p.windowInUse ? `   in flight ${p.windowInUse.inFlight}` : '';
+    lines.push(`  started ${p.timing.startedAt}   elapsed ${(p.timing.elapsedMs / 1000).toFixed(1)}s${inFlight}`);
+  }
   if (p.waiting) lines.push(`  waiting: ${p.waiting}`);
   const rows = Object.entries(p.pods);
   if (rows.length > 0) {

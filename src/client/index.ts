@@ -2,9 +2,32 @@
  * Typed client for rollouts: start one, find a CloneSet's rollout, read its progress, wait for its result.
  * The project's CLI and demo use it; applications can too (`import { RolloutClient } from 'cloneset-rollout'`).
  */
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE, ROLLOUT_WORKFLOW_TYPE, rolloutWorkflowId } from '../constants.js';
-import { progressQuery, type RolloutProgress, type RolloutResult } from '../workflows/messages.js';
+import {
+  abortUpdate,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  retargetUpdate,
+  setMaxUnavailableUpdate,
+  setPartitionUpdate,
+  type ControlsView,
+  type IntOrPercent,
+  type RetargetResult,
+  type RolloutProgress,
+  type RolloutResult,
+} from '../workflows/messages.js';
 import type { RolloutInput } from '../rollout/index.js';
 
 /** Thrown by {@link RolloutClient.start} when a rollout of that CloneSet is already running. */
@@ -23,6 +46,45 @@ export class RolloutFailedError extends Error {
   }
 }
 
+/**
+ * Thrown by a control ({@link RolloutHandle.pause}, `setPartition`, `abort`...) the rollout refused: its validator's
+ * message (e.g. `partition "150%" must be ... between 0% and 100%`), or why the control failed while running.
+ */
+export class RolloutControlRejectedError extends Error {
+  override name = 'RolloutControlRejectedError';
+  constructor(
+    readonly control: string,
+    message: string,
+    readonly workflowId: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Thrown by a control or a query when no rollout of that CloneSet is running (never started, or closed). */
+export class RolloutNotRunningError extends Error {
+  override name = 'RolloutNotRunningError';
+  constructor(readonly workflowId: string, detail: string) {
+    super(`no running rollout ${workflowId}: ${detail}`);
+  }
+}
+
+/** The root cause's message of an error chain (ApplicationFailure inside ActivityFailure inside ...). */
+function rootMessage(err: unknown): string {
+  let e: unknown = err;
+  while ((e as { cause?: unknown })?.cause) e = (e as { cause?: unknown }).cause;
+  return (e as Error)?.message ?? String(e);
+}
+
+/** Turns a control's transport error into a domain error. */
+function controlError(control: string, workflowId: string, err: unknown): Error {
+  if (err instanceof WorkflowUpdateFailedError) return new RolloutControlRejectedError(control, rootMessage(err), workflowId);
+  if (err instanceof WorkflowNotFoundError) return new RolloutNotRunningError(workflowId, 'not found');
+  const message = (err as Error)?.message ?? '';
+  if (/already completed|workflow execution already completed|not found/i.test(message)) return new RolloutNotRunningError(workflowId, message);
+  return err as Error;
+}
+
 /** Thrown by {@link RolloutClient.start} for an input Temporal would refuse as too large (before contacting it). */
 export class RolloutInputTooLargeError extends Error {
   override name = 'RolloutInputTooLargeError';
@@ -36,6 +98,26 @@ export class RolloutInputTooLargeError extends Error {
 
 /** Temporal's default blob size error limit (2 MB): a larger workflow input is refused at start. */
 export const MAX_INPUT_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The UI's "static details" of a rollout (Markdown, fixed at start): the CloneSet, the images it moves to, and how to
+ * operate it. The revisions from → to and the strategy are resolved by the workflow and shown in its current details.
+ */
+export function staticDetails(input: RolloutInput): string {
+  const id = rolloutWorkflowId(input.namespace, input.name);
+  const lines = [
+    `**CloneSet** \`${input.namespace}/${input.name}\``,
+    '',
+    input.images
+      ? `**images** → ${Object.entries(input.images).map(([c, i]) => `\`${c}\`: \`${i}\``).join(', ')}`
+      : '**images**: the CloneSet template as it is',
+    '',
+    '**strategy**: the CloneSet\'s updateStrategy (in place when only images change; see current details)',
+    '',
+    `operate: \`cloneset-rollout pause|resume|abort ${input.name} -n ${input.namespace}\` or \`temporal workflow update execute -w ${id} --name pause\``,
+  ];
+  return lines.join('\n');
+}
 
 export interface RolloutClientOptions {
   /** Temporal frontend host:port. */
@@ -56,9 +138,53 @@ export class RolloutHandle {
     return this.workflow.workflowId;
   }
 
-  /** Current progress (the `progress` query). */
+  /** Current progress (the `progress` query): phase, counts, window, controls, timing and each Pod's step. */
   progress(): Promise<RolloutProgress> {
     return this.workflow.query(progressQuery);
+  }
+
+  private async control<R>(name: string, run: () => Promise<R>): Promise<R> {
+    try {
+      return await run();
+    } catch (err) {
+      throw controlError(name, this.workflowId, err);
+    }
+  }
+
+  /**
+   * Pauses at a safe point: resolves once the lanes in flight finished (every Pod they held is available again); no
+   * new Pod is taken until {@link resume}.
+   */
+  pause(): Promise<ControlsView> {
+    return this.control('pause', () => this.workflow.executeUpdate(pauseUpdate));
+  }
+
+  /** Lifts a pause. */
+  resume(): Promise<ControlsView> {
+    return this.control('resume', () => this.workflow.executeUpdate(resumeUpdate));
+  }
+
+  /** Overrides updateStrategy.partition for this rollout (`3`, `"40%"`; `null`: the CloneSet's own again). */
+  setPartition(value: IntOrPercent | null): Promise<ControlsView> {
+    return this.control('setPartition', () => this.workflow.executeUpdate(setPartitionUpdate, { args: [value] }));
+  }
+
+  /** Overrides updateStrategy.maxUnavailable, the window (`2`, `"50%"`; `null`: the CloneSet's own again). */
+  setMaxUnavailable(value: IntOrPercent | null): Promise<ControlsView> {
+    return this.control('setMaxUnavailable', () => this.workflow.executeUpdate(setMaxUnavailableUpdate, { args: [value] }));
+  }
+
+  /**
+   * Stops the rollout: Pods in flight finish, no new Pod is taken, the run ends as Aborted. With `rollback`, the
+   * previous images go back into the CloneSet template and updated Pods return to them in place (RolledBack).
+   */
+  abort(opts: { rollback?: boolean } = {}): Promise<ControlsView> {
+    return this.control('abort', () => this.workflow.executeUpdate(abortUpdate, { args: [{ rollback: opts.rollback === true }] }));
+  }
+
+  /** Moves the running rollout to new images (set in the CloneSet template); Pods in flight finish first. */
+  retarget(images?: Record<string, string>): Promise<RetargetResult> {
+    return this.control('retarget', () => this.workflow.executeUpdate(retargetUpdate, { args: [images ? { images } : {}] }));
   }
 
   /** Waits for the rollout to finish; throws {@link RolloutFailedError} with the root cause when it failed. */
@@ -116,6 +242,20 @@ export class RolloutClient {
     return new RolloutClient(client, connection, opts.taskQueue ?? DEFAULT_TASK_QUEUE);
   }
 
+  /** Start options shared by {@link start} and {@link startOrRetarget}: ID, queue, timeouts, the UI's summary and details. */
+  private startOptions(input: RolloutInput, workflowId: string): WorkflowStartOptions {
+    const images = input.images ? Object.entries(input.images).map(([c, i]) => `${c}=${i}`).join(', ') : '';
+    return {
+      workflowId,
+      taskQueue: this.taskQueue,
+      args: [input],
+      // A workflow task lost with a killed worker is retried after this (default 10 s); ours take milliseconds.
+      workflowTaskTimeout: '4s',
+      staticSummary: `Roll CloneSet ${input.namespace}/${input.name}${images ? ` to ${images}` : ''}`,
+      staticDetails: staticDetails(input),
+    };
+  }
+
   /** Starts the rollout of a CloneSet; at most one runs per CloneSet ({@link RolloutAlreadyRunningError}). */
   async start(input: RolloutInput): Promise<RolloutHandle> {
     const workflowId = rolloutWorkflowId(input.namespace, input.name);
@@ -123,19 +263,45 @@ export class RolloutClient {
     if (bytes > MAX_INPUT_BYTES) throw new RolloutInputTooLargeError(bytes);
     try {
       const handle = await this.client.workflow.start(ROLLOUT_WORKFLOW_TYPE, {
-        workflowId,
-        taskQueue: this.taskQueue,
-        args: [input],
+        ...this.startOptions(input, workflowId),
         workflowIdConflictPolicy: 'FAIL',
-        // A workflow task lost with a killed worker is retried after this (default 10 s); ours take milliseconds.
-        workflowTaskTimeout: '4s',
-        staticSummary: `Roll CloneSet ${input.namespace}/${input.name}${input.images ? ` to ${Object.entries(input.images).map(([c, i]) => `${c}=${i}`).join(', ')}` : ''}`,
       });
       return new RolloutHandle(handle);
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new RolloutAlreadyRunningError(workflowId);
       throw err;
     }
+  }
+
+  /**
+   * Starts the rollout of a CloneSet, or, if one is running, retargets it to `input.images` (Update-with-Start with
+   * workflowIdConflictPolicy USE_EXISTING): one call whatever the state. `started` says which happened.
+   */
+  async startOrRetarget(input: RolloutInput): Promise<{ handle: RolloutHandle; retarget: RetargetResult; started: boolean }> {
+    const workflowId = rolloutWorkflowId(input.namespace, input.name);
+    const bytes = Buffer.byteLength(JSON.stringify(input) ?? '');
+    if (bytes > MAX_INPUT_BYTES) throw new RolloutInputTooLargeError(bytes);
+    const op = new WithStartWorkflowOperation(ROLLOUT_WORKFLOW_TYPE, {
+      ...this.startOptions(input, workflowId),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const running = await this.client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then((d) => (d.status.name === 'RUNNING' ? d.runId : null))
+      .catch(() => null);
+    let retarget: RetargetResult;
+    try {
+      retarget = await this.client.workflow.executeUpdateWithStart(retargetUpdate, {
+        args: [input.images ? { images: input.images } : {}],
+        startWorkflowOperation: op,
+      });
+    } catch (err) {
+      throw controlError('retarget', workflowId, err);
+    }
+    const wf = await op.workflowHandle();
+    const runId = (await wf.describe()).runId;
+    return { handle: new RolloutHandle(wf), retarget, started: runId !== running };
   }
 
   /** The latest rollout of a CloneSet (running or closed). */

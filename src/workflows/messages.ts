@@ -182,9 +182,9 @@ export const setPartitionUpdate = defineUpdate<ControlsView, [IntOrPercent | nul
 /** Overrides updateStrategy.maxUnavailable (int or percent, like the CloneSet field); `null` returns to the CloneSet's. */
 export const setMaxUnavailableUpdate = defineUpdate<ControlsView, [IntOrPercent | null]>('setMaxUnavailable');
 /** Stops the rollout (lanes in flight finish); with `rollback`, updated Pods first return to the previous revision. */
-export const abortUpdate = defineUpdate<ControlsView, [AbortOptions?]>('abort');
+export const abortUpdate = defineUpdate<ControlsView, [AbortOptions]>('abort');
 /** Moves a running rollout to a newer template (optionally setting `images` first); Pods in flight finish safely. */
-export const retargetUpdate = defineUpdate<RetargetResult, [RetargetOptions?]>('retarget');
+export const retargetUpdate = defineUpdate<RetargetResult, [RetargetOptions]>('retarget');
 
 /** Names of the control Updates, as `temporal workflow update execute --name` takes them. */
 export const CONTROL_UPDATES = ['pause', 'resume', 'setPartition', 'setMaxUnavailable', 'abort', 'retarget'] as const;

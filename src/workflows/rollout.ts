@@ -21,6 +21,7 @@ import {
   patched,
   upsertSearchAttributes,
   setCurrentDetails,
+  allHandlersFinished,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import type { PodRef, RevisionPlan, RolloutTarget } from '../activities/types.js';
@@ -39,6 +40,7 @@ import {
 import { PodStep, RolloutPhase, progressQuery, type PodProgress, type RolloutProgress, type RolloutResult } from './messages.js';
 import { CloneSetNameKey, CloneSetNamespaceKey, RolloutPhaseKey, TargetRevisionKey } from './search-attributes.js';
 import { renderDetails } from './details.js';
+import { installControls } from './controls.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -95,6 +97,9 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     error: null,
   };
   setHandler(progressQuery, () => progress);
+  // controls: pause/resume/setPartition/setMaxUnavailable/abort/retarget Updates, and the progress query with
+  // controls, timing and window (src/workflows/controls.ts). Before the first await.
+  const controls = installControls(progress);
 
   let target: RolloutTarget;
   try {
@@ -129,7 +134,8 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     ]);
   }
 
-  function setPhase(phase: RolloutPhase) {
+  function setPhase(loopPhase: RolloutPhase) {
+    const phase = controls.phase(loopPhase); // controls: e.g. Updating → RollingBack
     if (progress.phase === phase) return;
     progress.phase = phase;
     upsertSearchAttributes([{ key: RolloutPhaseKey, value: phase }]);
@@ -308,14 +314,15 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       }
       continue;
     }
-    const decision = planStep({
-      spec: target.spec,
+    // controls: overrides in the spec, nothing new starts while held.
+    const decision = controls.gate(planStep({
+      spec: controls.plan(target, obs.pods),
       updateRevision: target.updateRevision,
       pods: obs.pods,
       inFlight,
       nowMs: obs.atMs,
       actionsByRevision: Object.fromEntries(Object.entries(target.revisions).map(([rev, p]) => [rev, p.action])),
-    });
+    }), Object.keys(inFlight).length);
     progress.counts = {
       desired: decision.counts.desired,
       total: decision.counts.current,
@@ -326,7 +333,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     };
     progress.window = decision.budget;
     progress.waiting = decision.waiting || null;
-    if (decision.done && Object.keys(inFlight).length === 0) break;
+    if (controls.finished(Object.keys(inFlight).length)) break; // controls: planner done, or aborted
     if (decision.scaleUp > 0 || decision.scaleDown.length > 0 || decision.update.length > 0) {
       log.debug('plan', {
         generation: target.generation,
@@ -413,19 +420,24 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     setCurrentDetails(renderDetails(progress));
     wake = false;
     const timeout = decision.nextCheckAtMs === null ? RESYNC_MS : decision.nextCheckAtMs - obs.atMs;
-    await condition(() => wake || failure !== null, Math.max(100, Math.min(timeout, RESYNC_MS)));
+    await condition(
+      () => wake || failure !== null || controls.woke(),
+      controls.waitMs(Math.max(100, Math.min(timeout, RESYNC_MS)), Object.keys(inFlight).length),
+    );
   }
 
   if (failure) {
     // Let lanes that are mid-step settle so no Pod is abandoned half-way by this run.
     await condition(() => Object.keys(inFlight).length === 0);
+    await condition(allHandlersFinished); // controls: Updates in flight answer before the run closes
     progress.phase = RolloutPhase.Failed;
     progress.error = (failure as ApplicationFailure).message;
     upsertSearchAttributes([{ key: RolloutPhaseKey, value: RolloutPhase.Failed }]);
     throw failure;
   }
-  setPhase(RolloutPhase.Completed);
+  setPhase(RolloutPhase.Completed); // controls: Aborted / RolledBack after abort
   setCurrentDetails(renderDetails(progress));
+  await condition(allHandlersFinished); // controls: Updates in flight answer before the run closes
   const count = (action: PodProgress['action']) =>
     Object.values(progress.pods).filter((p) => p.action === action && p.step === PodStep.Done && !p.replaces).length;
   log.info('rollout completed', { toRevision: target.updateRevision, workflowId: workflowInfo().workflowId });
@@ -440,5 +452,6 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     deleted: count('delete'),
     durationMs: (progress.updatedAtMs ?? target.atMs) - (progress.startedAtMs ?? target.atMs),
     pods: progress.pods,
+    ...controls.result(), // controls: `aborted`
   };
 }
