@@ -63,6 +63,11 @@ export const RolloutInput = z.strictObject({
       ImageRef,
     )
     .optional(),
+  /**
+   * When the CloneSet's progressDeadlineSeconds passes with no Pod progressing, roll the Pods already updated back to
+   * the starting revision in place (as `abort` with `rollback: true`). Default false: stop and wait for a new spec.
+   */
+  rollbackOnFailure: z.boolean().optional(),
 });
 export type RolloutInput = z.infer<typeof RolloutInput>;
 

@@ -76,6 +76,11 @@ export interface Controls {
   waitMs(ms: number, inFlight: number): number;
   /** Fields the result gains (`aborted`). */
   result(): Pick<RolloutResult, 'aborted'>;
+  /**
+   * The workflow's own rollback (input `rollbackOnFailure` at the progress deadline): the abort Update with
+   * `rollback: true`, when it is possible (not aborted yet, starting images known). Returns whether it started.
+   */
+  rollbackOnFailure(): Promise<boolean>;
 }
 
 function reject(problem: string | null): void {
@@ -174,42 +179,47 @@ export function installControls(progress: RolloutProgress): Controls {
     },
   );
 
+  /** Stops taking Pods; with rollback, sets the starting images back in the template (see the abort Update). */
+  async function abort(opts: AbortOptions | undefined): Promise<void> {
+    const rollback = opts?.rollback === true;
+    state.aborted = { rollback, atMs: progress.updatedAtMs, toRevision: rollback ? progress.fromRevision : null };
+    logControl(state, 'abort', { rollback }, progress.updatedAtMs);
+    if (rollback) {
+      // Every updated Pod goes back: neither a pause nor a partition may keep one on the aborted revision.
+      state.paused = false;
+      state.partition = null;
+    }
+    setPhase(rollback ? RolloutPhase.RollingBack : RolloutPhase.Aborting);
+    changed();
+    if (rollback) {
+      log.info('rolling back: setting the previous images in the CloneSet template', { images: state.previousImages });
+      try {
+        // The previous images go back into the template (like `kubectl rollout undo`); the loop sees the new
+        // generation, re-prepares, and the in-place lanes move updated Pods back under the same window.
+        const t = await api.prepareRollout.executeWithOptions(
+          {
+            ...apiOptions,
+            summary: `rollback: ${Object.entries(state.previousImages ?? {}).map(([c, i]) => `${c}=${i}`).join(', ')}`,
+          },
+          [{ namespace: progress.namespace, name: progress.name, images: state.previousImages ?? {} }],
+        );
+        rollbackRevision = t.updateRevision;
+        state.aborted = { ...state.aborted, toRevision: t.updateRevision };
+      } catch (err) {
+        // The template could not be reverted: the abort goes on without rollback (no new Pod is taken).
+        state.aborted = { ...state.aborted, rollback: false };
+        setPhase(RolloutPhase.Aborting);
+        changed();
+        throw err;
+      }
+      changed();
+    }
+  }
+
   setHandler(
     abortUpdate,
     async (opts: AbortOptions | undefined) => {
-      const rollback = opts?.rollback === true;
-      state.aborted = { rollback, atMs: progress.updatedAtMs, toRevision: rollback ? progress.fromRevision : null };
-      logControl(state, 'abort', { rollback }, progress.updatedAtMs);
-      if (rollback) {
-        // Every updated Pod goes back: neither a pause nor a partition may keep one on the aborted revision.
-        state.paused = false;
-        state.partition = null;
-      }
-      setPhase(rollback ? RolloutPhase.RollingBack : RolloutPhase.Aborting);
-      changed();
-      if (rollback) {
-        log.info('rolling back: setting the previous images in the CloneSet template', { images: state.previousImages });
-        try {
-          // The previous images go back into the template (like `kubectl rollout undo`); the loop sees the new
-          // generation, re-prepares, and the in-place lanes move updated Pods back under the same window.
-          const t = await api.prepareRollout.executeWithOptions(
-            {
-              ...apiOptions,
-              summary: `rollback: ${Object.entries(state.previousImages ?? {}).map(([c, i]) => `${c}=${i}`).join(', ')}`,
-            },
-            [{ namespace: progress.namespace, name: progress.name, images: state.previousImages ?? {} }],
-          );
-          rollbackRevision = t.updateRevision;
-          state.aborted = { ...state.aborted, toRevision: t.updateRevision };
-        } catch (err) {
-          // The template could not be reverted: the abort goes on without rollback (no new Pod is taken).
-          state.aborted = { ...state.aborted, rollback: false };
-          setPhase(RolloutPhase.Aborting);
-          changed();
-          throw err;
-        }
-        changed();
-      }
+      await abort(opts);
       return view();
     },
     {
@@ -284,6 +294,15 @@ export function installControls(progress: RolloutProgress): Controls {
     },
     result() {
       return state.aborted ? { aborted: { rollback: state.aborted.rollback, atMs: state.aborted.atMs } } : {};
+    },
+    async rollbackOnFailure() {
+      if (state.aborted !== null || state.previousImages === null) return false;
+      try {
+        await abort({ rollback: true });
+      } catch {
+        return false; // the template could not be reverted: abort() left the rollout aborting without rollback
+      }
+      return true;
     },
   };
 }

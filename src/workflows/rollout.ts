@@ -119,6 +119,8 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
   const scopes: Record<string, CancellationScope> = {};
   /** Activity-clock time of the last Pod step (progressDeadlineSeconds counts from it). */
   let lastProgressAtMs = target.atMs;
+  /** Set once rollbackOnFailure started a rollback: the stuck rollout moves (backwards) again. */
+  let rollingBackOnFailure = false;
   /** Since when the rollout is stuck (no step for progressDeadlineSeconds), or null. */
   let stuckSinceMs: number | null = null;
   let wake = false;
@@ -367,6 +369,11 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
         progress.error = message;
         log.warn('rollout stuck', { deadline, blocking, revision: target.updateRevision });
         await api.setProgressing({ namespace: target.namespace, name: target.name, uid: target.uid, status: 'False', reason: 'ProgressDeadlineExceeded', message });
+        // Opt-in: take the updated Pods back to the starting revision in place instead of waiting for a new spec.
+        if (input.rollbackOnFailure && (await controls.rollbackOnFailure())) {
+          rollingBackOnFailure = true;
+          log.warn('rolling back after the progress deadline (rollbackOnFailure)', { revision: target.updateRevision });
+        }
       } else if (stuckSinceMs !== null && lastProgressAtMs > stuckSinceMs) {
         stuckSinceMs = null;
         progress.error = null;
@@ -375,7 +382,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       }
     }
     progress.waiting = stuckSinceMs !== null ? progress.error : progress.waiting;
-    if (stuckSinceMs !== null) {
+    if (stuckSinceMs !== null && !rollingBackOnFailure) {
       setCurrentDetails(renderDetails(progress));
       wake = false;
       await condition(() => wake || failure !== null, RESYNC_MS);

@@ -58,6 +58,7 @@ const rows: Row[] = [
   { scenario: 'two unknown fields, both named', input: web({ replicas: 3, dryRun: true }), type: 'InvalidSpec', message: /replicas: unknown field[\s\S]*dryRun: unknown field/ },
   { scenario: 'images not an object (a string)', input: web({ images: 'nginx:1.27' }), type: 'InvalidSpec', message: /images: must be an object \(got string\)/ },
   { scenario: 'images as a list', input: web({ images: ['nginx:1.27'] }), type: 'InvalidSpec', message: /images: must be an object \(got array\)/ },
+  { scenario: 'rollbackOnFailure not a boolean ("yes")', input: web({ rollbackOnFailure: 'yes' }), type: 'InvalidSpec', message: /rollbackOnFailure: must be a boolean \(got string\)/ },
   { scenario: 'empty image', input: web({ images: { nginx: '' } }), type: 'InvalidSpec', message: /images\.nginx: image must be a non-empty string/ },
   { scenario: 'image of the wrong type (number)', input: web({ images: { nginx: 127 } }), type: 'InvalidSpec', message: /images\.nginx: must be a string \(got number\)/ },
   { scenario: 'image with an empty tag (nginx:)', input: web({ images: { nginx: 'nginx:' } }), type: 'InvalidSpec', message: /images\.nginx: image "nginx:" is not a valid reference/ },

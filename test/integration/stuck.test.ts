@@ -87,4 +87,27 @@ describe('stuck Pods', () => {
     expect(pods.every((p) => p.status!.containerStatuses![0]!.image === 'nginx:1.28' && p.status!.containerStatuses![0]!.ready)).toBe(true);
     expect(w.maxUnavailable).toBeLessThanOrEqual(1);
   });
+
+  it('rolls the updated Pod back in place after progressDeadlineSeconds when rollbackOnFailure is set', async () => {
+    const ns = uniqueNamespace('stuck');
+    const { w } = await setup(ns, { progressDeadlineSeconds: 3 });
+    const before = await livePods(env, ns, 'web');
+    const handle = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:unpullable' }, rollbackOnFailure: true });
+    const result = await handle.result();
+    w.stop();
+    expect(result.aborted).toMatchObject({ rollback: true });
+    expect((await handle.progress()).phase).toBe('RolledBack');
+    const pods = await livePods(env, ns, 'web');
+    // Same Pods (in place, never recreated), all back on the starting image, serving.
+    expect(pods.map((p) => p.metadata!.uid).sort()).toEqual(before.map((p) => p.metadata!.uid).sort());
+    for (const p of pods) {
+      expect(p.status!.containerStatuses![0]).toMatchObject({ image: 'nginx:perl', ready: true });
+      expect(p.status!.conditions!.find((c) => c.type === 'InPlaceUpdateReady')?.status).toBe('True');
+    }
+    // Only the one Pod that was taken ever left service: the window held during the failure and the rollback.
+    expect(gateOffs(w)).toBeLessThanOrEqual(2);
+    expect(w.maxUnavailable).toBeLessThanOrEqual(1);
+    const cs = (await env.k.custom.getNamespacedCustomObject({ ...CLONESET, namespace: ns, name: 'web' })) as CloneSet;
+    expect(cs.spec.template.spec.containers[0]!.image).toBe('nginx:perl');
+  });
 });
