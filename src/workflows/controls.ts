@@ -6,10 +6,8 @@
  * Every hook returns the loop's own value unchanged while no control was used, so histories recorded before controls
  * existed replay with the same commands.
  */
-import { condition, log, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
+import { condition, log, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { RolloutTarget } from '../activities/types.js';
-import { NonRetryable } from '../kube/error-types.js';
 import type { PlanSpec, PodView, RolloutDecision } from '../rollout/index.js';
 import {
   applyOverrides,
@@ -46,15 +44,7 @@ import {
   type RolloutResult,
 } from './messages.js';
 import { RolloutPhaseKey } from './search-attributes.js';
-
-type Activities = ReturnType<typeof createActivities>;
-
-/** Same options as the loop's quick API calls (src/workflows/rollout.ts). */
-const apiOptions = {
-  startToCloseTimeout: '6s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', nonRetryableErrorTypes: Object.values(NonRetryable) },
-} as const;
-const api = proxyActivities<Activities>(apiOptions);
+import { api, apiOptions } from './activities.js';
 
 /** How long the loop sleeps between observations while held with nothing in flight (a control wakes it at once). */
 const HOLD_RESYNC_MS = 60_000;

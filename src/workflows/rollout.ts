@@ -12,7 +12,6 @@ import {
   CancellationScope,
   condition,
   isCancellation,
-  proxyActivities,
   setHandler,
   sleep,
   uuid4,
@@ -23,8 +22,7 @@ import {
   setCurrentDetails,
   allHandlersFinished,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
-import type { PodRef, RevisionPlan, RolloutTarget } from '../activities/types.js';
+import type { Observation, PodRef, RevisionPlan, RolloutTarget } from '../activities/types.js';
 import { NonRetryable } from '../kube/error-types.js';
 import {
   formatErrors,
@@ -41,28 +39,7 @@ import { PodStep, RolloutPhase, progressQuery, type PodProgress, type RolloutPro
 import { CloneSetNameKey, CloneSetNamespaceKey, RolloutPhaseKey, TargetRevisionKey } from './search-attributes.js';
 import { renderDetails } from './details.js';
 import { installControls } from './controls.js';
-
-type Activities = ReturnType<typeof createActivities>;
-
-const retry = {
-  initialInterval: '200ms',
-  backoffCoefficient: 2,
-  maximumInterval: '5s',
-  nonRetryableErrorTypes: Object.values(NonRetryable),
-};
-
-/**
- * Quick reads and writes (each a few API calls). Short, because a worker killed mid-call is noticed only when this
- * expires: the retry on another worker starts at most 6 s later.
- */
-const apiOptions = { startToCloseTimeout: '6s', retry } as const;
-const api = proxyActivities<Activities>(apiOptions);
-
-/**
- * Waits on Pods: long but heartbeating every few hundred ms, so a killed worker's wait is retried on another worker
- * within the heartbeat timeout.
- */
-const waits = proxyActivities<Activities>({ startToCloseTimeout: '1h', heartbeatTimeout: '5s', retry });
+import { api, apiOptions, waits } from './activities.js';
 
 /** How often the loop re-observes when nothing else wakes it (external changes to Pods). */
 const RESYNC_MS = 5_000;
@@ -275,7 +252,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
 
   for (;;) {
     if (failure) break;
-    let obs: Awaited<ReturnType<Activities['observe']>>;
+    let obs: Observation;
     try {
       obs = await api.observe({ target });
     } catch (err) {

@@ -1,0 +1,30 @@
+/**
+ * The workflow's handles on the activities, with their timeouts and retry policy, shared by the rollout loop and
+ * the control handlers so both call Kubernetes the same way.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import { NonRetryable } from '../kube/error-types.js';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** Transient failures retry quickly and forever; the non-retryable types end the attempt at once. */
+export const retry = {
+  initialInterval: '200ms',
+  backoffCoefficient: 2,
+  maximumInterval: '5s',
+  nonRetryableErrorTypes: Object.values(NonRetryable),
+};
+
+/**
+ * Quick reads and writes (each a few API calls). Short, because a worker killed mid-call is noticed only when this
+ * expires: the retry on another worker starts at most 6 s later. Pass with a `summary` to `executeWithOptions`.
+ */
+export const apiOptions = { startToCloseTimeout: '6s', retry } as const;
+export const api = proxyActivities<Activities>(apiOptions);
+
+/**
+ * Waits on Pods: long but heartbeating every few hundred ms, so a killed worker's wait is retried on another worker
+ * within the heartbeat timeout.
+ */
+export const waits = proxyActivities<Activities>({ startToCloseTimeout: '1h', heartbeatTimeout: '5s', retry });
