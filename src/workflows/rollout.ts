@@ -12,7 +12,6 @@ import {
   CancellationScope,
   condition,
   isCancellation,
-  setHandler,
   sleep,
   uuid4,
   workflowInfo,
@@ -35,7 +34,7 @@ import {
   type PodView,
   type RolloutInput,
 } from '../rollout/index.js';
-import { PodStep, RolloutPhase, progressQuery, type PodProgress, type RolloutProgress, type RolloutResult } from './messages.js';
+import { PodStep, RolloutPhase, type PodProgress, type RolloutProgress, type RolloutResult } from './messages.js';
 import { CloneSetNameKey, CloneSetNamespaceKey, RolloutPhaseKey, TargetRevisionKey } from './search-attributes.js';
 import { renderDetails } from './details.js';
 import { installControls } from './controls.js';
@@ -73,7 +72,6 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     updatedAtMs: null,
     error: null,
   };
-  setHandler(progressQuery, () => progress);
   // controls: pause/resume/setPartition/setMaxUnavailable/abort/retarget Updates, and the progress query with
   // controls, timing and window (src/workflows/controls.ts). Before the first await.
   const controls = installControls(progress);
