@@ -82,16 +82,12 @@ export function podActivities(k: KubeClients, logger: Logger) {
     return gateCondition(pod)?.status;
   }
 
-  /** Records an Event on the Pod and on its controlling CloneSet (best effort: never fails the activity). */
-  async function podEvent(ref: PodRef, type: 'Normal' | 'Warning', reason: string, message: (pod: V1Pod) => string): Promise<void> {
+  /**
+   * Records an Event on the Pod and on its controlling CloneSet (best effort: never fails the activity). Takes the Pod
+   * the caller just read, for its owner: no extra read.
+   */
+  async function podEvent(ref: PodRef, pod: V1Pod, type: 'Normal' | 'Warning', reason: string, text: string): Promise<void> {
     const log = activityLogger(logger, { pod: ref.name, namespace: ref.namespace });
-    let pod: V1Pod;
-    try {
-      pod = await k.core.readNamespacedPod({ name: ref.name, namespace: ref.namespace });
-    } catch {
-      return;
-    }
-    const text = message(pod);
     await recordEvent(k.core, log, { kind: 'Pod', apiVersion: 'v1', namespace: ref.namespace, name: ref.name, uid: ref.uid }, type, reason, text);
     const owner = pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'CloneSet');
     if (owner) {
@@ -146,7 +142,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
         }
         for (const name of Object.keys(p.images)) {
           if (!v.containers.some((c) => c.name === name)) {
-            await podEvent(p, 'Warning', 'FailedUpdate', () => `failed to update pod ${p.name} in-place: no container "${name}"`);
+            await podEvent(p, pod, 'Warning', 'FailedUpdate', `failed to update pod ${p.name} in-place: no container "${name}"`);
             throw ApplicationFailure.nonRetryable(`Pod ${p.name} has no container "${name}"`, NonRetryable.Rejected);
           }
         }
@@ -175,7 +171,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
           if (isConflict(err)) continue;
           // Rejected for good (400/422): say so on the Pod and the CloneSet; retryable errors are not events.
           const code = statusCode(err);
-          if (code === 400 || code === 422) await podEvent(p, 'Warning', 'FailedUpdate', () => `failed to update pod ${p.name} in-place: ${describe(err)}`);
+          if (code === 400 || code === 422) await podEvent(p, pod, 'Warning', 'FailedUpdate', `failed to update pod ${p.name} in-place: ${describe(err)}`);
           return toActivityError(err, `patch images of Pod ${p.name}`);
         }
         log.info({ images: p.images }, 'patched Pod in place');
@@ -186,15 +182,21 @@ export function podActivities(k: KubeClients, logger: Logger) {
     /** Step 4: wait until every changed container runs its new image and is ready (heartbeats while waiting). */
     async waitPodUpdated(p: PodRef & { images: Record<string, string>; previousImageIDs: Record<string, string | null> }): Promise<{ atMs: number }> {
       let warned = false; // one Warning per attempt, not one per poll
-      const done = await pollUntil(async () => {
-        const r = containersUpdated(await view(p), p.images, p.previousImageIDs);
+      const pod = await pollUntil(async () => {
+        const current = await readPod(p);
+        const r = containersUpdated(toPodView(current as never), p.images, p.previousImageIDs);
         if (!r.done && r.stuck.length > 0 && !warned) {
           warned = true;
-          await podEvent(p, 'Warning', 'FailedUpdate', () => `in-place update of pod ${p.name} is stuck: ${r.stuck.join(', ')}`);
+          await podEvent(p, current, 'Warning', 'FailedUpdate', `in-place update of pod ${p.name} is stuck: ${r.stuck.join(', ')}`);
         }
-        return r.done ? { done: true, value: { atMs: Date.now() } } : { done: false, detail: { waiting: r.waiting, stuck: r.stuck } };
+        return r.done ? { done: true, value: current } : { done: false, detail: { waiting: r.waiting, stuck: r.stuck } };
       });
-      await podEvent(p, 'Normal', 'SuccessfulUpdatePodInPlace', (pod) =>
+      const done = { atMs: Date.now() };
+      await podEvent(
+        p,
+        pod,
+        'Normal',
+        'SuccessfulUpdatePodInPlace',
         `successfully update pod ${p.name} in-place(revision ${pod.metadata?.labels?.[Labels.revision] ?? 'unknown'})`,
       );
       return done;

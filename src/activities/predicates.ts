@@ -1,7 +1,7 @@
 /**
  * Pure checks on a PodView that the wait activities poll with, table-tested apart from any API.
  */
-import { checkInPlaceCompletion, type PodView } from '../rollout/index.js';
+import { checkInPlaceCompletion, isPodReady, type PodView } from '../rollout/index.js';
 
 /**
  * Whether every changed container runs its new image AND is ready (the kubelet reports a waiting container with the
@@ -22,7 +22,10 @@ export function containersUpdated(
   return { done: waiting.length === 0, waiting, stuck: completion.stuck };
 }
 
-/** Ready with the gate True in the same observed object, so a stale pre-update view never counts. */
-export function readyWithGate(pod: Pick<PodView, 'ready' | 'readySinceMs' | 'hasGate' | 'gateReady'>): boolean {
-  return pod.ready && pod.readySinceMs !== null && (!pod.hasGate || pod.gateReady === true);
+/**
+ * Ready as CloneSet status counts it ({@link isPodReady}: Running, Ready, gate True when present), judged on one
+ * observed object so a stale pre-update view never counts, and with the time it became Ready.
+ */
+export function readyWithGate(pod: Pick<PodView, 'phase' | 'ready' | 'readySinceMs' | 'hasGate' | 'gateReady'>): boolean {
+  return isPodReady(pod) && pod.readySinceMs !== null;
 }

@@ -190,7 +190,7 @@ export function isPodActive(p: PodView): boolean {
  * Ready as CloneSet status counts it: Running, Ready condition True, and InPlaceUpdateReady not False
  * (a pod with the gate but no condition yet is not ready either).
  */
-export function isPodReady(p: PodView): boolean {
+export function isPodReady(p: Pick<PodView, 'phase' | 'ready' | 'gateReady' | 'hasGate'>): boolean {
   if (p.phase !== PodPhase.Running || !p.ready) return false;
   if (p.gateReady === false) return false;
   if (p.hasGate && p.gateReady !== true) return false;

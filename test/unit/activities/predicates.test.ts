@@ -50,10 +50,11 @@ describe('containersUpdated', () => {
 
 describe('readyWithGate', () => {
   it.each([
-    ['ready, gate True', { ready: true, readySinceMs: 1, hasGate: true, gateReady: true }, true],
-    ['ready, gate False (stale view)', { ready: true, readySinceMs: 1, hasGate: true, gateReady: false }, false],
-    ['ready, no gate on the Pod', { ready: true, readySinceMs: 1, hasGate: false, gateReady: null }, true],
-    ['not ready', { ready: false, readySinceMs: null, hasGate: true, gateReady: true }, false],
+    ['ready, gate True', { phase: 'Running', ready: true, readySinceMs: 1, hasGate: true, gateReady: true }, true],
+    ['ready, gate False (stale view)', { phase: 'Running', ready: true, readySinceMs: 1, hasGate: true, gateReady: false }, false],
+    ['ready, no gate on the Pod', { phase: 'Running', ready: true, readySinceMs: 1, hasGate: false, gateReady: null }, true],
+    ['not ready', { phase: 'Running', ready: false, readySinceMs: null, hasGate: true, gateReady: true }, false],
+    ['Ready condition left over on a Pod not Running', { phase: 'Pending', ready: true, readySinceMs: 1, hasGate: true, gateReady: true }, false],
   ])('%s', (_n, pod, expected) => {
     expect(readyWithGate(pod)).toBe(expected);
   });
