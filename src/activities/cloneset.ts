@@ -18,6 +18,7 @@ import {
   planPodUpdate,
   planSpecFrom,
   revisionName,
+  rolloutHooks,
   selectorString,
   toPodView,
   validateCloneSet,
@@ -25,6 +26,7 @@ import {
   type NormalizedCloneSet,
   type PodTemplateSpec,
   type PodView,
+  type RolloutHooks,
 } from '../rollout/index.js';
 import { activityLogger, recordEvent } from './context.js';
 import type { Observation, RevisionPlan, RolloutSpec, RolloutTarget } from './types.js';
@@ -103,11 +105,18 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
     }
   }
 
+  /** The lifecycle hooks the rollout honours; absent when none is set (older rollouts carried none). */
+  function hooksOf(cs: NormalizedCloneSet): { hooks?: RolloutHooks } {
+    const hooks = rolloutHooks(cs.spec.lifecycle);
+    return Object.keys(hooks).length > 0 ? { hooks } : {};
+  }
+
   function rolloutSpec(cs: NormalizedCloneSet): RolloutSpec {
     return {
       ...planSpecFrom(cs.spec),
       gracePeriodSeconds: cs.spec.updateStrategy.inPlaceUpdateStrategy.gracePeriodSeconds,
       progressDeadlineSeconds: cs.spec.progressDeadlineSeconds ?? null,
+      ...hooksOf(cs),
     };
   }
 

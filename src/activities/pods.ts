@@ -8,7 +8,20 @@ import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-
 import type { Logger } from 'pino';
 import type { KubeClients } from '../kube/clients.js';
 import { describe, isConflict, isNotFound, NonRetryable, statusCode, toActivityError } from '../kube/errors.js';
-import { Annotations, Conditions, Labels, LifecycleState, Reasons, toMs, toPodView, type PodView } from '../rollout/index.js';
+import {
+  Annotations,
+  Conditions,
+  describeHookWait,
+  hookWaitOver,
+  isPodHooked,
+  Labels,
+  LifecycleState,
+  Reasons,
+  toMs,
+  toPodView,
+  type HookWait,
+  type PodView,
+} from '../rollout/index.js';
 import { activityLogger, pollUntil, recordEvent } from './context.js';
 import { containersUpdated, readyWithGate } from './predicates.js';
 import type { PodRef, ReadyResult } from './types.js';
@@ -202,16 +215,21 @@ export function podActivities(k: KubeClients, logger: Logger) {
       return done;
     },
 
-    /** Step 5: InPlaceUpdateReady=True and lifecycle Normal. No-op when already so. */
-    async markPodReady(ref: PodRef): Promise<{ atMs: number }> {
+    /**
+     * Step 5: InPlaceUpdateReady=True and lifecycle Normal (or `Updated`, while an inPlaceUpdate hook waits to be put
+     * back). No-op when already so.
+     */
+    async markPodReady(ref: PodRef & { lifecycle?: typeof LifecycleState.Normal | typeof LifecycleState.Updated }): Promise<{ atMs: number }> {
       const log = activityLogger(logger, { pod: ref.name, namespace: ref.namespace });
+      const want = ref.lifecycle ?? LifecycleState.Normal;
       for (;;) {
         const pod = await readPod(ref);
         const lifecycle = pod.metadata?.labels?.[Labels.lifecycleState];
         try {
-          if (lifecycle !== undefined && lifecycle !== LifecycleState.Normal) {
+          // A Pod without the label stays without it when Normal is wanted (Pods not created by a CloneSet).
+          if ((lifecycle !== undefined || want !== LifecycleState.Normal) && lifecycle !== want) {
             await k.core.patchNamespacedPod(
-              { name: ref.name, namespace: ref.namespace, body: { metadata: { uid: ref.uid, labels: { [Labels.lifecycleState]: LifecycleState.Normal } } } },
+              { name: ref.name, namespace: ref.namespace, body: { metadata: { uid: ref.uid, labels: { [Labels.lifecycleState]: want } } } },
               smp,
             );
             continue; // re-read: the status write below is optimistic on the new resourceVersion
@@ -225,6 +243,52 @@ export function podActivities(k: KubeClients, logger: Logger) {
           return toActivityError(err, `update Pod ${ref.name}`);
         }
       }
+    },
+
+    /**
+     * Lifecycle hook: puts the Pod in `state` (PreparingUpdate / PreparingDelete / Updated) and waits, heartbeating,
+     * until an external actor releases it (removes the hook's labels and finalizers) or, for `Updated`, hooks it
+     * again. With `markNotReady`, InPlaceUpdateReady goes False first so Services drop the Pod while it is held.
+     * A Pod not hooked when a release wait starts is not held at all. Idempotent: a retry finds the state set and
+     * simply goes on waiting. Returns whether the Pod was held.
+     */
+    async awaitLifecycleHook(p: PodRef & HookWait & { markNotReady?: boolean }): Promise<{ held: boolean; atMs: number }> {
+      const log = activityLogger(logger, { pod: p.name, namespace: p.namespace, lifecycle: p.state });
+      const wait: HookWait = { state: p.state, until: p.until, hook: p.hook };
+      for (;;) {
+        const pod = await readPod(p);
+        const meta = { labels: pod.metadata?.labels ?? {}, finalizers: pod.metadata?.finalizers ?? [] };
+        const current = meta.labels[Labels.lifecycleState];
+        if (hookWaitOver(wait, meta) && (p.until === 'rehooked' || current !== p.state)) {
+          return { held: false, atMs: Date.now() };
+        }
+        try {
+          if (current !== p.state) {
+            await k.core.patchNamespacedPod(
+              { name: p.name, namespace: p.namespace, body: { metadata: { uid: p.uid, resourceVersion: pod.metadata?.resourceVersion, labels: { [Labels.lifecycleState]: p.state } } } },
+              smp,
+            );
+            log.info({ hooked: isPodHooked(p.hook, meta) }, `lifecycle ${p.state}: held by a hook`);
+            await podEvent(p, pod, 'Normal', `Lifecycle${p.state}`, `pod ${p.name} is ${describeHookWait(wait)}`);
+            continue;
+          }
+          if (p.markNotReady && gateStatus(pod) !== 'False') {
+            await setGate(p, pod, false);
+            continue;
+          }
+        } catch (err) {
+          if (isConflict(err) || isConflictFailure(err)) continue;
+          return toActivityError(err, `set lifecycle ${p.state} on Pod ${p.name}`);
+        }
+        break;
+      }
+      await pollUntil(async () => {
+        const pod = await readPod(p);
+        const meta = { labels: pod.metadata?.labels ?? {}, finalizers: pod.metadata?.finalizers ?? [] };
+        return hookWaitOver(wait, meta) ? { done: true, value: true } : { done: false, detail: { held: describeHookWait(wait) } };
+      });
+      log.info(`lifecycle ${p.state}: released`);
+      return { held: true, atMs: Date.now() };
     },
 
     /** Waits until the Pod is Ready with its gate True; returns when Ready last became True. */

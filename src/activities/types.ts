@@ -2,7 +2,7 @@
  * Inputs and outputs of the rollout activities: plain JSON, small (names, revisions and images, never Pod specs),
  * shared by the workflow (`import type`) and the activity implementations.
  */
-import type { PlanSpec, PodView } from '../rollout/index.js';
+import type { PlanSpec, PodView, RolloutHooks } from '../rollout/index.js';
 
 /** Identifies a Pod by name and uid: a Pod recreated under the same name is a different Pod. */
 export interface PodRef {
@@ -29,6 +29,8 @@ export interface RolloutSpec extends PlanSpec {
   gracePeriodSeconds: number;
   /** spec.progressDeadlineSeconds; null when unset. */
   progressDeadlineSeconds: number | null;
+  /** spec.lifecycle hooks that name something (preDelete, inPlaceUpdate); absent when none. */
+  hooks?: RolloutHooks;
 }
 
 /** What a rollout is rolling toward, resolved from the CloneSet by `prepareRollout`. */

@@ -15,6 +15,7 @@ export function resumeReason(pod: PodView, updateRevision: string): string | nul
   if (pod.deleting || !isPodActive(pod) || pod.revision !== updateRevision) return null;
   if (pod.hasGate && pod.gateReady !== true) return `InPlaceUpdateReady is ${pod.gateReady === false ? 'False' : 'unset'}`;
   if (pod.lifecycleState === LifecycleState.Updating) return 'lifecycle state is still Updating';
+  if (pod.lifecycleState === LifecycleState.Updated) return 'lifecycle state is Updated (its inPlaceUpdate hook was not put back yet)';
   return null;
 }
 

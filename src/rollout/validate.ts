@@ -178,6 +178,38 @@ function checkPriorityAndScatter(c: Collector, u: Obj): void {
   }
 }
 
+/** `spec.lifecycle`: each hook's labelsHandler is a label map, finalizersHandler qualified names. */
+function checkLifecycle(c: Collector, v: unknown): void {
+  const f = 'spec.lifecycle';
+  if (v === undefined) return;
+  if (!isObj(v)) return c.add(f, 'must be an object');
+  for (const [name, hook] of Object.entries(v)) {
+    const hf = `${f}.${name}`;
+    if (!['preDelete', 'inPlaceUpdate', 'preNormal'].includes(name)) {
+      c.add(hf, 'unknown hook (expected preDelete, inPlaceUpdate or preNormal)');
+      continue;
+    }
+    if (hook === undefined || hook === null) continue;
+    if (!isObj(hook)) {
+      c.add(hf, 'must be an object');
+      continue;
+    }
+    checkLabelMap(c, `${hf}.labelsHandler`, hook.labelsHandler);
+    const fin = hook.finalizersHandler;
+    if (fin !== undefined) {
+      if (!Array.isArray(fin)) c.add(`${hf}.finalizersHandler`, 'must be a list of finalizer names');
+      else {
+        fin.forEach((x: unknown, i) => {
+          if (typeof x !== 'string' || !isQualifiedName(x)) c.add(`${hf}.finalizersHandler[${i}]`, `${show(x)} is not a valid finalizer name`);
+        });
+      }
+    }
+    if (hook.markPodNotReady !== undefined && typeof hook.markPodNotReady !== 'boolean') {
+      c.add(`${hf}.markPodNotReady`, `${show(hook.markPodNotReady)} must be true or false`);
+    }
+  }
+}
+
 function checkUpdateStrategy(c: Collector, u: unknown, replicas: number): void {
   const f = 'spec.updateStrategy';
   if (u === undefined) return;
@@ -245,6 +277,7 @@ export function validateCloneSet(input: unknown): Validated<NormalizedCloneSet> 
   checkScaleStrategy(c, spec.scaleStrategy);
   const replicas = isNonNegInt(spec.replicas) ? spec.replicas : Defaults.replicas;
   checkUpdateStrategy(c, spec.updateStrategy, replicas);
+  checkLifecycle(c, spec.lifecycle);
   if (c.errors.length > 0) return { ok: false, errors: c.errors };
   return { ok: true, value: normalize(input as unknown as CloneSet) };
 }

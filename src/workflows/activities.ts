@@ -27,4 +27,5 @@ export const api = proxyActivities<Activities>(apiOptions);
  * Waits on Pods: long but heartbeating every few hundred ms, so a killed worker's wait is retried on another worker
  * within the heartbeat timeout.
  */
-export const waits = proxyActivities<Activities>({ startToCloseTimeout: '1h', heartbeatTimeout: '5s', retry });
+export const waitOptions = { startToCloseTimeout: '1h', heartbeatTimeout: '5s', retry } as const;
+export const waits = proxyActivities<Activities>(waitOptions);

@@ -37,6 +37,8 @@ export type RolloutPhase = (typeof RolloutPhase)[keyof typeof RolloutPhase];
 /** Where one Pod is in its update. */
 export const PodStep = {
   Pending: 'Pending',
+  /** Held by a lifecycle hook (PreparingUpdate / PreparingDelete / Updated) until an external actor lets go. */
+  Hooked: 'LifecycleHook',
   GateOff: 'InPlaceUpdateReady=False',
   Grace: 'GracePeriod',
   Patching: 'PatchingImages',

@@ -24,12 +24,15 @@ import {
 import type { Observation, PodRef, RevisionPlan, RolloutTarget } from '../activities/types.js';
 import { NonRetryable } from '../kube/error-types.js';
 import {
+  describeHookWait,
   formatErrors,
   instanceIdFrom,
+  LifecycleState,
   parseRolloutInput,
   planStep,
   podsToResume,
   resumeWait,
+  type HookWait,
   type InFlight,
   type PodView,
   type RolloutInput,
@@ -38,7 +41,7 @@ import { PodStep, RolloutPhase, type PodProgress, type RolloutProgress, type Rol
 import { CloneSetNameKey, CloneSetNamespaceKey, RolloutPhaseKey, TargetRevisionKey } from './search-attributes.js';
 import { renderDetails } from './details.js';
 import { installControls } from './controls.js';
-import { api, apiOptions, waits } from './activities.js';
+import { api, apiOptions, waitOptions, waits } from './activities.js';
 
 /** How often the loop re-observes when nothing else wakes it (external changes to Pods). */
 const RESYNC_MS = 5_000;
@@ -178,9 +181,27 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     mark(r.name, PodStep.Done, ready.atMs + Math.max(0, remaining));
   }
 
+  /**
+   * Lifecycle hook (spec.lifecycle): hold the Pod in `state` until an external actor releases it (or, for Updated,
+   * hooks it again). The wait is an activity that heartbeats, so it survives a worker kill and resumes watching.
+   */
+  async function holdForHook(r: PodRef, wait: HookWait, markNotReady = false): Promise<boolean> {
+    mark(r.name, PodStep.Hooked);
+    const held = await waits.awaitLifecycleHook.executeWithOptions(
+      { ...waitOptions, summary: `${r.name}: ${describeHookWait(wait)}` },
+      [{ ...r, ...wait, markNotReady }],
+    );
+    if (held.held) mark(r.name, PodStep.Hooked, held.atMs);
+    return held.held;
+  }
+
   async function inPlaceLane(pod: PodView, plan: RevisionPlan) {
     const r = ref(pod);
     const revision = target.updateRevision;
+    const hook = target.spec.hooks?.inPlaceUpdate;
+    const hooked = hook !== undefined && patched('lifecycle-hooks')
+      ? await holdForHook(r, { state: LifecycleState.PreparingUpdate, until: 'released', hook }, hook.markPodNotReady ?? false)
+      : false;
     mark(pod.name, PodStep.GateOff);
     const off = await api.markPodNotReady.executeWithOptions({ ...apiOptions, summary: `${pod.name}: InPlaceUpdateReady=False` }, [r]);
     const grace = target.spec.gracePeriodSeconds;
@@ -193,12 +214,20 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       await sleep(remaining, { summary: `grace ${grace}s before patching ${pod.name}` });
     }
     mark(pod.name, PodStep.Patching);
-    const patched = await api.patchPodInPlace.executeWithOptions(
+    const applied = await api.patchPodInPlace.executeWithOptions(
       { ...apiOptions, summary: `${pod.name}: patch ${Object.entries(plan.images).map(([c, i]) => `${c}=${i}`).join(', ')}` },
       [{ ...r, revision, images: plan.images, labels: plan.labels, annotations: plan.annotations }],
     );
-    mark(pod.name, PodStep.Restarting, patched.atMs);
-    await waits.waitPodUpdated({ ...r, images: plan.images, previousImageIDs: patched.previousImageIDs });
+    mark(pod.name, PodStep.Restarting, applied.atMs);
+    await waits.waitPodUpdated({ ...r, images: plan.images, previousImageIDs: applied.previousImageIDs });
+    if (hooked && hook) {
+      // Kruise's order: gate True in lifecycle Updated, then Normal once the actor has put its hook back.
+      const updated = await api.markPodReady.executeWithOptions({ ...apiOptions, summary: `${pod.name}: InPlaceUpdateReady=True (Updated)` }, [
+        { ...r, lifecycle: LifecycleState.Updated },
+      ]);
+      mark(pod.name, PodStep.GateOn, updated.atMs);
+      await holdForHook(r, { state: LifecycleState.Updated, until: 'rehooked', hook });
+    }
     const on = await api.markPodReady.executeWithOptions({ ...apiOptions, summary: `${pod.name}: InPlaceUpdateReady=True` }, [r]);
     mark(pod.name, PodStep.GateOn, on.atMs);
     await untilAvailable(r);
@@ -210,6 +239,10 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     const wait = resumeWait(pod, target.updateRevision);
     mark(pod.name, PodStep.Restarting);
     await waits.waitPodUpdated({ ...r, ...wait });
+    const hook = target.spec.hooks?.inPlaceUpdate;
+    if (pod.lifecycleState === LifecycleState.Updated && hook !== undefined && patched('lifecycle-hooks')) {
+      await holdForHook(r, { state: LifecycleState.Updated, until: 'rehooked', hook });
+    }
     const on = await api.markPodReady.executeWithOptions({ ...apiOptions, summary: `${pod.name}: InPlaceUpdateReady=True (resumed)` }, [r]);
     mark(pod.name, PodStep.GateOn, on.atMs);
     await untilAvailable(r);
@@ -224,6 +257,10 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
   }
 
   async function deleteLane(pod: PodView, reason: string) {
+    const hook = target.spec.hooks?.preDelete;
+    if (hook !== undefined && patched('lifecycle-hooks')) {
+      await holdForHook(ref(pod), { state: LifecycleState.PreparingDelete, until: 'released', hook }, hook.markPodNotReady ?? false);
+    }
     mark(pod.name, PodStep.Deleting);
     const gone = await waits.deletePod({ ...ref(pod), cloneSet: { name: target.name, uid: target.uid }, reason });
     mark(pod.name, PodStep.Done, gone.atMs);
@@ -329,7 +366,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     // timers) → stop taking new Pods, say so on the CloneSet, and wait for a new spec (or for the Pods to move).
     const deadline = target.spec.progressDeadlineSeconds;
     if (deadline !== null && patched('progress-deadline')) {
-      const timerDriven = Object.values(inFlight).some((f) => f.step === PodStep.Grace || f.step === PodStep.MinReady);
+      const timerDriven = Object.values(inFlight).some((f) => f.step === PodStep.Grace || f.step === PodStep.MinReady || f.step === PodStep.Hooked);
       const working = Object.keys(inFlight).length > 0 || !decision.done;
       if (stuckSinceMs === null && working && !timerDriven && obs.atMs - lastProgressAtMs > deadline * 1000) {
         stuckSinceMs = obs.atMs;

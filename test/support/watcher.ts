@@ -18,6 +18,8 @@ export interface PodHistory {
   containerIds: Record<string, string[]>;
   /** Spec images seen per container, in order, consecutive duplicates collapsed (1 + image changes applied). */
   images: Record<string, string[]>;
+  /** `lifecycle.apps.kruise.io/state` values seen, in order, consecutive duplicates collapsed. */
+  lifecycle: string[];
   deleted: boolean;
 }
 
@@ -78,7 +80,7 @@ export class ReadinessWatcher {
 
   private apply(type: string, pod: V1Pod): void {
     const name = pod.metadata?.name ?? '';
-    const h = (this.pods[name] ??= { uid: pod.metadata?.uid ?? '', gateOffAt: [], imagePatchedAt: [], restarts: {}, containerIds: {}, images: {}, deleted: false });
+    const h = (this.pods[name] ??= { uid: pod.metadata?.uid ?? '', gateOffAt: [], imagePatchedAt: [], restarts: {}, containerIds: {}, images: {}, lifecycle: [], deleted: false });
     const now = Date.now();
     if (type === 'DELETED') {
       h.deleted = true;
@@ -108,6 +110,8 @@ export class ReadinessWatcher {
       }
       if (gate === 'True' && prevGate === 'False') this.step({ atMs: now, pod: name, what: 'gate-on' });
       this.lastGate.set(name, gate);
+      const state = pod.metadata?.labels?.['lifecycle.apps.kruise.io/state'];
+      if (state !== undefined && h.lifecycle[h.lifecycle.length - 1] !== state) h.lifecycle.push(state);
       for (const cs of pod.status?.containerStatuses ?? []) {
         h.restarts[cs.name] = Math.max(h.restarts[cs.name] ?? 0, cs.restartCount);
         const ids = (h.containerIds[cs.name] ??= []);
@@ -142,6 +146,11 @@ export class ReadinessWatcher {
   /** The first worker step seen at or after `atMs` (ms since epoch), if any. */
   firstStepAfter(atMs: number): { atMs: number; pod: string; what: string } | undefined {
     return this.steps.find((s) => s.atMs >= atMs);
+  }
+
+  /** A Pod as last seen (terminating ones included), if it exists. */
+  pod(name: string): V1Pod | undefined {
+    return this.current.get(name);
   }
 
   /** Live Pods (not terminating) as last seen. */

@@ -14,6 +14,7 @@ describe('podsToResume: Pods an earlier run left half-way', () => {
     ['a patched Pod with the gate False and lifecycle already Normal (killed between the two writes of markPodReady)', [patched('p-0', { gateReady: false })], {}, ['p-0']],
     ['a Pod with the gate True but lifecycle still Updating', [patched('p-0', { lifecycleState: 'Updating' })], {}, ['p-0']],
     ['a Pod created at the revision whose gate was never set', [pod('p-0', { revision: NEW, gateReady: null })], {}, ['p-0']],
+    ['a Pod left in lifecycle Updated (its inPlaceUpdate hook never put back)', [patched('p-0', { lifecycleState: 'Updated' })], {}, ['p-0']],
     ['not a Pod a lane of this run owns', [patched('p-0', { gateReady: false })], { 'p-0': { action: 'inPlace' } }, []],
     ['not a Pod on an old revision with the gate False (the planner moves it, grace counted from gate-off)', [pod('p-0', { revision: 'old', gateReady: false })], {}, []],
     ['not a finished Pod (gate True, lifecycle Normal)', [patched('p-0')], {}, []],
