@@ -24,6 +24,7 @@ import {
 import type { Observation, PodRef, RevisionPlan, RolloutTarget } from '../activities/types.js';
 import { NonRetryable } from '../kube/error-types.js';
 import {
+  DecisionPhase,
   describeHookWait,
   formatErrors,
   instanceIdFrom,
@@ -413,6 +414,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     }
     if (decision.scaleUp > 0 || decision.scaleDown.length > 0) setPhase(RolloutPhase.Scaling);
     else if (decision.update.length > 0) setPhase(RolloutPhase.Updating);
+    else if (decision.phase === DecisionPhase.Paused && patched('spec-paused-phase')) setPhase(RolloutPhase.Paused); // spec.updateStrategy.paused
     for (let i = 0; i < decision.scaleUp; i++) {
       const { name, instanceId } = newPodName();
       track(name, 'create', target.updateRevision);

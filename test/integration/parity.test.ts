@@ -1,0 +1,149 @@
+/**
+ * CloneSet parity on the real Temporal dev server and the simulated cluster: maxSurge (only where a Pod must be
+ * recreated), priorityStrategy order and spec-level paused — each checked by the independent watcher of the Pods,
+ * not by the workflow's own counters.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { applyCloneSet } from '../../src/kube/apply.js';
+import { ReadinessWatcher } from '../support/watcher.js';
+import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await startTestEnv();
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+async function watch(ns: string, desired: number) {
+  const w = new ReadinessWatcher(env.cluster.kubeConfig(), ns, 'app=web');
+  await w.start();
+  w.resetMarks(desired);
+  return w;
+}
+
+const uids = (pods: Awaited<ReturnType<typeof livePods>>) => Object.fromEntries(pods.map((p) => [p.metadata!.name!, p.metadata!.uid!]));
+
+describe('maxSurge', () => {
+  it('recreate with maxSurge 1, maxUnavailable 0: one surge Pod at a time, never a Ready Pod short', async () => {
+    const ns = uniqueNamespace('surge');
+    const cs = cloneSet(ns, 'web', { replicas: 4, updateStrategy: { type: 'ReCreate', maxSurge: 1, maxUnavailable: 0 } });
+    await applyAndRoll(env, cs);
+    const before = uids(await livePods(env, ns, 'web'));
+    const w = await watch(ns, 4);
+    const result = await (await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } })).result();
+    w.stop();
+    // Every Pod replaced; the surge Pod was created first and the surplus removed at the end.
+    const after = await livePods(env, ns, 'web');
+    expect(after).toHaveLength(4);
+    for (const p of after) {
+      expect(Object.values(before)).not.toContain(p.metadata!.uid);
+      expect(p.status!.containerStatuses![0]!.image).toBe('nginx:1.27');
+    }
+    expect(w.maxPods).toBe(5); // replicas + maxSurge, never more
+    expect(w.maxUnavailable).toBe(0); // Ready Pods never dropped below replicas
+    expect(result.created + result.recreated).toBeGreaterThanOrEqual(4);
+    expect(w.steps.find((s) => s.what === 'created')!.atMs).toBeLessThan(w.steps.find((s) => s.what === 'deleting')!.atMs);
+  });
+
+  it('an in-place-able change with maxSurge creates no surge Pod', async () => {
+    const ns = uniqueNamespace('surge');
+    const cs = cloneSet(ns, 'web', { replicas: 4, updateStrategy: { type: 'InPlaceIfPossible', maxSurge: 2, maxUnavailable: 1 } });
+    await applyAndRoll(env, cs);
+    const before = uids(await livePods(env, ns, 'web'));
+    const w = await watch(ns, 4);
+    const result = await (await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } })).result();
+    w.stop();
+    expect(result.updatedInPlace).toBe(4);
+    expect(result.created).toBe(0);
+    expect(w.maxPods).toBe(4);
+    expect(w.steps.filter((s) => s.what === 'created' || s.what === 'deleting')).toEqual([]);
+    expect(uids(await livePods(env, ns, 'web'))).toEqual(before);
+    expect(w.maxUnavailable).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('priorityStrategy', () => {
+  it('orderPriority: the watcher sees Pods drained in descending order of their label', async () => {
+    const ns = uniqueNamespace('prio');
+    const cs = cloneSet(ns, 'web', {
+      replicas: 5,
+      updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, priorityStrategy: { orderPriority: [{ orderedKey: 'rank' }] } },
+    });
+    await applyAndRoll(env, cs);
+    const names = Object.keys(uids(await livePods(env, ns, 'web'))).sort();
+    // Ranks in an order unrelated to names or creation: highest rank goes first.
+    const ranks = [3, 10, 1, 7, 5];
+    for (const [i, name] of names.entries()) {
+      await env.k.core.patchNamespacedPod({ name, namespace: ns, body: { metadata: { labels: { rank: `r-${ranks[i]}` } } } }, merge);
+    }
+    const w = await watch(ns, 5);
+    await (await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } })).result();
+    w.stop();
+    const drained = w.steps.filter((s) => s.what === 'gate-off').map((s) => s.pod);
+    const expected = names.map((n, i) => [n, ranks[i]!] as const).sort((a, b) => b[1] - a[1]).map(([n]) => n);
+    expect(drained).toEqual(expected);
+    expect(w.maxUnavailable).toBeLessThanOrEqual(1);
+  });
+
+  it('weightPriority: Pods matching heavier terms go first', async () => {
+    const ns = uniqueNamespace('prio');
+    const cs = cloneSet(ns, 'web', {
+      replicas: 4,
+      updateStrategy: {
+        type: 'InPlaceIfPossible',
+        maxUnavailable: 1,
+        priorityStrategy: {
+          weightPriority: [
+            { weight: 50, matchSelector: { matchLabels: { canary: 'true' } } },
+            { weight: 10, matchSelector: { matchLabels: { zone: 'a' } } },
+          ],
+        },
+      },
+    });
+    await applyAndRoll(env, cs);
+    const names = Object.keys(uids(await livePods(env, ns, 'web'))).sort();
+    const labels: Record<string, string>[] = [{ zone: 'a' }, {}, { canary: 'true', zone: 'a' }, { canary: 'true' }];
+    for (const [i, name] of names.entries()) {
+      await env.k.core.patchNamespacedPod({ name, namespace: ns, body: { metadata: { labels: labels[i]! } } }, merge);
+    }
+    const w = await watch(ns, 4);
+    await (await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } })).result();
+    w.stop();
+    const drained = w.steps.filter((s) => s.what === 'gate-off').map((s) => s.pod);
+    // weights: [10, 0, 60, 50] → order 2, 3, 0, 1
+    expect(drained).toEqual([names[2], names[3], names[0], names[1]]);
+  });
+});
+
+describe('updateStrategy.paused in the spec', () => {
+  it('scaling goes on while paused; updates wait until the spec unpauses', async () => {
+    const ns = uniqueNamespace('pause');
+    const cs = cloneSet(ns, 'web', { replicas: 2, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 } });
+    await applyAndRoll(env, cs);
+    const before = uids(await livePods(env, ns, 'web'));
+    const w = await watch(ns, 3);
+    const paused = { ...cs, spec: { ...cs.spec, replicas: 3, updateStrategy: { ...cs.spec.updateStrategy, paused: true } } };
+    paused.spec.template = { ...cs.spec.template, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', imagePullPolicy: 'IfNotPresent' }] } };
+    await applyCloneSet(env.k, paused);
+    const handle = await env.client.start({ namespace: ns, name: 'web' });
+    const deadline = Date.now() + 30_000;
+    while (w.livePods().length < 3 || (await handle.progress()).phase !== 'Paused') {
+      if (Date.now() > deadline) throw new Error(`not paused with 3 Pods: ${JSON.stringify(await handle.progress())}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+    // The new Pod is at the new revision; the old two are untouched.
+    expect(w.steps.filter((s) => s.what === 'gate-off' || s.what === 'image')).toEqual([]);
+    for (const name of Object.keys(before)) expect(w.pod(name)?.spec?.containers[0]?.image).toBe('nginx:perl');
+    await applyCloneSet(env.k, { ...paused, spec: { ...paused.spec, updateStrategy: { ...paused.spec.updateStrategy, paused: false } } });
+    const result = await handle.result();
+    w.stop();
+    expect(result.updatedInPlace).toBe(2);
+    expect(w.livePods().map((p) => p.spec!.containers[0]!.image)).toEqual(['nginx:1.27', 'nginx:1.27', 'nginx:1.27']);
+  });
+});
