@@ -3,11 +3,12 @@
  * observe the Pods while refreshing the CloneSet's status, and create Pods of a revision. Decisions are made by the
  * pure modules in src/rollout; these functions only read and write Kubernetes.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { PatchStrategy, setHeaderOptions, type V1ControllerRevision } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { CLONESET, type KubeClients } from '../kube/clients.js';
-import { isAlreadyExists, isConflict, isNotFound, NonRetryable, toActivityError } from '../kube/errors.js';
+import { describe, isAlreadyExists, isConflict, isNotFound, NonRetryable, toActivityError } from '../kube/errors.js';
 import {
   applyImages,
   buildPod,
@@ -28,13 +29,39 @@ import {
   type PodView,
   type RolloutHooks,
 } from '../rollout/index.js';
+import {
+  applyRecord,
+  formatRollbackMarker,
+  parseRollbackMarker,
+  planPrune,
+  planRecord,
+  resolveRevision,
+  REVISION_CLONESET_LABEL,
+  ROLLBACK_ANNOTATION,
+  type RollbackMarker,
+} from '../rollout/history.js';
 import { activityLogger, recordEvent } from './context.js';
 import type { Observation, RevisionPlan, RolloutSpec, RolloutTarget } from './types.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** Label on ControllerRevisions naming their CloneSet (the selector labels are copied too, as Kruise does). */
-export const REVISION_CLONESET_LABEL = 'apps.kruise.io/cloneset-name';
+export { REVISION_CLONESET_LABEL };
+
+/** A ControllerRevision of a CloneSet: name (the revision), number, and the template it records. */
+interface StoredRevision {
+  name: string;
+  revision: number;
+  template: PodTemplateSpec | null;
+}
+
+/** Run ID of the workflow calling this activity; null outside an activity (plain calls in tests). */
+function currentRun(): string | null {
+  try {
+    return Context.current().info.workflowExecution?.runId || null;
+  } catch {
+    return null;
+  }
+}
 
 export function cloneSetActivities(k: KubeClients, logger: Logger) {
   async function readCloneSet(namespace: string, name: string): Promise<CloneSet> {
@@ -66,42 +93,70 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
     }
   }
 
-  async function listRevisionTemplates(cs: NormalizedCloneSet): Promise<Record<string, PodTemplateSpec>> {
+  /** The CloneSet's ControllerRevisions (label and owner uid match). */
+  async function listRevisions(namespace: string, name: string, uid: string | undefined): Promise<StoredRevision[]> {
     try {
-      const list = await k.apps.listNamespacedControllerRevision({
-        namespace: cs.metadata.namespace,
-        labelSelector: `${REVISION_CLONESET_LABEL}=${cs.metadata.name}`,
-      });
-      const out: Record<string, PodTemplateSpec> = {};
+      const list = await k.apps.listNamespacedControllerRevision({ namespace, labelSelector: `${REVISION_CLONESET_LABEL}=${name}` });
+      const out: StoredRevision[] = [];
       for (const cr of list.items) {
-        if (!cr.metadata?.ownerReferences?.some((o) => o.uid === cs.metadata.uid)) continue;
-        const template = (cr.data as { spec?: { template?: PodTemplateSpec } } | undefined)?.spec?.template;
-        if (cr.metadata?.name && template) out[cr.metadata.name] = template;
+        if (!cr.metadata?.name || !cr.metadata.ownerReferences?.some((o) => o.uid === uid)) continue;
+        const template = (cr.data as { spec?: { template?: PodTemplateSpec } } | undefined)?.spec?.template ?? null;
+        out.push({ name: cr.metadata.name, revision: cr.revision ?? 0, template });
       }
       return out;
     } catch (err) {
-      return toActivityError(err, `list ControllerRevisions of CloneSet ${cs.metadata.name}`);
+      return toActivityError(err, `list ControllerRevisions of CloneSet ${name}`);
     }
   }
 
-  /** Records the template of a revision (immutable, like a ControllerRevision of a Deployment or a CloneSet). */
-  async function ensureRevision(cs: NormalizedCloneSet, revision: string, existing: Record<string, PodTemplateSpec>) {
-    if (existing[revision]) return;
-    const numbers = Object.keys(existing).length;
-    const body: V1ControllerRevision = {
-      metadata: {
-        name: revision,
-        namespace: cs.metadata.namespace,
-        labels: { ...(cs.spec.selector.matchLabels ?? {}), [REVISION_CLONESET_LABEL]: cs.metadata.name },
-        ownerReferences: [ownerRef(cs)],
-      },
-      data: { spec: { template: cs.spec.template } },
-      revision: numbers + 1,
-    };
-    try {
-      await k.apps.createNamespacedControllerRevision({ namespace: cs.metadata.namespace, body });
-    } catch (err) {
-      if (!isAlreadyExists(err)) toActivityError(err, `record revision ${revision}`);
+  /**
+   * Records the template of a revision as the newest (src/rollout/history.ts): a new ControllerRevision numbered
+   * highest + 1, or, when the template already has one (a rollback), that one renumbered highest + 1. The recorded
+   * template itself is immutable. Returns the history as it now is.
+   */
+  async function recordRevision(cs: NormalizedCloneSet, revision: string, existing: StoredRevision[], log: Logger): Promise<StoredRevision[]> {
+    const plan = planRecord(existing, revision);
+    const namespace = cs.metadata.namespace;
+    if (plan.action === 'create') {
+      const body: V1ControllerRevision = {
+        metadata: {
+          name: revision,
+          namespace,
+          labels: { ...(cs.spec.selector.matchLabels ?? {}), [REVISION_CLONESET_LABEL]: cs.metadata.name },
+          ownerReferences: [ownerRef(cs)],
+        },
+        data: { spec: { template: cs.spec.template } },
+        revision: plan.revision,
+      };
+      try {
+        await k.apps.createNamespacedControllerRevision({ namespace, body });
+        log.info({ revision, number: plan.revision }, 'recorded revision');
+      } catch (err) {
+        if (!isAlreadyExists(err)) toActivityError(err, `record revision ${revision}`);
+      }
+    } else if (plan.action === 'renumber') {
+      try {
+        await k.apps.patchNamespacedControllerRevision({ namespace, name: revision, body: { revision: plan.revision } }, mergePatch);
+        log.info({ revision, from: plan.from, number: plan.revision }, 'revision re-used: renumbered as the newest');
+      } catch (err) {
+        toActivityError(err, `renumber revision ${revision}`);
+      }
+    }
+    return applyRecord(existing, plan, (name, number) => ({ name, revision: number, template: cs.spec.template }));
+  }
+
+  /**
+   * Deletes the oldest ControllerRevisions beyond spec.revisionHistoryLimit, never a live one (update, current, or
+   * on a Pod). Housekeeping: a failure is logged and left to the next rollout; NotFound (already gone) is fine.
+   */
+  async function pruneRevisions(cs: NormalizedCloneSet, history: StoredRevision[], live: Iterable<string>, log: Logger) {
+    for (const old of planPrune(history, { limit: cs.spec.revisionHistoryLimit, live })) {
+      try {
+        await k.apps.deleteNamespacedControllerRevision({ namespace: cs.metadata.namespace, name: old.name });
+        log.info({ revision: old.name, number: old.revision, limit: cs.spec.revisionHistoryLimit }, 'pruned revision');
+      } catch (err) {
+        if (!isNotFound(err)) log.warn({ revision: old.name, err: describe(err) }, 'could not prune revision (retried by the next rollout)');
+      }
     }
   }
 
@@ -120,29 +175,86 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
     };
   }
 
+  /**
+   * The ControllerRevision a rollback (`revision` input) sets in the template. A retry of the same workflow run finds
+   * the one it chose in the CloneSet's rollback annotation: resolving again could name another (by then it may have
+   * been renumbered, and "the previous revision" of the template it set is the one it left).
+   */
+  function chooseRollback(current: CloneSet, history: StoredRevision[], requested: number, run: string | null): { marker: RollbackMarker; template: PodTemplateSpec } {
+    const cloneSet = `${current.metadata.namespace}/${current.metadata.name}`;
+    const marker = parseRollbackMarker(current.metadata.annotations?.[ROLLBACK_ANNOTATION]);
+    let chosen: StoredRevision;
+    let number: number;
+    if (run !== null && marker?.run === run) {
+      const found = history.find((r) => r.name === marker.revision);
+      if (!found) {
+        throw ApplicationFailure.nonRetryable(
+          `CloneSet ${cloneSet}: revision ${marker.number} (${marker.revision}), which this rollback set, no longer exists`,
+          NonRetryable.InvalidSpec,
+        );
+      }
+      chosen = found;
+      number = marker.number;
+    } else {
+      const templateRevision = current.spec?.template ? revisionName(String(current.metadata.name), current.spec.template) : '';
+      const r = resolveRevision(history, requested, { cloneSet, templateRevision });
+      if (!r.ok) throw ApplicationFailure.nonRetryable(r.error, NonRetryable.InvalidSpec);
+      chosen = r.value;
+      number = chosen.revision;
+    }
+    if (!chosen.template) {
+      throw ApplicationFailure.nonRetryable(`CloneSet ${cloneSet}: revision ${number} (${chosen.name}) records no template`, NonRetryable.InvalidSpec);
+    }
+    return { marker: { run: run ?? '', revision: chosen.name, number }, template: chosen.template };
+  }
+
   return {
     /**
      * Resolves what the rollout moves toward. With `images`, first sets those container images in the CloneSet's
-     * template. Everything is validated before anything is written: a bad spec, an unknown container or an
-     * InPlaceOnly change that is not in-place-able fails non-retryably with the cluster unchanged.
+     * template; with `revision` (a rollback), first sets the template that ControllerRevision recorded (0: the
+     * previous revision). Everything is validated before anything is written: a bad spec, an unknown container or
+     * revision, or an InPlaceOnly change that is not in-place-able fails non-retryably with the cluster unchanged.
+     * Then the update revision is recorded as the newest ControllerRevision and the history pruned to
+     * spec.revisionHistoryLimit (src/rollout/history.ts).
      */
-    async prepareRollout(input: { namespace: string; name: string; images?: Record<string, string> }): Promise<RolloutTarget> {
+    async prepareRollout(input: { namespace: string; name: string; images?: Record<string, string>; revision?: number }): Promise<RolloutTarget> {
       const log = activityLogger(logger, { cloneSet: `${input.namespace}/${input.name}` });
+      if (input.revision !== undefined && input.images !== undefined) {
+        throw ApplicationFailure.nonRetryable(
+          `CloneSet ${input.namespace}/${input.name}: revision cannot be combined with images (a revision brings its own template)`,
+          NonRetryable.InvalidSpec,
+        );
+      }
+      const run = currentRun();
+      /** Resolved once: after its template is set, "the previous revision" would name the one the CloneSet left. */
+      let rollback: { marker: RollbackMarker; template: PodTemplateSpec } | null = null;
       for (;;) {
         const current = await readCloneSet(input.namespace, input.name);
-        const applied = applyImages(current.spec.template, input.images);
+        const history = await listRevisions(input.namespace, input.name, current.metadata.uid);
+        if (input.revision !== undefined) rollback ??= chooseRollback(current, history, input.revision, run);
+        const applied = rollback
+          ? { ok: true as const, value: JSON.parse(JSON.stringify(rollback.template)) as PodTemplateSpec }
+          : applyImages(current.spec.template, input.images);
         if (!applied.ok) {
           throw ApplicationFailure.nonRetryable(
             `CloneSet ${input.namespace}/${input.name}: ${formatErrors(applied.errors)}`,
             NonRetryable.InvalidSpec,
           );
         }
-        const candidate: CloneSet = { ...current, spec: { ...current.spec, template: applied.value } };
+        // A rollback marks the CloneSet with the revision it chose, in the same write as the template (retries).
+        const marker = rollback && run !== null ? formatRollbackMarker(rollback.marker) : undefined;
+        const markerChanged = marker !== undefined && current.metadata.annotations?.[ROLLBACK_ANNOTATION] !== marker;
+        const candidate: CloneSet = {
+          ...current,
+          metadata: markerChanged ? { ...current.metadata, annotations: { ...current.metadata.annotations, [ROLLBACK_ANNOTATION]: marker } } : current.metadata,
+          spec: { ...current.spec, template: applied.value },
+        };
         const cs = normalize(candidate, `CloneSet ${input.namespace}/${input.name}`);
         const template = cs.spec.template;
         const updateRevision = revisionName(cs.metadata.name, template);
         const pods = await listPods(cs);
-        const templates = await listRevisionTemplates(cs);
+        const templates: Record<string, PodTemplateSpec> = {};
+        for (const r of history) if (r.template) templates[r.name] = r.template;
         const revisions: Record<string, RevisionPlan> = {};
         for (const rev of new Set(pods.map((p) => p.revision ?? ''))) {
           if (rev === updateRevision) continue;
@@ -164,20 +276,28 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
             NonRetryable.InPlaceNotPossible,
           );
         }
-        if (JSON.stringify(candidate.spec.template) !== JSON.stringify(current.spec.template)) {
+        // Compared canonically: a recorded template may list its keys in another order than the apiserver's.
+        if (canonicalJson(candidate.spec.template) !== canonicalJson(current.spec.template) || markerChanged) {
           try {
             await k.custom.replaceNamespacedCustomObject({ ...CLONESET, namespace: input.namespace, name: input.name, body: candidate });
-            log.info({ images: input.images }, 'set images in the CloneSet template');
+            if (rollback) {
+              log.info(
+                { revision: rollback.marker.number, revisionName: rollback.marker.revision, images: containerImages(template) },
+                `rollback: set the template of revision ${rollback.marker.number} in the CloneSet`,
+              );
+            } else log.info({ images: input.images }, 'set images in the CloneSet template');
             continue; // re-read: the write bumped generation and resourceVersion
           } catch (err) {
             if (isConflict(err)) continue;
             return toActivityError(err, `update CloneSet ${input.namespace}/${input.name}`);
           }
         }
-        await ensureRevision(cs, updateRevision, templates);
+        const recorded = await recordRevision(cs, updateRevision, history, log);
         const counts: Record<string, number> = {};
         for (const p of pods) if (p.revision) counts[p.revision] = (counts[p.revision] ?? 0) + 1;
         const majority = Object.entries(counts).sort((a, b) => b[1] - a[1])[0]?.[0];
+        const currentRevision = current.status?.currentRevision || majority || updateRevision;
+        await pruneRevisions(cs, recorded, [updateRevision, currentRevision, ...Object.keys(counts)], log);
         const images = Object.fromEntries(template.spec.containers.map((c) => [c.name, c.image]));
         log.info({ updateRevision, strategy: cs.spec.updateStrategy.type, pods: pods.length }, 'rollout target resolved');
         return {
@@ -187,7 +307,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
           generation: cs.metadata.generation ?? 0,
           selector: selectorString(cs.spec.selector),
           updateRevision,
-          currentRevision: current.status?.currentRevision || majority || updateRevision,
+          currentRevision,
           images,
           spec: rolloutSpec(cs),
           revisions,
@@ -334,6 +454,10 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       return { name, uid: existing.metadata?.uid ?? '', atMs: Date.now() };
     },
   };
+}
+
+function containerImages(template: PodTemplateSpec): Record<string, string> {
+  return Object.fromEntries(template.spec.containers.map((c) => [c.name, c.image]));
 }
 
 function ownerRef(cs: NormalizedCloneSet) {

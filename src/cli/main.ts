@@ -13,6 +13,7 @@ import { startDev } from './dev.js';
 import { onShutdown } from './signals.js';
 import { addServeOptions, serve, type ServeFlags } from './serve.js';
 import { addOperateCommands } from './operate.js';
+import { addHistoryCommands } from './history.js';
 import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
 
 function port(value: string): number {
@@ -110,6 +111,7 @@ addConnectOptions(
 });
 
 addOperateCommands(program);
+addHistoryCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`cloneset-rollout: ${(err as Error)?.message ?? String(err)}\n`);

@@ -30,6 +30,8 @@ import {
 } from '../workflows/messages.js';
 import type { RolloutInput } from '../rollout/index.js';
 
+export { readHistory, type CloneSetHistory, type RevisionInfo } from './history.js';
+
 /** Thrown by {@link RolloutClient.start} when a rollout of that CloneSet is already running. */
 export class RolloutAlreadyRunningError extends Error {
   override name = 'RolloutAlreadyRunningError';
@@ -108,9 +110,11 @@ export function staticDetails(input: RolloutInput): string {
   const lines = [
     `**CloneSet** \`${input.namespace}/${input.name}\``,
     '',
-    input.images
-      ? `**images** → ${Object.entries(input.images).map(([c, i]) => `\`${c}\`: \`${i}\``).join(', ')}`
-      : '**images**: the CloneSet template as it is',
+    input.revision !== undefined
+      ? `**rollback** → ${input.revision ? `revision ${input.revision}` : 'the previous revision'} (its template is set in the CloneSet first)`
+      : input.images
+        ? `**images** → ${Object.entries(input.images).map(([c, i]) => `\`${c}\`: \`${i}\``).join(', ')}`
+        : '**images**: the CloneSet template as it is',
     '',
     '**strategy**: the CloneSet\'s updateStrategy (in place when only images change; see current details)',
     '',
@@ -251,7 +255,10 @@ export class RolloutClient {
       args: [input],
       // A workflow task lost with a killed worker is retried after this (default 10 s); ours take milliseconds.
       workflowTaskTimeout: '4s',
-      staticSummary: `Roll CloneSet ${input.namespace}/${input.name}${images ? ` to ${images}` : ''}`,
+      staticSummary:
+        input.revision !== undefined
+          ? `Roll back CloneSet ${input.namespace}/${input.name} to ${input.revision ? `revision ${input.revision}` : 'the previous revision'}`
+          : `Roll CloneSet ${input.namespace}/${input.name}${images ? ` to ${images}` : ''}`,
       staticDetails: staticDetails(input),
     };
   }
@@ -302,6 +309,19 @@ export class RolloutClient {
     const wf = await op.workflowHandle();
     const runId = (await wf.describe()).runId;
     return { handle: new RolloutHandle(wf), retarget, started: runId !== running };
+  }
+
+  /**
+   * Rolls a CloneSet back to revision `toRevision` of its history (`readHistory`; default 0: the previous revision,
+   * like `kubectl rollout undo`), as a rollout like any other: the workflow first sets that ControllerRevision's
+   * template in the CloneSet, then moves the Pods (in place when only images differ). An unknown revision fails the
+   * rollout ({@link RolloutFailedError}, type InvalidSpec) with the CloneSet unchanged. At most one rollout runs per
+   * CloneSet: {@link RolloutAlreadyRunningError} while one does (abort it, or wait for it).
+   */
+  async rollback(namespace: string, name: string, opts: { toRevision?: number } = {}): Promise<RolloutHandle> {
+    const revision = opts.toRevision ?? 0;
+    if (!Number.isSafeInteger(revision) || revision < 0) throw new RangeError(`toRevision ${revision} must be an integer ≥ 0 (0: the previous revision)`);
+    return this.start({ namespace, name, revision });
   }
 
   /** The latest rollout of a CloneSet (running or closed). */

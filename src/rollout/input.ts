@@ -68,6 +68,22 @@ export const RolloutInput = z.strictObject({
    * the starting revision in place (as `abort` with `rollback: true`). Default false: stop and wait for a new spec.
    */
   rollbackOnFailure: z.boolean().optional(),
+  /**
+   * Roll back: first set the template of this ControllerRevision (its number in `cloneset-rollout history`; 0: the
+   * previous revision, like `kubectl rollout undo`), then roll out as usual. Not together with `images`.
+   */
+  revision: z
+    .number()
+    .refine((n) => Number.isSafeInteger(n) && n >= 0, { message: 'must be an integer ≥ 0 (a revision number; 0: the previous revision)' })
+    .optional(),
+}).superRefine((v, ctx) => {
+  if (v.revision !== undefined && v.images !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['revision'],
+      message: 'cannot be combined with images (a revision brings its own template; roll back, then roll out new images)',
+    });
+  }
 });
 export type RolloutInput = z.infer<typeof RolloutInput>;
 

@@ -129,6 +129,8 @@ const API_CALLS: Record<string, [group: string, resource: string, verb: string][
   readNamespacedControllerRevision: [['apps', 'controllerrevisions', 'get']],
   listNamespacedControllerRevision: [['apps', 'controllerrevisions', 'list']],
   createNamespacedControllerRevision: [['apps', 'controllerrevisions', 'create']],
+  patchNamespacedControllerRevision: [['apps', 'controllerrevisions', 'patch']],
+  deleteNamespacedControllerRevision: [['apps', 'controllerrevisions', 'delete']],
   // Custom objects: the only one the code touches is the CloneSet (checked below: every call spreads CLONESET).
   getNamespacedCustomObject: [['apps.kruise.io', 'clonesets', 'get']],
   listClusterCustomObject: [['apps.kruise.io', 'clonesets', 'list']],

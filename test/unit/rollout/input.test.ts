@@ -88,6 +88,33 @@ describe('parseRolloutInput', () => {
   });
 });
 
+describe('parseRolloutInput: revision (roll back)', () => {
+  it.each([
+    ['a revision number', { namespace: 'default', name: 'web', revision: 3 }],
+    ['0: the previous revision', { namespace: 'default', name: 'web', revision: 0 }],
+    ['with rollbackOnFailure', { namespace: 'default', name: 'web', revision: 1, rollbackOnFailure: true }],
+  ])('accepts %s', (_name, input) => {
+    expect(parseRolloutInput(input)).toEqual({ ok: true, value: input });
+  });
+
+  it.each([
+    ['a fraction', 1.5, 'revision: must be an integer ≥ 0 (a revision number; 0: the previous revision)'],
+    ['a negative number', -1, 'revision: must be an integer ≥ 0 (a revision number; 0: the previous revision)'],
+    ['a string', '3', 'revision: must be a number (got string)'],
+    ['null', null, 'revision: must be a number (got null)'],
+  ])('rejects %s', (_name, revision, message) => {
+    const r = parseRolloutInput({ namespace: 'default', name: 'web', revision });
+    expect(r.ok ? [] : r.errors.map((e) => e.message)).toEqual([message]);
+  });
+
+  it('rejects revision together with images, naming revision', () => {
+    const r = parseRolloutInput({ namespace: 'default', name: 'web', revision: 2, images: { nginx: 'nginx:1' } });
+    expect(r.ok ? [] : r.errors.map((e) => e.message)).toEqual([
+      'revision: cannot be combined with images (a revision brings its own template; roll back, then roll out new images)',
+    ]);
+  });
+});
+
 describe('applyImages', () => {
   it('nginx01 + {nginx: nginx:latest} gives exactly nginx02\'s template (same revision)', () => {
     const r = applyImages(seed01().spec.template, { nginx: 'nginx:latest' });
