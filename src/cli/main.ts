@@ -13,6 +13,7 @@ import { startDev } from './dev.js';
 import { onShutdown } from './signals.js';
 import { addServeOptions, serve, type ServeFlags } from './serve.js';
 import { addOperateCommands } from './operate.js';
+import { addPlanCommand } from './plan.js';
 import { addHistoryCommands } from './history.js';
 import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
 
@@ -111,6 +112,7 @@ addConnectOptions(
 });
 
 addOperateCommands(program);
+addPlanCommand(program);
 addHistoryCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

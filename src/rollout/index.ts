@@ -16,6 +16,7 @@ export * from './order.js';
 export * from './plan.js';
 export * from './status.js';
 export * from './resume.js';
+export * from './simulate.js';
 export * from './lifecycle.js';
 export {
   INSTANCE_ID_LENGTH,

@@ -4,7 +4,7 @@
  */
 import type { PodView } from './podview.js';
 import { selectorMatches } from './selector.js';
-import { LifecycleState, PodPhase, type UpdatePriorityStrategy } from './types.js';
+import { LifecycleState, PodPhase, type UpdatePriorityStrategy, type UpdateScatterTerm } from './types.js';
 
 const PHASE_ORDINAL: Record<string, number> = { [PodPhase.Pending]: 0, [PodPhase.Unknown]: 1, [PodPhase.Running]: 2 };
 
@@ -76,24 +76,76 @@ function comparePriority(a: PodView, b: PodView, strategy: UpdatePriorityStrateg
 export interface UpdateOrderOptions {
   /** updateStrategy.priorityStrategy: higher summed weight, or larger ordered-key integer, first. */
   priorityStrategy?: UpdatePriorityStrategy;
+  /** updateStrategy.scatterStrategy: pods matching a term are spread evenly over the order (see {@link scatterPods}). */
+  scatterStrategy?: readonly UpdateScatterTerm[];
+  /**
+   * Pods already at (or moving to) the update revision. Scatter counts them as the head of the order, so that a
+   * planner re-sorting the remaining candidates every round (a sliding window) keeps the spread across rounds
+   * instead of starting over. Unset: scatter spreads the candidates alone.
+   */
+  updated?: readonly PodView[];
+}
+
+const matchesTerm = (p: PodView, t: UpdateScatterTerm): boolean => p.labels[t.key] === t.value;
+
+/**
+ * Spreads the pods matching one scatter term evenly over `pods` (already in update order); the other pods keep
+ * their relative order, and so do the matching ones. With M of N pods matching (counting `updated`, taken to be
+ * the first pods of the order), the j-th matching pod goes to position ⌊j·N/M⌋: 2 of 10 → positions 0 and 5,
+ * 3 of 9 → 0, 3 and 6. Matching pods behind that schedule (too few of them updated so far) are spread over the pods
+ * left, ⌊i·n/m⌋ for the i-th of m matching among n, so the first goes at once and they are not bunched together.
+ * A term matched by at most one pod, or by every pod, changes nothing. Returns a new array.
+ */
+export function scatterPods(
+  pods: readonly PodView[],
+  term: UpdateScatterTerm,
+  updated: readonly PodView[] = [],
+): PodView[] {
+  const n = pods.length;
+  const matching = pods.filter((p) => matchesTerm(p, term));
+  const m = matching.length;
+  const done = updated.length;
+  const doneMatching = updated.filter((p) => matchesTerm(p, term)).length;
+  const total = done + n;
+  const totalMatching = doneMatching + m;
+  if (m === 0 || m === n || totalMatching <= 1 || totalMatching === total) return [...pods];
+  // Slot of each remaining matching pod in the remaining order (strictly increasing, at most n − m + i): its slot in
+  // the whole order, but never earlier than spreading the remaining pods alone would put it, so that matching pods
+  // behind schedule are not bunched together.
+  const slots: number[] = [];
+  for (let i = 0; i < m; i++) {
+    const overall = Math.floor(((doneMatching + i) * total) / totalMatching) - done;
+    const alone = Math.floor((i * n) / m);
+    slots.push(Math.max(overall, alone, i === 0 ? 0 : (slots[i - 1] as number) + 1));
+  }
+  const out: PodView[] = [];
+  const others = pods.filter((p) => !matchesTerm(p, term));
+  let mi = 0;
+  let oi = 0;
+  for (let pos = 0; pos < n; pos++) {
+    if (mi < m && (slots[mi] === pos || oi >= others.length)) out.push(matching[mi++] as PodView);
+    else out.push(others[oi++] as PodView);
+  }
+  return out;
 }
 
 /**
- * Update order (Kruise): {@link compareActivePods}, then priorityStrategy, and pods already preparing an update
- * (lifecycle PreparingUpdate) before all others. Returns a new array.
+ * Update order (Kruise): {@link compareActivePods}, then priorityStrategy, then scatterStrategy (each term in turn,
+ * {@link scatterPods}), and pods already preparing an update (lifecycle PreparingUpdate) before all others.
+ * Deterministic and stable: no randomness, ties keep the previous order. Returns a new array.
  */
 export function sortForUpdate(pods: readonly PodView[], opts: UpdateOrderOptions = {}): PodView[] {
   const prio = opts.priorityStrategy;
-  return [...pods].sort((a, b) => {
-    const pa = a.lifecycleState === LifecycleState.PreparingUpdate;
-    const pb = b.lifecycleState === LifecycleState.PreparingUpdate;
-    if (pa !== pb) return pa ? -1 : 1;
+  let sorted = [...pods].sort((a, b) => {
     if (prio) {
       const p = comparePriority(a, b, prio);
       if (p !== 0) return p;
     }
     return compareActivePods(a, b);
   });
+  for (const term of opts.scatterStrategy ?? []) sorted = scatterPods(sorted, term, opts.updated);
+  const preparing = (p: PodView) => p.lifecycleState === LifecycleState.PreparingUpdate;
+  return [...sorted.filter(preparing), ...sorted.filter((p) => !preparing(p))];
 }
 
 /** Scale-down order: the pods to delete first come first ({@link compareActivePods}). Returns a new array. */

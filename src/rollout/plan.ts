@@ -20,6 +20,7 @@ import {
   UpdateStrategyType,
   type NormalizedCloneSetSpec,
   type UpdatePriorityStrategy,
+  type UpdateScatterTerm,
 } from './types.js';
 
 /** The spec as the planner needs it, every int-or-percent resolved against replicas. Plain JSON. */
@@ -42,6 +43,8 @@ export interface PlanSpec {
   /** Updates stop (scaling continues). */
   paused: boolean;
   priorityStrategy?: UpdatePriorityStrategy;
+  /** updateStrategy.scatterStrategy: pods matching a term are spread over the update order. */
+  scatterStrategy?: UpdateScatterTerm[];
 }
 
 /** Resolves a normalized spec into a {@link PlanSpec} (Kruise's rounding rules, see intstr.ts). */
@@ -60,6 +63,7 @@ export function planSpecFrom(spec: NormalizedCloneSetSpec): PlanSpec {
     paused: u.paused,
   };
   if (u.priorityStrategy) out.priorityStrategy = u.priorityStrategy;
+  if (u.scatterStrategy && u.scatterStrategy.length > 0) out.scatterStrategy = u.scatterStrategy;
   return out;
 }
 
@@ -345,7 +349,10 @@ export function planStep(input: PlanInput): RolloutDecision {
   if (spec.paused) {
     if (s.updateNum > 0) waits.push(`paused with ${s.updateNum} pod(s) left to update`);
   } else if (s.updateNum > 0) {
-    for (const p of sortForUpdate(candidates, { priorityStrategy: spec.priorityStrategy }).slice(0, s.updateNum)) {
+    // Scatter counts the pods already at (or moving to) the update revision, so the spread holds across rounds.
+    const updated = spec.scatterStrategy ? s.slots.filter((p) => !s.oldSlots.includes(p)) : [];
+    const order = sortForUpdate(candidates, { priorityStrategy: spec.priorityStrategy, scatterStrategy: spec.scatterStrategy, updated });
+    for (const p of order.slice(0, s.updateNum)) {
       if (isServing(p)) {
         // Taking a serving pod down costs one unit of the window. A pod that serves no traffic (not Ready) costs
         // nothing. Unlike Kruise, a Ready pod still inside minReadySeconds is NOT free: updating it would take a

@@ -3,12 +3,14 @@ import {
   choosePodsToDelete,
   compareActivePods,
   priorityWeight,
+  scatterPods,
   sortForScaleDown,
   sortForUpdate,
   type PodView,
   type UpdatePriorityStrategy,
+  type UpdateScatterTerm,
 } from '../../../src/rollout/index.js';
-import { pod } from './fixtures.js';
+import { pod, pods } from './fixtures.js';
 
 const names = (ps: PodView[]) => ps.map((p) => p.name);
 
@@ -73,6 +75,77 @@ describe('sortForUpdate', () => {
     const prio = { orderPriority: [{ orderedKey: 'rank' }] };
     const ps = [pod('none'), pod('r2', { labels: { rank: 'web-2' } }), pod('r10', { labels: { rank: 'web-10' } })];
     expect(names(sortForUpdate(ps, { priorityStrategy: prio }))).toEqual(['r10', 'r2', 'none']);
+  });
+});
+
+describe('sortForUpdate: scatterStrategy', () => {
+  /** `count` equally ready pods p-0..p-(count-1), p-0 the newest (so the default order is p-0, p-1, ...). */
+  const fleet = (count: number, labelled: Record<string, Record<string, string>>): PodView[] =>
+    pods('p', count).map((p) => ({ ...p, labels: { ...p.labels, ...(labelled[p.name] ?? {}) } }));
+  const zoneA = { zone: 'a' };
+  const rack1 = { rack: 'r1' };
+  const zone: UpdateScatterTerm[] = [{ key: 'zone', value: 'a' }];
+
+  it.each<[string, number, Record<string, Record<string, string>>, UpdateScatterTerm[], string[]]>([
+    ['no scatter: the default order', 10, { 'p-0': zoneA, 'p-1': zoneA }, [], ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7', 'p-8', 'p-9']],
+    ['2 of 10 bunched at the front go to positions 0 and 5', 10, { 'p-0': zoneA, 'p-1': zoneA }, zone, ['p-0', 'p-2', 'p-3', 'p-4', 'p-5', 'p-1', 'p-6', 'p-7', 'p-8', 'p-9']],
+    ['2 of 10 bunched at the end go to positions 0 and 5', 10, { 'p-8': zoneA, 'p-9': zoneA }, zone, ['p-8', 'p-0', 'p-1', 'p-2', 'p-3', 'p-9', 'p-4', 'p-5', 'p-6', 'p-7']],
+    ['3 of 9 go to positions 0, 3 and 6', 9, { 'p-6': zoneA, 'p-7': zoneA, 'p-8': zoneA }, zone, ['p-6', 'p-0', 'p-1', 'p-7', 'p-2', 'p-3', 'p-8', 'p-4', 'p-5']],
+    ['all matching: nothing to spread, the default order', 4, { 'p-0': zoneA, 'p-1': zoneA, 'p-2': zoneA, 'p-3': zoneA }, zone, ['p-0', 'p-1', 'p-2', 'p-3']],
+    ['none matching: the default order', 4, { 'p-0': { zone: 'b' } }, zone, ['p-0', 'p-1', 'p-2', 'p-3']],
+    ['one matching: nothing to spread, the default order', 4, { 'p-3': zoneA }, zone, ['p-0', 'p-1', 'p-2', 'p-3']],
+    ['the key must match with the value', 6, { 'p-0': { zone: 'b' }, 'p-1': { zone: 'b' } }, zone, ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5']],
+    [
+      'two terms apply one after the other: zone spreads p-0/p-1, then rack spreads p-2/p-3 over the result',
+      10,
+      { 'p-0': zoneA, 'p-1': zoneA, 'p-2': rack1, 'p-3': rack1 },
+      [{ key: 'zone', value: 'a' }, { key: 'rack', value: 'r1' }],
+      ['p-2', 'p-0', 'p-4', 'p-5', 'p-1', 'p-3', 'p-6', 'p-7', 'p-8', 'p-9'],
+    ],
+  ])('%s', (_name, count, labelled, scatterStrategy, expected) => {
+    const ps = fleet(count, labelled);
+    expect(names(sortForUpdate(ps, { scatterStrategy }))).toEqual(expected);
+    // Deterministic: the order pods are listed in does not matter.
+    expect(names(sortForUpdate([...ps].reverse(), { scatterStrategy }))).toEqual(expected);
+  });
+
+  it('priority decides first, then scatter spreads: the top matching pod keeps its rank, the others keep the priority order', () => {
+    const ps = fleet(6, { 'p-4': { ...zoneA, tier: 'canary' }, 'p-5': { ...zoneA, tier: 'canary' } });
+    const priorityStrategy: UpdatePriorityStrategy = { weightPriority: [{ weight: 100, matchSelector: { matchLabels: { tier: 'canary' } } }] };
+    expect(names(sortForUpdate(ps, { priorityStrategy }))).toEqual(['p-4', 'p-5', 'p-0', 'p-1', 'p-2', 'p-3']);
+    expect(names(sortForUpdate(ps, { priorityStrategy, scatterStrategy: zone }))).toEqual(['p-4', 'p-0', 'p-1', 'p-5', 'p-2', 'p-3']);
+  });
+
+  it('orderPriority then scatter', () => {
+    const ps = fleet(4, { 'p-0': { rank: 'x-1' }, 'p-1': { rank: 'x-2' }, 'p-2': { rank: 'x-3', ...zoneA }, 'p-3': { rank: 'x-4', ...zoneA } });
+    const priorityStrategy: UpdatePriorityStrategy = { orderPriority: [{ orderedKey: 'rank' }] };
+    expect(names(sortForUpdate(ps, { priorityStrategy }))).toEqual(['p-3', 'p-2', 'p-1', 'p-0']);
+    expect(names(sortForUpdate(ps, { priorityStrategy, scatterStrategy: zone }))).toEqual(['p-3', 'p-1', 'p-2', 'p-0']);
+  });
+
+  it('pods already preparing an update still go first', () => {
+    const ps = fleet(6, { 'p-0': zoneA, 'p-1': zoneA }).map((p) => (p.name === 'p-4' ? { ...p, lifecycleState: 'PreparingUpdate' } : p));
+    expect(names(sortForUpdate(ps, { scatterStrategy: zone }))).toEqual(['p-4', 'p-0', 'p-2', 'p-3', 'p-1', 'p-5']);
+  });
+
+  it.each<[string, string[], string[]]>([
+    // 10 pods, 4 in zone a (p-0 done, p-1..p-3 left): over the whole rollout they go at 0, 2, 5 and 7.
+    ['one matching pod already updated: the next one waits for its slot', ['p-0'], ['p-4', 'p-1', 'p-5', 'p-6', 'p-2', 'p-7', 'p-3', 'p-8', 'p-9']],
+    // Without the updated pods, the 3 remaining would be spread over the 9 alone (0, 3, 6): p-1 right away.
+    ['nothing updated yet: spread over the candidates alone', [], ['p-1', 'p-4', 'p-5', 'p-2', 'p-6', 'p-7', 'p-3', 'p-8', 'p-9']],
+  ])('updated pods count as the head of the order: %s', (_name, updatedNames, expected) => {
+    const all = fleet(10, { 'p-0': zoneA, 'p-1': zoneA, 'p-2': zoneA, 'p-3': zoneA });
+    const candidates = all.filter((p) => p.name !== 'p-0');
+    const updated = all.filter((p) => updatedNames.includes(p.name));
+    expect(names(sortForUpdate(candidates, { scatterStrategy: zone, updated }))).toEqual(expected);
+  });
+
+  it('matching pods behind schedule (only non-matching pods updated so far) are spread over the pods left, not bunched', () => {
+    const all = fleet(10, { 'p-8': zoneA, 'p-9': zoneA });
+    // 5 non-matching pods done: both zone-a slots of the whole order (0 and 5) have passed.
+    const updated = all.filter((p) => ['p-0', 'p-1', 'p-2', 'p-3', 'p-4'].includes(p.name));
+    const left = all.filter((p) => !updated.includes(p));
+    expect(names(scatterPods(left, zone[0]!, updated))).toEqual(['p-8', 'p-5', 'p-9', 'p-6', 'p-7']);
   });
 });
 

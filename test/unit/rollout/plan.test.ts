@@ -225,6 +225,43 @@ describe('planStep: the window', () => {
   });
 });
 
+describe('planStep: scatterStrategy', () => {
+  const zoneA = (ps: PodView[], names: string[]) => ps.map((p) => (names.includes(p.name) ? { ...p, labels: { ...p.labels, zone: 'a' } } : p));
+  const scatter = [{ key: 'zone', value: 'a' }];
+
+  it('planSpecFrom carries scatterStrategy', () => {
+    const cs = seed01() as any;
+    cs.spec.updateStrategy = { scatterStrategy: [{ key: 'zone', value: 'a' }] };
+    const r = validateCloneSet(cs);
+    if (!r.ok) throw new Error('invalid');
+    expect(planSpecFrom(r.value.spec).scatterStrategy).toEqual([{ key: 'zone', value: 'a' }]);
+  });
+
+  it('with maxUnavailable 2 the first wave does not take both matching pods (it would without scatter)', () => {
+    const ps = zoneA(pods('p', 10), ['p-0', 'p-1']);
+    expect(plan(spec({ replicas: 10, maxUnavailable: 2 }), ps).update.map((u) => u.name)).toEqual(['p-0', 'p-1']);
+    expect(plan(spec({ replicas: 10, maxUnavailable: 2, scatterStrategy: scatter }), ps).update.map((u) => u.name)).toEqual(['p-0', 'p-2']);
+  });
+
+  it('counts the pods already updated: with p-0 done, p-1 waits for its slot in the whole rollout', () => {
+    const ps = zoneA(pods('p', 10), ['p-0', 'p-1', 'p-2', 'p-3']).map((p) => (p.name === 'p-0' ? { ...p, revision: 'new' } : p));
+    expect(plan(spec({ replicas: 10, maxUnavailable: 1, scatterStrategy: scatter }), ps).update.map((u) => u.name)).toEqual(['p-4']);
+  });
+
+  it('spreads the matching pods over the whole sliding-window rollout, round after round', () => {
+    // 4 of 10 pods in zone a, one pod at a time: without scatter they go 1st to 4th; with it 1st, 3rd, 6th and 8th.
+    const ps = zoneA(pods('p', 10), ['p-0', 'p-1', 'p-2', 'p-3']);
+    const order = (s: PlanSpec) => {
+      const r = simulate({ spec: s, pods: ps, actionsByRevision: { old: 'inPlace' } });
+      expect(r.done).toBe(true);
+      expect(r.maxUnavailable).toBe(1);
+      return r.result.waves.map((w) => w.pods.map((p) => p.name).join(','));
+    };
+    expect(order(spec({ replicas: 10 }))).toEqual(['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7', 'p-8', 'p-9']);
+    expect(order(spec({ replicas: 10, scatterStrategy: scatter }))).toEqual(['p-0', 'p-4', 'p-1', 'p-5', 'p-6', 'p-2', 'p-7', 'p-3', 'p-8', 'p-9']);
+  });
+});
+
 describe('planStep: partition', () => {
   it('partition=3 of 5 leaves 3 pods on the old revision', () => {
     const r = simulate({ spec: spec({ partition: 3 }), pods: pods('p', 5), actionsByRevision: { old: 'inPlace' } });
