@@ -10,6 +10,7 @@ import { clientConnectionOptions, loadConnectionSettings } from '../temporal/con
 import type { ControlsView, RolloutProgress } from '../workflows/messages.js';
 import { addConnectOptions, resolveConnection, type ConnectFlags } from './connect.js';
 import { progressChanges, renderProgress } from './progress-view.js';
+import { formatDuration, renderWaves } from './plan.js';
 import { renderReport } from './report.js';
 import { writeFile } from 'node:fs/promises';
 
@@ -59,10 +60,25 @@ export function addOperateCommands(program: Command): void {
   operation(program, 'status', 'show a rollout: live progress bar and Pod table until it closes (--once: one snapshot)')
     .argument('<name>', 'CloneSet name')
     .option('--once', 'print one snapshot and exit')
-    .option('--json', 'with --once: the progress query as JSON')
+    .option('--json', 'with --once or --plan: the query as JSON')
+    .option('--plan', 'print what is left: the waves the planner would run from the last observation (the `plan` query)')
     .option('--interval <ms>', 'refresh interval', (v) => Number(v), 500)
-    .action(async (name: string, o: Flags & { once?: boolean; json?: boolean; interval: number }) => {
+    .action(async (name: string, o: Flags & { once?: boolean; json?: boolean; plan?: boolean; interval: number }) => {
       await withHandle(o, name, async (h) => {
+        if (o.plan) {
+          const plan = await h.plan();
+          if (o.json) process.stdout.write(JSON.stringify(plan) + '\n');
+          else if (!plan) process.stdout.write(`${o.clonesetNamespace}/${name}: no observation yet\n`);
+          else {
+            const t = plan.totals;
+            process.stdout.write(
+              `${plan.namespace}/${plan.name} → ${plan.updateRevision}: ${plan.outcome}${plan.reason ? ` (${plan.reason})` : ''}\n` +
+                `${renderWaves(plan.waves)}\n` +
+                `${t.inPlace} in place, ${t.recreate} recreated, ${t.create} created, ${t.delete} deleted in ${t.waves} wave(s); about ${formatDuration(plan.estimatedSeconds)} left\n`,
+            );
+          }
+          return;
+        }
         if (o.once) {
           const p = await h.progress();
           process.stdout.write(o.json ? JSON.stringify(p) + '\n' : renderProgress(p) + '\n');

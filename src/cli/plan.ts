@@ -28,6 +28,7 @@ import {
   type CloneSet,
   type NormalizedCloneSet,
   type PlanSpec,
+  type PlanWave,
   type PodTemplateSpec,
   type PodUpdateAction,
   type PodView,
@@ -290,6 +291,19 @@ const describeAction = (r: RevisionMove): string =>
         ? `recreate (${r.reasons.join('; ')})`
         : `can not be updated (${r.reasons.join('; ')})`;
 
+/** The waves as a table (WAVE, START, POD, ACTION, FROM → TO), or a line saying nothing would move. */
+export function renderWaves(waves: readonly PlanWave[]): string {
+  if (waves.length === 0) return 'No waves: nothing would move.';
+  const rows: string[][] = [['WAVE', 'START', 'POD', 'ACTION', 'FROM → TO']];
+  for (const w of waves) {
+    w.pods.forEach((m, i) => {
+      const to = m.action === 'recreate' && m.replacement ? `${m.to} (as ${m.replacement})` : (m.to ?? '(gone)');
+      rows.push([i === 0 ? String(w.wave) : '', i === 0 ? `+${formatDuration(w.atSeconds)}` : '', m.name, m.action, `${m.from ?? '(new)'} → ${to}`]);
+    });
+  }
+  return table(rows);
+}
+
 /** The human rendering: a header, one line per current revision, the waves table and a summary line. */
 export function renderPlan(p: CloneSetPlan): string {
   const out: string[] = [];
@@ -309,17 +323,7 @@ export function renderPlan(p: CloneSetPlan): string {
   );
   for (const [rev, r] of Object.entries(p.current.revisions)) out.push(`  ${rev || '(no revision)'}: ${describeAction(r)}`);
   out.push('');
-  if (p.waves.length === 0) out.push('No waves: nothing would move.');
-  else {
-    const rows: string[][] = [['WAVE', 'START', 'POD', 'ACTION', 'FROM → TO']];
-    for (const w of p.waves) {
-      w.pods.forEach((m, i) => {
-        const to = m.action === 'recreate' && m.replacement ? `${m.to} (as ${m.replacement})` : (m.to ?? '(gone)');
-        rows.push([i === 0 ? String(w.wave) : '', i === 0 ? `+${formatDuration(w.atSeconds)}` : '', m.name, m.action, `${m.from ?? '(new)'} → ${to}`]);
-      });
-    }
-    out.push(table(rows));
-  }
+  out.push(renderWaves(p.waves));
   out.push('');
   const t = p.totals;
   const tm = p.timings;

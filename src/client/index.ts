@@ -17,6 +17,7 @@ import { DEFAULT_TASK_QUEUE, ROLLOUT_WORKFLOW_TYPE, rolloutWorkflowId } from '..
 import {
   abortUpdate,
   pauseUpdate,
+  planQuery,
   progressQuery,
   resumeUpdate,
   retargetUpdate,
@@ -25,6 +26,7 @@ import {
   type ControlsView,
   type IntOrPercent,
   type RetargetResult,
+  type RolloutPlanView,
   type RolloutProgress,
   type RolloutResult,
 } from '../workflows/messages.js';
@@ -145,6 +147,14 @@ export class RolloutHandle {
   /** Current progress (the `progress` query): phase, counts, window, controls, timing and each Pod's step. */
   progress(): Promise<RolloutProgress> {
     return this.workflow.query(progressQuery);
+  }
+
+  /**
+   * What is left to do (the `plan` query): the waves the planner would run from the last observation, with the
+   * controls' overrides and the lanes in flight. Null until the rollout has observed its Pods once.
+   */
+  plan(): Promise<RolloutPlanView | null> {
+    return this.workflow.query(planQuery);
   }
 
   private async control<R>(name: string, run: () => Promise<R>): Promise<R> {

@@ -3,6 +3,7 @@
  * Names are part of the public interface: `temporal workflow query --name progress` uses them.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { SimulationResult } from '../rollout/index.js';
 
 /** Phases of a rollout, in the order a healthy one passes them. */
 export const RolloutPhase = {
@@ -123,6 +124,19 @@ export interface RolloutResult {
 }
 
 export const progressQuery = defineQuery<RolloutProgress>('progress');
+
+/**
+ * Answer of the `plan` query: what is left of the rollout, as the pure planner simulates it from the last observation
+ * (the same planner, overrides of the controls applied, lanes in flight counted). Null before the first observation.
+ */
+export interface RolloutPlanView extends Omit<SimulationResult, 'trace'> {
+  namespace: string;
+  name: string;
+  /** Activity-clock time of the observation the plan starts from (ms since epoch). */
+  observedAtMs: number;
+}
+
+export const planQuery = defineQuery<RolloutPlanView | null>('plan');
 
 /** An int-or-percent value as CloneSet fields take it: `2`, `"2"` or `"40%"`. */
 export type IntOrPercent = number | string;

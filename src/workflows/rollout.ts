@@ -20,6 +20,7 @@ import {
   upsertSearchAttributes,
   setCurrentDetails,
   allHandlersFinished,
+  setHandler,
 } from '@temporalio/workflow';
 import type { Observation, PodRef, RevisionPlan, RolloutTarget } from '../activities/types.js';
 import { NonRetryable } from '../kube/error-types.js';
@@ -33,12 +34,14 @@ import {
   planStep,
   podsToResume,
   resumeWait,
+  simulateRollout,
   type HookWait,
   type InFlight,
   type PodView,
   type RolloutInput,
 } from '../rollout/index.js';
-import { PodStep, RolloutPhase, type PodProgress, type RolloutProgress, type RolloutResult } from './messages.js';
+import { planQuery, PodStep, RolloutPhase, type PodProgress, type RolloutProgress, type RolloutResult } from './messages.js';
+import { applyOverrides } from './controls-state.js';
 import { CloneSetNameKey, CloneSetNamespaceKey, RolloutPhaseKey, TargetRevisionKey } from './search-attributes.js';
 import { renderDetails } from './details.js';
 import { installControls } from './controls.js';
@@ -79,6 +82,22 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
   // controls: pause/resume/setPartition/setMaxUnavailable/abort/retarget Updates, and the progress query with
   // controls, timing and window (src/workflows/controls.ts). Before the first await.
   const controls = installControls(progress);
+  /** The last observation, for the `plan` query. */
+  let lastObs: Observation | null = null;
+  setHandler(planQuery, () => {
+    if (!lastObs) return null;
+    const sim = simulateRollout({
+      spec: applyOverrides(target.spec, controls.state), // no side effects: a query must not change the workflow
+      updateRevision: target.updateRevision,
+      pods: lastObs.pods,
+      inFlight,
+      actionsByRevision: Object.fromEntries(Object.entries(target.revisions).map(([rev, p]) => [rev, p.action])),
+      timings: { gracePeriodSeconds: target.spec.gracePeriodSeconds },
+      startMs: lastObs.atMs,
+      newPodName: (n) => `${target.name}-new-${n}`,
+    });
+    return { namespace: target.namespace, name: target.name, observedAtMs: lastObs.atMs, ...sim };
+  });
 
   let target: RolloutTarget;
   try {
@@ -297,6 +316,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       break;
     }
     progress.updatedAtMs = obs.atMs;
+    lastObs = obs;
     if (obs.generation !== target.generation) {
       // The CloneSet changed under us: Pods in flight finish, then everything moves toward the newest revision.
       target = await api.prepareRollout({ namespace: target.namespace, name: target.name });

@@ -147,3 +147,29 @@ describe('updateStrategy.paused in the spec', () => {
     expect(w.livePods().map((p) => p.spec!.containers[0]!.image)).toEqual(['nginx:1.27', 'nginx:1.27', 'nginx:1.27']);
   });
 });
+
+describe('the plan query', () => {
+  it('shows what is left from the last observation: the Pod in flight, then the others one wave each', async () => {
+    const ns = uniqueNamespace('plan');
+    const cs = cloneSet(ns, 'web', { replicas: 4, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 3 } } });
+    await applyAndRoll(env, cs);
+    const names = Object.keys(uids(await livePods(env, ns, 'web'))).sort();
+    const handle = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } });
+    let plan = await handle.plan();
+    const deadline = Date.now() + 20_000;
+    while (!plan || plan.inFlight.length === 0) {
+      if (Date.now() > deadline) throw new Error(`no plan with a Pod in flight: ${JSON.stringify(plan)}`);
+      await new Promise((r) => setTimeout(r, 100));
+      plan = await handle.plan();
+    }
+    expect(plan.namespace).toBe(ns);
+    expect(plan.outcome).toBe('done');
+    expect(plan.inFlight.map((m) => m.action)).toEqual(['inPlace']);
+    const moving = plan.inFlight[0]!.name;
+    expect(plan.waves.map((w) => w.pods.map((m) => m.action))).toEqual([['inPlace'], ['inPlace'], ['inPlace']]); // window 1
+    expect(plan.waves.flatMap((w) => w.pods.map((m) => m.name)).sort()).toEqual(names.filter((n) => n !== moving));
+    expect(plan.waves.every((w) => w.pods.every((m) => m.to === plan!.updateRevision))).toBe(true);
+    expect(plan.estimatedSeconds).toBeGreaterThanOrEqual(3 * 3); // three more waves, each at least the 3 s grace
+    await handle.result();
+  });
+});
