@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { makeClients } from '../kube/clients.js';
 import { cloneSetActivities } from './cloneset.js';
 import { podActivities } from './pods.js';
+import { batchActivities } from './batch.js';
 
 export interface ActivityDeps {
   kubeConfig: KubeConfig;
@@ -16,7 +17,8 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const clients = makeClients(deps.kubeConfig);
   const logger = deps.logger.child({ component: 'activities' });
-  return { ...cloneSetActivities(clients, logger), ...podActivities(clients, logger) };
+  const pods = podActivities(clients, logger);
+  return { ...cloneSetActivities(clients, logger), ...pods, ...batchActivities(clients, logger, pods) };
 }
 
 export type RolloutActivities = ReturnType<typeof createActivities>;

@@ -45,6 +45,21 @@ export interface InPlacePatchResult {
   atMs: number;
 }
 
+/**
+ * Records an Event on the Pod and on its controlling CloneSet (best effort: never fails the activity). Takes the Pod
+ * the caller just read, for its owner: no extra read.
+ */
+export function makePodEvent(k: KubeClients, logger: Logger) {
+  return async function podEvent(ref: PodRef, pod: V1Pod, type: 'Normal' | 'Warning', reason: string, text: string): Promise<void> {
+    const log = activityLogger(logger, { pod: ref.name, namespace: ref.namespace });
+    await recordEvent(k.core, log, { kind: 'Pod', apiVersion: 'v1', namespace: ref.namespace, name: ref.name, uid: ref.uid }, type, reason, text);
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'CloneSet');
+    if (owner) {
+      await recordEvent(k.core, log, { kind: 'CloneSet', apiVersion: owner.apiVersion, namespace: ref.namespace, name: owner.name, uid: owner.uid }, type, reason, text);
+    }
+  };
+}
+
 export function podActivities(k: KubeClients, logger: Logger) {
   /** Reads the Pod; a missing Pod or one with another uid means someone else deleted/replaced it. */
   async function readPod(ref: PodRef): Promise<V1Pod> {
@@ -95,18 +110,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
     return gateCondition(pod)?.status;
   }
 
-  /**
-   * Records an Event on the Pod and on its controlling CloneSet (best effort: never fails the activity). Takes the Pod
-   * the caller just read, for its owner: no extra read.
-   */
-  async function podEvent(ref: PodRef, pod: V1Pod, type: 'Normal' | 'Warning', reason: string, text: string): Promise<void> {
-    const log = activityLogger(logger, { pod: ref.name, namespace: ref.namespace });
-    await recordEvent(k.core, log, { kind: 'Pod', apiVersion: 'v1', namespace: ref.namespace, name: ref.name, uid: ref.uid }, type, reason, text);
-    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'CloneSet');
-    if (owner) {
-      await recordEvent(k.core, log, { kind: 'CloneSet', apiVersion: owner.apiVersion, namespace: ref.namespace, name: owner.name, uid: owner.uid }, type, reason, text);
-    }
-  }
+  const podEvent = makePodEvent(k, logger);
 
   return {
     /**
@@ -219,27 +223,38 @@ export function podActivities(k: KubeClients, logger: Logger) {
      * Step 5: InPlaceUpdateReady=True and lifecycle Normal (or `Updated`, while an inPlaceUpdate hook waits to be put
      * back). No-op when already so.
      */
-    async markPodReady(ref: PodRef & { lifecycle?: typeof LifecycleState.Normal | typeof LifecycleState.Updated }): Promise<{ atMs: number }> {
+    async markPodReady(
+      ref: PodRef & { lifecycle?: typeof LifecycleState.Normal | typeof LifecycleState.Updated },
+      /**
+       * A recent copy of the Pod (batch steps pass what their watch saw), saving the first read. A stale copy costs
+       * a conflict and a fresh read, never a wrong write: every write is conditional on uid / resourceVersion.
+       */
+      known?: V1Pod,
+    ): Promise<{ atMs: number }> {
       const log = activityLogger(logger, { pod: ref.name, namespace: ref.namespace });
       const want = ref.lifecycle ?? LifecycleState.Normal;
+      let pod: V1Pod | undefined = known?.metadata?.uid === ref.uid ? known : undefined;
       for (;;) {
-        const pod = await readPod(ref);
+        pod ??= await readPod(ref);
         const lifecycle = pod.metadata?.labels?.[Labels.lifecycleState];
         try {
           // A Pod without the label stays without it when Normal is wanted (Pods not created by a CloneSet).
           if ((lifecycle !== undefined || want !== LifecycleState.Normal) && lifecycle !== want) {
-            await k.core.patchNamespacedPod(
+            // The response is the Pod as written: the status write below is optimistic on its resourceVersion.
+            pod = await k.core.patchNamespacedPod(
               { name: ref.name, namespace: ref.namespace, body: { metadata: { uid: ref.uid, labels: { [Labels.lifecycleState]: want } } } },
               smp,
             );
-            continue; // re-read: the status write below is optimistic on the new resourceVersion
+            continue;
           }
           if (gateStatus(pod) === 'True') return { atMs: Date.now() };
           await setGate(ref, pod, true);
           log.info('InPlaceUpdateReady=True');
           return { atMs: Date.now() };
         } catch (err) {
+          pod = undefined;
           if (isConflict(err) || isConflictFailure(err)) continue;
+          if (isNotFound(err)) throw ApplicationFailure.nonRetryable(`Pod ${ref.namespace}/${ref.name} no longer exists`, NonRetryable.PodGone);
           return toActivityError(err, `update Pod ${ref.name}`);
         }
       }

@@ -95,6 +95,22 @@ export class RolloutMetrics {
       case 'waitPodUpdated':
         this.updatedInPlace.inc(labels);
         break;
+      case 'markPodsNotReady': {
+        // Batch steps (src/activities/batch.ts): the same accounting, Pod by Pod.
+        const done = (o.result as { results?: Record<string, unknown> } | undefined)?.results ?? {};
+        for (const name of Object.keys(done)) this.begin(podKey(name), labels, o.startedMs, true);
+        break;
+      }
+      case 'finishPodsInPlace': {
+        const ready = (o.result as { ready?: Record<string, unknown> } | undefined)?.ready ?? {};
+        for (const name of Object.keys(ready)) {
+          this.updatedInPlace.inc(labels);
+          const entry = this.inFlight.get(podKey(name));
+          if (entry?.inPlace) this.podSeconds.observe(entry.labels, (o.endedMs - entry.sinceMs) / 1000);
+          this.end(podKey(name));
+        }
+        break;
+      }
       case 'createPod': {
         this.created.inc(labels);
         const name = (o.result as { name?: string } | undefined)?.name;

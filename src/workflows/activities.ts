@@ -2,7 +2,7 @@
  * The workflow's handles on the activities, with their timeouts and retry policy, shared by the rollout loop and
  * the control handlers so both call Kubernetes the same way.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { NonRetryable } from '../kube/error-types.js';
 
@@ -27,5 +27,21 @@ export const api = proxyActivities<Activities>(apiOptions);
  * Waits on Pods: long but heartbeating every few hundred ms, so a killed worker's wait is retried on another worker
  * within the heartbeat timeout.
  */
+/**
+ * Steps over a batch of Pods (one API step each, a few Pods at a time): they take longer than a single call, so
+ * they heartbeat instead of relying on a short timeout.
+ */
+export const batchOptions = { startToCloseTimeout: '10m', heartbeatTimeout: '5s', retry } as const;
+export const batch = proxyActivities<Activities>(batchOptions);
+
+/**
+ * The short batch steps (gate off, patch) as local activities: run by the worker that runs the workflow task, with
+ * no task-queue round trip and one marker event instead of three activity events and a workflow task. A worker killed
+ * mid-step loses the workflow task; the next worker runs the step again, which is safe because every step is
+ * idempotent.
+ */
+export const localBatchOptions = { startToCloseTimeout: '2m', localRetryThreshold: '10s', retry } as const;
+export const localBatch = proxyLocalActivities<Activities>(localBatchOptions);
+
 export const waitOptions = { startToCloseTimeout: '1h', heartbeatTimeout: '5s', retry } as const;
 export const waits = proxyActivities<Activities>(waitOptions);

@@ -22,7 +22,7 @@ import {
   allHandlersFinished,
   setHandler,
 } from '@temporalio/workflow';
-import type { Observation, PodRef, RevisionPlan, RolloutTarget } from '../activities/types.js';
+import type { Observation, PodRef, ReadyResult, RevisionPlan, RolloutTarget } from '../activities/types.js';
 import { NonRetryable } from '../kube/error-types.js';
 import {
   DecisionPhase,
@@ -45,7 +45,7 @@ import { applyOverrides } from './controls-state.js';
 import { CloneSetNameKey, CloneSetNamespaceKey, RolloutPhaseKey, TargetRevisionKey } from './search-attributes.js';
 import { renderDetails } from './details.js';
 import { installControls } from './controls.js';
-import { api, apiOptions, waitOptions, waits } from './activities.js';
+import { api, apiOptions, localBatch, localBatchOptions, waitOptions, waits } from './activities.js';
 
 /** How often the loop re-observes when nothing else wakes it (external changes to Pods). */
 const RESYNC_MS = 5_000;
@@ -187,6 +187,47 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       });
   }
 
+  /**
+   * Runs one lane for several Pods (a batch that starts together). `release(name)` hands a Pod's window slot back
+   * as soon as that Pod is done; whatever is left is released when the lane ends. A failure that is not about one
+   * Pod being gone fails the rollout, as a single lane's does.
+   */
+  function launchBatch(names: string[], lane: (release: (name: string) => void) => Promise<void>) {
+    const scope = new CancellationScope();
+    for (const n of names) scopes[n] = scope;
+    const release = (n: string) => {
+      if (scopes[n] !== scope) return;
+      delete inFlight[n];
+      delete scopes[n];
+      wake = true;
+    };
+    scope
+      .run(() => lane(release))
+      .catch((err: unknown) => {
+        const open = names.filter((n) => scopes[n] === scope);
+        if (isCancellation(err)) {
+          for (const n of open) if (progress.pods[n]) progress.pods[n]!.error = 'superseded by a newer CloneSet spec';
+          return;
+        }
+        const type = err instanceof ApplicationFailure ? err.type : (err as { cause?: ApplicationFailure })?.cause?.type;
+        const message = (err as { cause?: Error })?.cause?.message ?? (err as Error)?.message ?? String(err);
+        for (const n of open) {
+          const p = progress.pods[n];
+          if (p) {
+            p.error = message;
+            mark(n, PodStep.Failed);
+          }
+        }
+        if (type !== NonRetryable.PodGone) {
+          failure ??= ApplicationFailure.nonRetryable(`Pods ${open.join(', ')}: ${message}`, type ?? 'RolloutFailed');
+        }
+      })
+      .finally(() => {
+        for (const n of names) release(n);
+        wake = true;
+      });
+  }
+
   const ref = (pod: { name: string; uid: string }): PodRef => ({ namespace: target.namespace, name: pod.name, uid: pod.uid });
 
   /** Ready (gate True) and then available after minReadySeconds, the last part of every lane. */
@@ -251,6 +292,81 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     const on = await api.markPodReady.executeWithOptions({ ...apiOptions, summary: `${pod.name}: InPlaceUpdateReady=True` }, [r]);
     mark(pod.name, PodStep.GateOn, on.atMs);
     await untilAvailable(r);
+  }
+
+  /**
+   * The in-place lane for a batch of Pods picked in the same round: each step is one activity for all of them
+   * (gate off, one grace timer, patch, then a watch-driven wait that hands each Pod back as it comes up), so a wave
+   * costs a handful of history events whatever its size. Pods become available and free their slots in groups.
+   */
+  async function inPlaceBatchLane(pods: PodView[], plans: Record<string, RevisionPlan>, release: (name: string) => void) {
+    const revision = target.updateRevision;
+    let live = pods.map(ref);
+    const summary = (what: string) => `${live.length === 1 ? live[0]!.name : `${live.length} Pods`}: ${what}`;
+    const drop = (gone: Record<string, string>) => {
+      for (const [n, why] of Object.entries(gone)) {
+        const p = progress.pods[n];
+        if (p) {
+          p.error = why;
+          mark(n, PodStep.Failed);
+        }
+        release(n);
+      }
+      live = live.filter((r) => !(r.name in gone));
+    };
+    for (const r of live) mark(r.name, PodStep.GateOff);
+    const off = await localBatch.markPodsNotReady.executeWithOptions({ ...localBatchOptions, summary: summary('InPlaceUpdateReady=False') }, [{ pods: live }]);
+    drop(off.gone);
+    if (live.length === 0) return;
+    // One grace timer for the batch: the longest any of its Pods still has to wait (see inPlaceLane).
+    const grace = target.spec.gracePeriodSeconds;
+    let remaining = 0;
+    for (const r of live) {
+      const o = off.results[r.name]!;
+      remaining = Math.max(remaining, grace * 1000 - Math.max(0, o.atMs - o.offSinceMs));
+    }
+    if (remaining > 0) {
+      for (const r of live) mark(r.name, PodStep.Grace, off.atMs);
+      await sleep(remaining, { summary: summary(`grace ${grace}s before patching`) });
+    }
+    for (const r of live) mark(r.name, PodStep.Patching);
+    const applied = await localBatch.patchPodsInPlace.executeWithOptions({ ...localBatchOptions, summary: summary(`patch to ${revision}`) }, [
+      { pods: live.map((r) => ({ ...r, revision, images: plans[r.name]!.images, labels: plans[r.name]!.labels, annotations: plans[r.name]!.annotations })) },
+    ]);
+    drop(applied.gone);
+    for (const r of live) mark(r.name, PodStep.Restarting, applied.atMs);
+    let waiting = live.map((r) => ({ ...r, images: plans[r.name]!.images, previousImageIDs: applied.results[r.name]!.previousImageIDs }));
+    const groups: Promise<void>[] = [];
+    while (waiting.length > 0) {
+      const done = await waits.finishPodsInPlace.executeWithOptions({ ...waitOptions, summary: `${waiting.length} Pod(s): containers, InPlaceUpdateReady=True, Ready` }, [
+        { namespace: target.namespace, selector: target.selector, pods: waiting },
+      ]);
+      drop(done.gone);
+      const ready = Object.keys(done.ready);
+      for (const n of ready) mark(n, PodStep.GateOn, done.ready[n]!.atMs);
+      if (ready.length > 0) groups.push(availableThenRelease(ready, done.ready, release));
+      waiting = waiting.filter((p) => done.pending.includes(p.name));
+    }
+    await Promise.all(groups);
+  }
+
+  /** minReadySeconds for a group of Ready Pods (one timer: the last of them), then their slots go back. */
+  async function availableThenRelease(names: string[], ready: Record<string, ReadyResult>, release: (name: string) => void) {
+    let remaining = 0;
+    let atMs = 0;
+    for (const n of names) {
+      const r = ready[n]!;
+      remaining = Math.max(remaining, r.readySinceMs + target.spec.minReadySeconds * 1000 - r.atMs);
+      atMs = Math.max(atMs, r.atMs);
+    }
+    if (remaining > 0) {
+      for (const n of names) mark(n, PodStep.MinReady, atMs);
+      await sleep(remaining, { summary: `minReadySeconds: ${names.length} Pod(s) available in ${Math.ceil(remaining / 1000)}s` });
+    }
+    for (const n of names) {
+      mark(n, PodStep.Done, atMs + Math.max(0, remaining));
+      release(n);
+    }
   }
 
   /** Finishes a Pod an earlier run left at the update revision but not ready: containers, then gate True. */
@@ -446,17 +562,30 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       track(name, 'delete', pod.revision ?? '');
       launch(name, () => deleteLane(pod, 'scale down'));
     }
+    const batched: PodView[] = [];
+    const batchPlans: Record<string, RevisionPlan> = {};
     for (const u of decision.update) {
       const pod = byName[u.name];
       if (!pod) continue;
       const plan = target.revisions[pod.revision ?? ''];
-      if (u.action === 'inPlace' && plan) {
+      if (u.action === 'inPlace' && plan && target.spec.hooks?.inPlaceUpdate === undefined && patched('batched-in-place')) {
+        // Pods that start together go together: one batch lane (hooks hold Pods one by one, so not with hooks).
+        track(pod.name, 'inPlace', target.updateRevision);
+        batched.push(pod);
+        batchPlans[pod.name] = plan;
+      } else if (u.action === 'inPlace' && plan) {
         track(pod.name, 'inPlace', target.updateRevision);
         launch(pod.name, () => inPlaceLane(pod, plan));
       } else {
         track(pod.name, 'recreate', target.updateRevision);
         launch(pod.name, () => recreateLane(pod));
       }
+    }
+    if (batched.length > 0) {
+      launchBatch(
+        batched.map((p) => p.name),
+        (release) => inPlaceBatchLane(batched, batchPlans, release),
+      );
     }
     setCurrentDetails(renderDetails(progress));
     wake = false;

@@ -102,17 +102,18 @@ describe('observability of a rollout', () => {
     expect(sample(text, 'cloneset_rollout_duration_seconds_count', labels)).toBe(2);
     // The SDK's, from its exporter (worker task latencies, activity executions...).
     expect(text).toMatch(/^temporal_\w+/m);
-    expect(text).toMatch(/^temporal_activity_execution_latency\w*\{[^}]*activity_type="patchPodInPlace"/m);
+    expect(text).toMatch(/^temporal_activity_execution_latency\w*\{[^}]*activity_type="finishPodsInPlace"/m);
 
     // Logs: every line the activities write names its workflow, run and activity; Pod activities name the Pod.
     const activityLines = lines.filter((l) => l.component === 'activities');
     expect(activityLines.length).toBeGreaterThan(10);
     for (const l of activityLines) {
       expect(l, JSON.stringify(l)).toMatchObject({ workflowId: `cloneset/${ns}/web`, runId: expect.any(String), activity: expect.any(String) });
-      if (l.activity !== 'prepareRollout' && l.activity !== 'observe') expect(l.pod, JSON.stringify(l)).toEqual(expect.any(String));
+      // Pod activities name their Pod; a batch step's own summary line names all of its Pods.
+      if (l.activity !== 'prepareRollout' && l.activity !== 'observe') expect(l.pod ?? l.pods, JSON.stringify(l)).toEqual(l.pod ? expect.any(String) : expect.arrayContaining([expect.any(String)]));
     }
     expect(new Set(activityLines.map((l) => l.activity))).toEqual(
-      new Set(['prepareRollout', 'createPod', 'markPodReady', 'markPodNotReady', 'patchPodInPlace']),
+      new Set(['prepareRollout', 'createPod', 'markPodReady', 'markPodsNotReady', 'patchPodsInPlace', 'finishPodsInPlace']),
     );
   });
 

@@ -137,6 +137,8 @@ const API_CALLS: Record<string, [group: string, resource: string, verb: string][
   createNamespacedCustomObject: [['apps.kruise.io', 'clonesets', 'create']],
   replaceNamespacedCustomObject: [['apps.kruise.io', 'clonesets', 'update']],
   patchNamespacedCustomObjectStatus: [['apps.kruise.io', 'clonesets/status', 'patch']],
+  // The batch waits' watch on a CloneSet's Pods (src/activities/pod-watch.ts; its path is the Pods path, checked below).
+  Watch: [['', 'pods', 'watch']],
   // The controller's informer: list, then watch (its path is the CloneSet path, checked below).
   makeInformer: [
     ['apps.kruise.io', 'clonesets', 'list'],
@@ -169,12 +171,13 @@ describe('RBAC covers exactly the API calls the code makes', () => {
     expect(unknown, 'add these to API_CALLS and to deploy/rbac.yaml').toEqual([]);
   });
 
-  it('uses custom-object calls and the informer only for CloneSets', () => {
+  it('uses custom-object calls and the informer only for CloneSets, the watch only for Pods', () => {
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
       const custom = [...text.matchAll(/\bcustom\.[a-zA-Z]+\(\s*\{\s*\.\.\.CLONESET\b/g)].length;
       expect(custom, file).toBe([...text.matchAll(/\bcustom\.[a-zA-Z]+\(/g)].length);
       if (/makeInformer/.test(text)) expect(text).toMatch(/\/apis\/\$\{CLONESET\.group\}\/\$\{CLONESET\.version\}\/\$\{CLONESET\.plural\}/);
+      if (/new Watch\(/.test(text)) expect([...text.matchAll(/`(\/api[^`]*)`/g)].map((m) => m[1])).toEqual(['/api/v1/namespaces/${this.opts.namespace}/pods']);
     }
   });
 

@@ -45,6 +45,20 @@ describe('RolloutMetrics from activity outcomes', () => {
     expect(await value(m, 'cloneset_rollout_pod_update_seconds_sum')).toBe(3);
   });
 
+  it('counts a batch the same way, Pod by Pod: in flight from the batch gate-off, done as each is returned Ready', async () => {
+    const m = new RolloutMetrics();
+    const batch = { pods: [pod('web-a'), pod('web-b'), pod('web-c')] };
+    m.record(ok('markPodsNotReady', batch, { results: { 'web-a': {}, 'web-b': {} }, gone: { 'web-c': 'gone' } }, 1_000));
+    expect(await value(m, 'cloneset_rollout_pods_in_flight')).toBe(2); // the gone Pod is not in flight
+    m.record(ok('patchPodsInPlace', batch, { results: { 'web-a': {}, 'web-b': {} }, gone: {} }));
+    m.record(ok('finishPodsInPlace', {}, { ready: { 'web-a': {} }, gone: {}, pending: ['web-b'] }, 0, 3_000));
+    expect(await value(m, 'cloneset_rollout_pods_in_flight')).toBe(1);
+    m.record(ok('finishPodsInPlace', {}, { ready: { 'web-b': {} }, gone: {}, pending: [] }, 0, 5_000));
+    expect(await value(m, 'cloneset_rollout_pods_in_flight')).toBe(0);
+    expect(await value(m, 'cloneset_rollout_pods_updated_in_place_total')).toBe(2);
+    expect(await value(m, 'cloneset_rollout_pod_update_seconds_sum')).toBe(2 + 4);
+  });
+
   it.each([
     ['recreate deletions count as recreated', { ...pod('web-b'), reason: 'recreate' }, 'cloneset_rollout_pods_recreated_total'],
     ['scale-down deletions count as deleted', { ...pod('web-b'), reason: 'scale down' }, 'cloneset_rollout_pods_deleted_total'],

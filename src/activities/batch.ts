@@ -1,0 +1,193 @@
+/**
+ * The in-place steps for a batch of Pods that start together: one activity per step instead of one per Pod, so a
+ * wave of a hundred Pods costs a handful of workflow events, not hundreds. Each step applies the single-Pod step
+ * (src/activities/pods.ts, idempotent) to every Pod, a few at a time; a retried batch finds the Pods already done
+ * and moves on. A Pod that vanished is reported as gone (the workflow re-plans), never as a batch failure.
+ *
+ * The wait for containers and readiness is driven by one watch on the CloneSet's Pods (pod-watch.ts), not polling.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubeClients } from '../kube/clients.js';
+import { NonRetryable } from '../kube/errors.js';
+import { toPodView } from '../rollout/index.js';
+import { activityLogger, heartbeat } from './context.js';
+import { mapLimit, PodSetWatch } from './pod-watch.js';
+import { makePodEvent, type InPlacePatch, type InPlacePatchResult, type podActivities } from './pods.js';
+import { containersUpdated, readyWithGate } from './predicates.js';
+import type { PodRef, ReadyResult } from './types.js';
+
+/** Kubernetes calls in flight at once for one batch. */
+const CONCURRENCY = 16;
+
+/** Per-Pod outcome of a batch step: results by Pod name, and the Pods found gone (with why). */
+export interface BatchResult<T> {
+  results: Record<string, T>;
+  gone: Record<string, string>;
+  atMs: number;
+}
+
+/** A Pod whose images were patched: what its containers must reach. */
+export interface FinishPod extends PodRef {
+  images: Record<string, string>;
+  previousImageIDs: Record<string, string | null>;
+}
+
+export interface FinishInput {
+  namespace: string;
+  /** The CloneSet's label selector (the watch's filter). */
+  selector: string;
+  pods: FinishPod[];
+  /**
+   * Once one Pod is Ready, wait at most this long (ms) for the others before returning the Ready ones, so one slow
+   * Pod does not hold the window slots of its batch. Default 1000.
+   */
+  lingerMs?: number;
+}
+
+export interface FinishResult {
+  /** Pods Ready with InPlaceUpdateReady=True, lifecycle Normal. */
+  ready: Record<string, ReadyResult>;
+  gone: Record<string, string>;
+  /** Pods still on their way (the workflow waits for them again). */
+  pending: string[];
+  atMs: number;
+}
+
+function isPodGone(err: unknown): string | null {
+  return err instanceof ApplicationFailure && err.type === NonRetryable.PodGone ? err.message : null;
+}
+
+export function batchActivities(k: KubeClients, logger: Logger, single: ReturnType<typeof podActivities>) {
+  const podEvent = makePodEvent(k, logger);
+
+  /** Runs a single-Pod step on every Pod; PodGone is collected, any other error fails the batch (and is retried). */
+  async function each<I extends PodRef, T>(pods: I[], step: (p: I) => Promise<T>): Promise<BatchResult<T>> {
+    const results: Record<string, T> = {};
+    const gone: Record<string, string> = {};
+    await mapLimit(pods, CONCURRENCY, async (p) => {
+      try {
+        results[p.name] = await step(p);
+      } catch (err) {
+        const why = isPodGone(err);
+        if (why === null) throw err;
+        gone[p.name] = why;
+      }
+      heartbeat({ done: Object.keys(results).length + Object.keys(gone).length, of: pods.length });
+    });
+    return { results, gone, atMs: Date.now() };
+  }
+
+  return {
+    /** Step 1 for a batch: InPlaceUpdateReady=False on every Pod (see markPodNotReady). */
+    async markPodsNotReady(input: { pods: PodRef[] }): Promise<BatchResult<{ atMs: number; offSinceMs: number }>> {
+      return each(input.pods, (p) => single.markPodNotReady(p));
+    },
+
+    /** Step 3 for a batch: patch each Pod's changed images (see patchPodInPlace). */
+    async patchPodsInPlace(input: { pods: InPlacePatch[] }): Promise<BatchResult<InPlacePatchResult>> {
+      return each(input.pods, (p) => single.patchPodInPlace(p));
+    },
+
+    /**
+     * Steps 4–5 for a batch, driven by a watch: as each Pod's changed containers run their new images, its
+     * InPlaceUpdateReady goes True (lifecycle Normal); then it waits for the kubelet's Ready. Returns when every Pod
+     * is Ready, or when some are and `lingerMs` passed since the first (the rest are `pending`).
+     */
+    async finishPodsInPlace(input: FinishInput): Promise<FinishResult> {
+      const log = activityLogger(logger, { namespace: input.namespace, pods: input.pods.map((p) => p.name) });
+      const byName = Object.fromEntries(input.pods.map((p) => [p.name, p]));
+      const phase: Record<string, 'containers' | 'gating' | 'ready'> = Object.fromEntries(input.pods.map((p) => [p.name, 'containers']));
+      const latest: Record<string, V1Pod> = {};
+      const ready: Record<string, ReadyResult> = {};
+      const gone: Record<string, string> = {};
+      const warned = new Set<string>();
+      let firstReadyAt: number | null = null;
+      let failure: unknown = null;
+      let wake: () => void = () => undefined;
+      const pending = () => input.pods.map((p) => p.name).filter((n) => !(n in ready) && !(n in gone));
+
+      const evaluate = (name: string) => {
+        const p = byName[name]!;
+        const pod = latest[name];
+        if (!pod || name in ready || name in gone) return;
+        const v = toPodView(pod as never);
+        if (phase[name] === 'containers') {
+          const r = containersUpdated(v, p.images, p.previousImageIDs);
+          if (!r.done) {
+            if (r.stuck.length > 0 && !warned.has(name)) {
+              warned.add(name);
+              void podEvent(p, pod, 'Warning', 'FailedUpdate', `in-place update of pod ${name} is stuck: ${r.stuck.join(', ')}`);
+            }
+            return;
+          }
+          phase[name] = 'gating';
+          void podEvent(p, pod, 'Normal', 'SuccessfulUpdatePodInPlace', `successfully update pod ${name} in-place(revision ${v.revision ?? 'unknown'})`);
+          void single
+            .markPodReady(p, pod)
+            .then(() => {
+              phase[name] = 'ready';
+              evaluate(name);
+            })
+            .catch((err: unknown) => {
+              const why = isPodGone(err);
+              if (why !== null) gone[name] = why;
+              else failure ??= err;
+              wake();
+            });
+          return;
+        }
+        if (phase[name] === 'ready' && readyWithGate(v)) {
+          const now = Date.now();
+          ready[name] = { readySinceMs: v.readySinceMs ?? now, atMs: now };
+          firstReadyAt ??= now;
+          wake();
+        }
+      };
+
+      const watch = new PodSetWatch(k, {
+        namespace: input.namespace,
+        labelSelector: input.selector,
+        pods: Object.fromEntries(input.pods.map((p) => [p.name, p.uid])),
+        pending,
+        onPod(name, pod) {
+          if (pod === null) {
+            if (!(name in ready)) gone[name] ??= `Pod ${input.namespace}/${name} no longer exists`;
+            wake();
+            return;
+          }
+          latest[name] = pod;
+          evaluate(name);
+        },
+      });
+      const linger = input.lingerMs ?? 1000;
+      let cancelled: Promise<never> | null = null;
+      try {
+        cancelled = Context.current().cancelled;
+      } catch {
+        // not in an activity (plain call)
+      }
+      try {
+        await watch.start();
+        for (;;) {
+          if (failure) throw failure;
+          const left = pending();
+          if (left.length === 0) break;
+          if (firstReadyAt !== null && Date.now() - firstReadyAt >= linger) break;
+          heartbeat({ pending: left.length, ready: Object.keys(ready).length });
+          const tick = new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, firstReadyAt === null ? 1000 : Math.max(10, Math.min(1000, firstReadyAt + linger - Date.now())));
+          });
+          await (cancelled ? Promise.race([tick, cancelled]) : tick);
+        }
+      } finally {
+        watch.stop();
+      }
+      const left = pending();
+      log.info({ ready: Object.keys(ready).length, gone: Object.keys(gone).length, pending: left.length, watch: watch.counters }, 'batch in place: Pods ready');
+      return { ready, gone, pending: left, atMs: Date.now() };
+    },
+  };
+}
