@@ -18,6 +18,9 @@ import {
   formatErrors,
   planPodUpdate,
   planSpecFrom,
+  planStep,
+  podsToResume,
+  imagesOfRevision,
   revisionName,
   rolloutHooks,
   selectorString,
@@ -41,7 +44,7 @@ import {
   type RollbackMarker,
 } from '../rollout/history.js';
 import { activityLogger, recordEvent } from './context.js';
-import type { Observation, RevisionPlan, RolloutSpec, RolloutTarget } from './types.js';
+import type { Observation, PlannedObservation, PlanRoundInput, RevisionPlan, RolloutSpec, RolloutTarget } from './types.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -208,6 +211,41 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
     return { marker: { run: run ?? '', revision: chosen.name, number }, template: chosen.template };
   }
 
+  /** Lists the CloneSet's Pods and refreshes its status subresource when the computed status changed. */
+  async function observeCloneSet(t: RolloutTarget): Promise<Observation> {
+    const raw = await readCloneSet(t.namespace, t.name);
+    if (raw.metadata.uid !== t.uid) {
+      throw ApplicationFailure.nonRetryable(`CloneSet ${t.namespace}/${t.name} was deleted (and recreated) mid-rollout`, NonRetryable.CloneSetNotFound);
+    }
+    const generation = raw.metadata.generation ?? 0;
+    const v = validateCloneSet(raw);
+    const cs = v.ok ? v.value : null;
+    const pods = cs ? await listPods(cs) : [];
+    const atMs = Date.now();
+    if (cs && generation === t.generation) {
+      const status = computeStatus({
+        pods,
+        spec: cs.spec,
+        updateRevision: t.updateRevision,
+        currentRevision: raw.status?.currentRevision || t.currentRevision,
+        generation,
+        nowMs: atMs,
+        conditions: raw.status?.conditions,
+      });
+      if (canonicalJson(raw.status ?? {}) !== canonicalJson(status)) {
+        try {
+          await k.custom.patchNamespacedCustomObjectStatus(
+            { ...CLONESET, namespace: t.namespace, name: t.name, body: { status } },
+            mergePatch,
+          );
+        } catch (err) {
+          if (!isNotFound(err)) toActivityError(err, `update status of CloneSet ${t.name}`);
+        }
+      }
+    }
+    return { atMs, generation, pods };
+  }
+
   return {
     /**
      * Resolves what the rollout moves toward. With `images`, first sets those container images in the CloneSet's
@@ -318,38 +356,41 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
 
     /** Lists the CloneSet's Pods and refreshes its status subresource when the computed status changed. */
     async observe(input: { target: RolloutTarget }): Promise<Observation> {
+      return observeCloneSet(input.target);
+    },
+
+    /**
+     * Observes (as `observe`) and runs the pure planner next to the data, with the workflow's spec (controls
+     * applied) and the Pods its lanes hold. Returns the decision and only the Pods the round acts on — not every
+     * Pod: the workflow's history stays small however large the CloneSet. Every Pod comes back too while there
+     * are at most `fullPodsUpTo` (the `plan` query simulates from them).
+     */
+    async observePlan(input: PlanRoundInput): Promise<PlannedObservation> {
       const t = input.target;
-      const raw = await readCloneSet(t.namespace, t.name);
-      if (raw.metadata.uid !== t.uid) {
-        throw ApplicationFailure.nonRetryable(`CloneSet ${t.namespace}/${t.name} was deleted (and recreated) mid-rollout`, NonRetryable.CloneSetNotFound);
+      const obs = await observeCloneSet(t);
+      if (obs.generation !== t.generation) {
+        return { atMs: obs.atMs, generation: obs.generation, decision: null, pods: {}, orphans: [], ready: 0, previousImages: null, all: null };
       }
-      const generation = raw.metadata.generation ?? 0;
-      const v = validateCloneSet(raw);
-      const cs = v.ok ? v.value : null;
-      const pods = cs ? await listPods(cs) : [];
-      const atMs = Date.now();
-      if (cs && generation === t.generation) {
-        const status = computeStatus({
-          pods,
-          spec: cs.spec,
-          updateRevision: t.updateRevision,
-          currentRevision: raw.status?.currentRevision || t.currentRevision,
-          generation,
-          nowMs: atMs,
-          conditions: raw.status?.conditions,
-        });
-        if (canonicalJson(raw.status ?? {}) !== canonicalJson(status)) {
-          try {
-            await k.custom.patchNamespacedCustomObjectStatus(
-              { ...CLONESET, namespace: t.namespace, name: t.name, body: { status } },
-              mergePatch,
-            );
-          } catch (err) {
-            if (!isNotFound(err)) toActivityError(err, `update status of CloneSet ${t.name}`);
-          }
-        }
-      }
-      return { atMs, generation, pods };
+      const decision = planStep({
+        spec: input.spec,
+        updateRevision: t.updateRevision,
+        pods: obs.pods,
+        inFlight: input.inFlight,
+        nowMs: obs.atMs,
+        actionsByRevision: Object.fromEntries(Object.entries(t.revisions).map(([rev, p]) => [rev, p.action])),
+      });
+      const orphans = podsToResume(obs.pods, t.updateRevision, input.inFlight);
+      const wanted = new Set([...decision.update.map((u) => u.name), ...decision.scaleDown, ...Object.keys(input.inFlight), ...orphans]);
+      return {
+        atMs: obs.atMs,
+        generation: obs.generation,
+        decision,
+        pods: Object.fromEntries(obs.pods.filter((p) => wanted.has(p.name)).map((p) => [p.name, p])),
+        orphans,
+        ready: obs.pods.filter((p) => p.ready && !p.deleting).length,
+        previousImages: imagesOfRevision(obs.pods, input.fromRevision),
+        all: obs.pods.length <= input.fullPodsUpTo ? obs.pods : null,
+      };
     },
 
     /**

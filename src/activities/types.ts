@@ -2,7 +2,7 @@
  * Inputs and outputs of the rollout activities: plain JSON, small (names, revisions and images, never Pod specs),
  * shared by the workflow (`import type`) and the activity implementations.
  */
-import type { PlanSpec, PodView, RolloutHooks } from '../rollout/index.js';
+import type { InFlight, PlanSpec, PodView, RolloutDecision, RolloutHooks } from '../rollout/index.js';
 
 /** Identifies a Pod by name and uid: a Pod recreated under the same name is a different Pod. */
 export interface PodRef {
@@ -68,4 +68,36 @@ export interface ReadyResult {
   readySinceMs: number;
   /** Activity clock at return. */
   atMs: number;
+}
+
+/** Input of `observePlan`: the target, the spec to plan with (controls applied) and the lanes in flight. */
+export interface PlanRoundInput {
+  target: RolloutTarget;
+  /** The planner's spec for this round (the controls' overrides applied by the workflow). */
+  spec: PlanSpec;
+  /** Pods the workflow's lanes are working on, by name. */
+  inFlight: Record<string, InFlight>;
+  /** The revision the rollout started from: its images are what a rollback restores. */
+  fromRevision: string | null;
+  /** Return every Pod too when there are at most this many. */
+  fullPodsUpTo: number;
+}
+
+/** One observation planned next to the data: the decision and only the Pods the round acts on. */
+export interface PlannedObservation {
+  atMs: number;
+  /** Current metadata.generation of the CloneSet; when it is not the target's, nothing was planned. */
+  generation: number;
+  /** The planner's decision (before the controls' gate); null when the generation changed. */
+  decision: RolloutDecision | null;
+  /** The Pods named by the decision, the lanes in flight and the orphans, by name. */
+  pods: Record<string, PodView>;
+  /** Pods an earlier run left half-way (src/rollout/resume.ts), sorted. */
+  orphans: string[];
+  /** Pods Ready and not terminating. */
+  ready: number;
+  /** Images of `fromRevision`, read from a Pod still on it (null if none). */
+  previousImages: Record<string, string> | null;
+  /** Every Pod, when there are at most `fullPodsUpTo`; else null. */
+  all: PodView[] | null;
 }

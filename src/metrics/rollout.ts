@@ -131,6 +131,14 @@ export class RolloutMetrics {
       case 'observe':
         this.observed(o, labels, input.target);
         break;
+      case 'observePlan': {
+        // Planned next to the data: the decision carries the counts (the Pods themselves stay in the activity).
+        const d = (o.result as { decision?: { done: boolean; counts: { current: number; available: number } } | null } | undefined)?.decision;
+        if (!d) break;
+        this.unavailableGauge.set(labels, d.counts.current - d.counts.available);
+        this.finishRun(o, labels, d.done);
+        break;
+      }
     }
   }
 
@@ -141,11 +149,16 @@ export class RolloutMetrics {
     const active = obs.pods.filter(isPodActive);
     const available = active.filter((p) => isPodAvailableForWindow(p, target.spec.minReadySeconds, obs.atMs));
     this.unavailableGauge.set(labels, active.length - available.length);
-    const startedMs = this.runs.get(o.runId);
     const done =
       obs.pods.length === target.spec.replicas &&
       available.length === target.spec.replicas &&
       obs.pods.every((p) => p.revision === target.updateRevision);
+    this.finishRun(o, labels, done);
+  }
+
+  /** Records the run's duration once an observation finds it done. */
+  private finishRun(o: ActivityOutcome, labels: Labels, done: boolean) {
+    const startedMs = this.runs.get(o.runId);
     if (startedMs !== undefined && done) {
       this.rolloutSeconds.observe(labels, (o.endedMs - startedMs) / 1000);
       this.runs.delete(o.runId);

@@ -76,6 +76,31 @@ export const RolloutInput = z.strictObject({
     .number()
     .refine((n) => Number.isSafeInteger(n) && n >= 0, { message: 'must be an integer ≥ 0 (a revision number; 0: the previous revision)' })
     .optional(),
+  /**
+   * Continue as new (a fresh run of the same workflow, same ID) once this run's history passes this many events:
+   * Pods in flight finish first, then the next run picks up from the cluster. Default 3000, below the 4,096 events
+   * at which the server suggests it; lower it to exercise the hand-over.
+   */
+  historyEventsLimit: z
+    .number()
+    .refine((n) => Number.isSafeInteger(n) && n >= 200 && n <= 40_000, { message: 'must be an integer between 200 and 40000' })
+    .optional(),
+  /** Set by the rollout itself when it continues as new: what the earlier runs did. Not for callers. */
+  carry: z
+    .strictObject({
+      /** Runs before this one. */
+      runs: z.number().int().min(1),
+      startedAtMs: z.number().nullable(),
+      fromRevision: z.string().nullable(),
+      totals: z.strictObject({
+        updatedInPlace: z.number().int().min(0),
+        recreated: z.number().int().min(0),
+        created: z.number().int().min(0),
+        deleted: z.number().int().min(0),
+      }),
+      controls: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
 }).superRefine((v, ctx) => {
   if (v.revision !== undefined && v.images !== undefined) {
     ctx.addIssue({

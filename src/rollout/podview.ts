@@ -230,3 +230,13 @@ export function availableAtMs(p: PodView, minReadySeconds: number, nowMs: number
   const at = p.readySinceMs + minReadySeconds * 1000;
   return at > nowMs ? at : null;
 }
+
+/**
+ * Images (every container) of the revision the rollout started from, read from a Pod still on it: what a
+ * rollback restores. Null when no such Pod is seen.
+ */
+export function imagesOfRevision(pods: readonly PodView[], revision: string | null): Record<string, string> | null {
+  if (!revision) return null;
+  const pod = pods.find((p) => p.revision === revision && !p.deleting && p.containers.length > 0);
+  return pod ? Object.fromEntries(pod.containers.map((c) => [c.name, c.specImage])) : null;
+}

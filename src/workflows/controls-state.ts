@@ -3,6 +3,7 @@
  * that state bends the planner's spec and decision. No Temporal imports: unit tests table-drive it, and the workflow
  * (src/workflows/controls.ts) calls it deterministically.
  */
+export { imagesOfRevision } from '../rollout/index.js';
 import {
   checkIntOrPercent,
   parseRolloutInput,
@@ -137,15 +138,6 @@ export function controlledPhase(phase: RolloutPhase, c: ControlsState): RolloutP
   return phase;
 }
 
-/**
- * Images (every container) of the revision the rollout started from, read from a Pod still on it: what a
- * rollback restores. Null when no such Pod is seen.
- */
-export function imagesOfRevision(pods: readonly PodView[], revision: string | null): Record<string, string> | null {
-  if (!revision) return null;
-  const pod = pods.find((p) => p.revision === revision && !p.deleting && p.containers.length > 0);
-  return pod ? Object.fromEntries(pod.containers.map((c) => [c.name, c.specImage])) : null;
-}
 
 const SETTLED: readonly string[] = [PodStep.Done, PodStep.Failed];
 

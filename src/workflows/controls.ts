@@ -54,6 +54,13 @@ export interface Controls {
   readonly state: ControlsState;
   /** The spec to plan with this round (overrides applied); remembers the target and the starting revision's images. */
   plan<T extends PlanSpec>(target: Pick<RolloutTarget, 'updateRevision' | 'images'> & { spec: T }, pods: readonly PodView[]): T;
+  /**
+   * Whether the run may hand over to a new one now: not while an abort or rollback is under way or a retarget is
+   * writing the template (their progress lives in this run only).
+   */
+  canContinueAsNew(): boolean;
+  /** The starting revision's images, read by the observing activity (what a rollback restores). */
+  knowPreviousImages(images: Record<string, string>): void;
   /** The decision with the controls applied (nothing starts while held). */
   gate(decision: RolloutDecision, inFlight: number): RolloutDecision;
   /** The loop ends now (replaces `decision.done && nothing in flight`). */
@@ -81,8 +88,9 @@ function reject(problem: string | null): void {
  * Registers the control Updates and the `progress` query (with controls, timing and window) on `progress`. Call it
  * before the workflow's first `await`, so Updates delivered with the first workflow task find their handlers.
  */
-export function installControls(progress: RolloutProgress): Controls {
-  const state = initialControls();
+export function installControls(progress: RolloutProgress, carried?: ControlsState): Controls {
+  // A run that continues an earlier one keeps its controls (pause, overrides); see canContinueAsNew.
+  const state = carried ? { ...initialControls(), ...carried } : initialControls();
   progress.controls = state;
   let version = 0;
   let seenVersion = 0;
@@ -262,6 +270,12 @@ export function installControls(progress: RolloutProgress): Controls {
       target = { updateRevision: t.updateRevision, images: t.images, spec: t.spec };
       state.previousImages ??= imagesOfRevision(pods, progress.fromRevision);
       return applyOverrides(t.spec, state);
+    },
+    canContinueAsNew() {
+      return state.aborted === null && retargeting === 0 && !ending;
+    },
+    knowPreviousImages(images) {
+      state.previousImages ??= images;
     },
     gate(decision, inFlight) {
       seenVersion = version;

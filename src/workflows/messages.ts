@@ -69,8 +69,19 @@ export interface PodProgress {
 }
 
 /** Answer of the `progress` query. */
+/** What the earlier runs of a rollout that continued as new did (their Pods are not in this run's record). */
+export interface EarlierRuns {
+  runs: number;
+  updatedInPlace: number;
+  recreated: number;
+  created: number;
+  deleted: number;
+}
+
 export interface RolloutProgress {
   phase: RolloutPhase;
+  /** Set when this run continues an earlier one (continue-as-new): what the earlier runs did. */
+  earlierRuns?: EarlierRuns;
   namespace: string;
   name: string;
   fromRevision: string | null;
@@ -121,6 +132,8 @@ export interface RolloutResult {
   pods: Record<string, PodProgress>;
   /** Set when the rollout was ended by the `abort` control. */
   aborted?: { rollback: boolean; atMs: number | null };
+  /** Runs of the workflow the rollout took (more than 1 when it continued as new); `pods` are the last run's. */
+  runs?: number;
 }
 
 export const progressQuery = defineQuery<RolloutProgress>('progress');

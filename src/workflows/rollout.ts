@@ -20,9 +20,10 @@ import {
   upsertSearchAttributes,
   setCurrentDetails,
   allHandlersFinished,
+  continueAsNew,
   setHandler,
 } from '@temporalio/workflow';
-import type { Observation, PodRef, ReadyResult, RevisionPlan, RolloutTarget } from '../activities/types.js';
+import type { PodRef, ReadyResult, RevisionPlan, RolloutTarget } from '../activities/types.js';
 import { NonRetryable } from '../kube/error-types.js';
 import {
   DecisionPhase,
@@ -38,14 +39,38 @@ import {
   type HookWait,
   type InFlight,
   type PodView,
+  type RolloutDecision,
   type RolloutInput,
 } from '../rollout/index.js';
-import { planQuery, PodStep, RolloutPhase, type PodProgress, type RolloutProgress, type RolloutResult } from './messages.js';
+import { planQuery, PodStep, RolloutPhase, type ControlsState, type PodProgress, type RolloutProgress, type RolloutResult } from './messages.js';
 import { applyOverrides } from './controls-state.js';
 import { CloneSetNameKey, CloneSetNamespaceKey, RolloutPhaseKey, TargetRevisionKey } from './search-attributes.js';
 import { renderDetails } from './details.js';
 import { installControls } from './controls.js';
 import { api, apiOptions, localBatch, localBatchOptions, waitOptions, waits } from './activities.js';
+
+/** The observation carries every Pod (for the `plan` query) up to this many; beyond, only the ones a round needs. */
+const FULL_PODS_UP_TO = 200;
+
+/** One observation and the planner's decision on it, with the Pods the round acts on. */
+interface Round {
+  atMs: number;
+  generation: number;
+  /** Null when the CloneSet's generation changed (a new target first). */
+  decision: RolloutDecision | null;
+  /** The Pods the decision names, the lanes in flight and the orphans. */
+  byName: Record<string, PodView>;
+  orphans: string[];
+  ready: number;
+  /** Every Pod, when the observation carried them. */
+  all: PodView[] | null;
+}
+
+/**
+ * A run continues as new once its history has this many events (input `historyEventsLimit` overrides): below the
+ * 4,096 at which the server suggests it, with room for the Pods in flight to finish first.
+ */
+const HISTORY_EVENTS_LIMIT = 3000;
 
 /** How often the loop re-observes when nothing else wakes it (external changes to Pods). */
 const RESYNC_MS = 5_000;
@@ -81,15 +106,21 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
   };
   // controls: pause/resume/setPartition/setMaxUnavailable/abort/retarget Updates, and the progress query with
   // controls, timing and window (src/workflows/controls.ts). Before the first await.
-  const controls = installControls(progress);
-  /** The last observation, for the `plan` query. */
-  let lastObs: Observation | null = null;
+  const carry = input.carry;
+  if (carry) {
+    progress.fromRevision = carry.fromRevision;
+    progress.startedAtMs = carry.startedAtMs;
+    progress.earlierRuns = { runs: carry.runs, ...carry.totals };
+  }
+  const controls = installControls(progress, carry?.controls as ControlsState | undefined);
+  /** The last observation, for the `plan` query (which needs every Pod: kept for small CloneSets only). */
+  let lastObs: Round | null = null;
   setHandler(planQuery, () => {
-    if (!lastObs) return null;
+    if (!lastObs?.all) return null;
     const sim = simulateRollout({
       spec: applyOverrides(target.spec, controls.state), // no side effects: a query must not change the workflow
       updateRevision: target.updateRevision,
-      pods: lastObs.pods,
+      pods: lastObs.all,
       inFlight,
       actionsByRevision: Object.fromEntries(Object.entries(target.revisions).map(([rev, p]) => [rev, p.action])),
       timings: { gracePeriodSeconds: target.spec.gracePeriodSeconds },
@@ -107,14 +138,18 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     // result` and the client show), not an ActivityFailure wrapper.
     throw toFailure(err, 'PrepareFailed');
   }
-  progress.fromRevision = target.currentRevision;
-  progress.startedAtMs = target.atMs;
+  progress.fromRevision ??= target.currentRevision;
+  progress.startedAtMs ??= target.atMs;
   applyTarget(target);
 
   /** Pods with a running lane, by name. */
   const inFlight: Record<string, InFlight> = {};
   /** Each running lane's cancellation scope, by Pod name (a lane heading to a superseded revision is cancelled). */
   const scopes: Record<string, CancellationScope> = {};
+  /** Set once this run decided to continue as new (see historyTooLong). */
+  let handingOver = false;
+  const historyLimit = input.historyEventsLimit ?? HISTORY_EVENTS_LIMIT;
+  const historyTooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
   /** Activity-clock time of the last Pod step (progressDeadlineSeconds counts from it). */
   let lastProgressAtMs = target.atMs;
   /** Set once rollbackOnFailure started a rollback: the stuck rollout moves (backwards) again. */
@@ -421,11 +456,42 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     return { name: `${target.name}-${instanceId}`, instanceId };
   }
 
+  /**
+   * One observation and the planner's decision on it (before the controls' gate). The planner runs in the observing
+   * activity, next to the Pods, so only the Pods the round acts on enter the history (patched: older histories
+   * observed every Pod and planned here).
+   */
+  async function observeRound(): Promise<Round> {
+    if (patched('plan-in-observe')) {
+      const spec = controls.plan(target, []);
+      const r = await api.observePlan({ target, spec, inFlight, fromRevision: progress.fromRevision, fullPodsUpTo: FULL_PODS_UP_TO });
+      if (r.previousImages) controls.knowPreviousImages(r.previousImages);
+      return { atMs: r.atMs, generation: r.generation, decision: r.decision, byName: r.pods, orphans: r.orphans, ready: r.ready, all: r.all };
+    }
+    const obs = await api.observe({ target });
+    const round = { atMs: obs.atMs, generation: obs.generation, all: obs.pods, ready: obs.pods.filter((p) => p.ready && !p.deleting).length };
+    if (obs.generation !== target.generation) return { ...round, decision: null, byName: {}, orphans: [] };
+    const decision = planStep({
+      spec: controls.plan(target, obs.pods),
+      updateRevision: target.updateRevision,
+      pods: obs.pods,
+      inFlight,
+      nowMs: obs.atMs,
+      actionsByRevision: Object.fromEntries(Object.entries(target.revisions).map(([rev, p]) => [rev, p.action])),
+    });
+    return {
+      ...round,
+      decision,
+      byName: Object.fromEntries(obs.pods.map((p) => [p.name, p])),
+      orphans: podsToResume(obs.pods, target.updateRevision, inFlight),
+    };
+  }
+
   for (;;) {
     if (failure) break;
-    let obs: Observation;
+    let obs: Round;
     try {
-      obs = await api.observe({ target });
+      obs = await observeRound();
     } catch (err) {
       // The CloneSet is gone (or anything else non-retryable): stop taking Pods; lanes in flight finish below.
       failure = toFailure(err, 'ObserveFailed');
@@ -433,7 +499,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     }
     progress.updatedAtMs = obs.atMs;
     lastObs = obs;
-    if (obs.generation !== target.generation) {
+    if (obs.generation !== target.generation || obs.decision === null) {
       // The CloneSet changed under us: Pods in flight finish, then everything moves toward the newest revision.
       target = await api.prepareRollout({ namespace: target.namespace, name: target.name });
       applyTarget(target);
@@ -466,25 +532,32 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       continue;
     }
     // controls: overrides in the spec, nothing new starts while held.
-    const decision = controls.gate(planStep({
-      spec: controls.plan(target, obs.pods),
-      updateRevision: target.updateRevision,
-      pods: obs.pods,
-      inFlight,
-      nowMs: obs.atMs,
-      actionsByRevision: Object.fromEntries(Object.entries(target.revisions).map(([rev, p]) => [rev, p.action])),
-    }), Object.keys(inFlight).length);
+    const decision = controls.gate(obs.decision, Object.keys(inFlight).length);
     progress.counts = {
       desired: decision.counts.desired,
       total: decision.counts.current,
       updated: decision.counts.updated,
-      ready: obs.pods.filter((p) => p.ready && !p.deleting).length,
+      ready: obs.ready,
       available: decision.counts.available,
       unavailable: decision.unavailable,
     };
     progress.window = decision.budget;
     progress.waiting = decision.waiting || null;
     if (controls.finished(Object.keys(inFlight).length)) break; // controls: planner done, or aborted
+    // Long rollouts continue as new before the history grows too long: no new Pod is taken, the Pods in flight
+    // finish, then a fresh run (same workflow ID) carries on from the cluster's state.
+    if (!handingOver && controls.canContinueAsNew() && historyTooLong() && patched('continue-as-new')) {
+      handingOver = true;
+      log.info('continuing as new: Pods in flight finish first', { historyLength: workflowInfo().historyLength, inFlight: Object.keys(inFlight).length });
+    }
+    if (handingOver) {
+      if (Object.keys(inFlight).length === 0) break;
+      progress.waiting = `continuing as new once ${Object.keys(inFlight).length} Pod(s) in flight finish`;
+      setCurrentDetails(renderDetails(progress));
+      wake = false;
+      await condition(() => wake || failure !== null, RESYNC_MS);
+      continue;
+    }
     if (decision.scaleUp > 0 || decision.scaleDown.length > 0 || decision.update.length > 0) {
       log.debug('plan', {
         generation: target.generation,
@@ -497,7 +570,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       });
     }
 
-    const byName = Object.fromEntries(obs.pods.map((p) => [p.name, p]));
+    const byName = obs.byName;
 
     // Progress deadline: no Pod step for progressDeadlineSeconds while lanes wait on the kubelet (not on our own
     // timers) → stop taking new Pods, say so on the CloneSet, and wait for a new spec (or for the Pods to move).
@@ -539,7 +612,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     }
     // Pods an earlier run left half-way (at the update revision, not handed back): finish them. They are unavailable
     // already, so they cost no window budget. (Patched: histories from before this step never took it.)
-    const orphans = podsToResume(obs.pods, target.updateRevision, inFlight);
+    const orphans = obs.orphans;
     if (orphans.length > 0 && patched('resume-orphaned-pods')) {
       for (const name of orphans) {
         const pod = byName[name]!;
@@ -605,21 +678,45 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     upsertSearchAttributes([{ key: RolloutPhaseKey, value: RolloutPhase.Failed }]);
     throw failure;
   }
+  const count = (action: PodProgress['action']) =>
+    Object.values(progress.pods).filter((p) => p.action === action && p.step === PodStep.Done && !p.replaces).length;
+  const earlier = carry?.totals ?? { updatedInPlace: 0, recreated: 0, created: 0, deleted: 0 };
+  const totals = {
+    updatedInPlace: earlier.updatedInPlace + count('inPlace'),
+    recreated: earlier.recreated + count('recreate'),
+    created: earlier.created + count('create'),
+    deleted: earlier.deleted + count('delete'),
+  };
+  if (handingOver) {
+    await condition(allHandlersFinished); // controls: Updates in flight answer before the run closes
+    const next: RolloutInput = {
+      namespace: input.namespace,
+      name: input.name,
+      // images / revision were applied to the template by the first run: not again.
+      ...(input.rollbackOnFailure !== undefined ? { rollbackOnFailure: input.rollbackOnFailure } : {}),
+      ...(input.historyEventsLimit !== undefined ? { historyEventsLimit: input.historyEventsLimit } : {}),
+      carry: {
+        runs: (carry?.runs ?? 0) + 1,
+        startedAtMs: progress.startedAtMs,
+        fromRevision: progress.fromRevision,
+        totals,
+        controls: { ...controls.state },
+      },
+    };
+    log.info('continuing as new', { runs: next.carry!.runs, historyLength: workflowInfo().historyLength, totals });
+    return continueAsNew<typeof rolloutCloneSet>(next);
+  }
   setPhase(RolloutPhase.Completed); // controls: Aborted / RolledBack after abort
   setCurrentDetails(renderDetails(progress));
   await condition(allHandlersFinished); // controls: Updates in flight answer before the run closes
-  const count = (action: PodProgress['action']) =>
-    Object.values(progress.pods).filter((p) => p.action === action && p.step === PodStep.Done && !p.replaces).length;
   log.info('rollout completed', { toRevision: target.updateRevision, workflowId: workflowInfo().workflowId });
   return {
     namespace: target.namespace,
     name: target.name,
     fromRevision: progress.fromRevision ?? target.currentRevision,
     toRevision: target.updateRevision,
-    updatedInPlace: count('inPlace'),
-    recreated: count('recreate'),
-    created: count('create'),
-    deleted: count('delete'),
+    ...totals,
+    ...(carry ? { runs: carry.runs + 1 } : {}),
     durationMs: (progress.updatedAtMs ?? target.atMs) - (progress.startedAtMs ?? target.atMs),
     pods: progress.pods,
     ...controls.result(), // controls: `aborted`

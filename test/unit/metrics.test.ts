@@ -92,6 +92,21 @@ describe('RolloutMetrics from activity outcomes', () => {
     expect(await value(m, 'cloneset_rollout_pods_unavailable')).toBe(0);
   });
 
+  it('reads a planned observation: unavailable Pods from its counts, the run done when its decision is', async () => {
+    const m = new RolloutMetrics();
+    m.record(ok('prepareRollout', { namespace: 'prod', name: 'web' }, {}, 10_000));
+    const planned = (done: boolean, current: number, available: number) => ({ atMs: 0, generation: 1, decision: { done, counts: { current, available } }, pods: {} });
+    m.record(ok('observePlan', {}, planned(false, 4, 1), 0, 12_000));
+    expect(await value(m, 'cloneset_rollout_pods_unavailable')).toBe(3);
+    expect(await value(m, 'cloneset_rollout_duration_seconds_count')).toBe(0);
+    m.record(ok('observePlan', {}, planned(true, 4, 4), 0, 25_000));
+    expect(await value(m, 'cloneset_rollout_pods_unavailable')).toBe(0);
+    expect(await value(m, 'cloneset_rollout_duration_seconds_count')).toBe(1);
+    expect(await value(m, 'cloneset_rollout_duration_seconds_sum')).toBe(15);
+    m.record(ok('observePlan', {}, { ...planned(false, 0, 0), decision: null }, 0, 26_000)); // generation changed: nothing
+    expect(await value(m, 'cloneset_rollout_duration_seconds_count')).toBe(1);
+  });
+
   it('forgets a lane whose end it never saw after an hour (no stuck in-flight gauge)', async () => {
     const m = new RolloutMetrics();
     m.record(ok('markPodNotReady', pod('web-d'), {}, -61 * 60_000));
