@@ -11,12 +11,12 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeClients } from '../kube/clients.js';
 import { NonRetryable } from '../kube/errors.js';
-import { toPodView } from '../rollout/index.js';
+import { resumeWait, toPodView, type ResumeWait } from '../rollout/index.js';
 import { activityLogger, heartbeat } from './context.js';
 import { mapLimit, PodSetWatch } from './pod-watch.js';
-import { makePodEvent, type InPlacePatch, type InPlacePatchResult, type podActivities } from './pods.js';
+import { makePodEvent, type podActivities } from './pods.js';
 import { containersUpdated, readyWithGate } from './predicates.js';
-import type { PodRef, ReadyResult } from './types.js';
+import type { PodRef } from './types.js';
 
 /** Kubernetes calls in flight at once for one batch. */
 const CONCURRENCY = 16;
@@ -28,17 +28,35 @@ export interface BatchResult<T> {
   atMs: number;
 }
 
-/** A Pod whose images were patched: what its containers must reach. */
-export interface FinishPod extends PodRef {
+/** A Pod of a batch: the namespace is the batch's. */
+export interface BatchPod {
+  name: string;
+  uid: string;
+}
+
+/** How Pods of one old revision change: the same for every Pod on it, so sent once per revision. */
+export interface BatchRevisionPlan {
   images: Record<string, string>;
-  previousImageIDs: Record<string, string | null>;
+  labels: Record<string, string | null>;
+  annotations: Record<string, string | null>;
+}
+
+export interface PatchBatchInput {
+  namespace: string;
+  /** The revision the Pods move to. */
+  revision: string;
+  /** By the revision a Pod is on. */
+  plans: Record<string, BatchRevisionPlan>;
+  pods: (BatchPod & { from: string })[];
 }
 
 export interface FinishInput {
   namespace: string;
   /** The CloneSet's label selector (the watch's filter). */
   selector: string;
-  pods: FinishPod[];
+  /** The revision the Pods were patched to: their in-place record says which containers changed, and from what. */
+  revision: string;
+  pods: BatchPod[];
   /**
    * Once one Pod is Ready, wait at most this long (ms) for the others before returning the Ready ones, so one slow
    * Pod does not hold the window slots of its batch. Default 1000.
@@ -47,8 +65,8 @@ export interface FinishInput {
 }
 
 export interface FinishResult {
-  /** Pods Ready with InPlaceUpdateReady=True, lifecycle Normal. */
-  ready: Record<string, ReadyResult>;
+  /** Pods Ready with InPlaceUpdateReady=True, lifecycle Normal: when each became Ready (ms since epoch). */
+  ready: Record<string, number>;
   gone: Record<string, string>;
   /** Pods still on their way (the workflow waits for them again). */
   pending: string[];
@@ -58,6 +76,8 @@ export interface FinishResult {
 function isPodGone(err: unknown): string | null {
   return err instanceof ApplicationFailure && err.type === NonRetryable.PodGone ? err.message : null;
 }
+
+const refs = (namespace: string, pods: BatchPod[]): PodRef[] => pods.map((p) => ({ namespace, name: p.name, uid: p.uid }));
 
 export function batchActivities(k: KubeClients, logger: Logger, single: ReturnType<typeof podActivities>) {
   const podEvent = makePodEvent(k, logger);
@@ -80,14 +100,19 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
   }
 
   return {
-    /** Step 1 for a batch: InPlaceUpdateReady=False on every Pod (see markPodNotReady). */
-    async markPodsNotReady(input: { pods: PodRef[] }): Promise<BatchResult<{ atMs: number; offSinceMs: number }>> {
-      return each(input.pods, (p) => single.markPodNotReady(p));
+    /** Step 1 for a batch: InPlaceUpdateReady=False on every Pod (see markPodNotReady): since when, per Pod. */
+    async markPodsNotReady(input: { namespace: string; pods: BatchPod[] }): Promise<BatchResult<number>> {
+      return each(refs(input.namespace, input.pods), async (p) => (await single.markPodNotReady(p)).offSinceMs);
     },
 
-    /** Step 3 for a batch: patch each Pod's changed images (see patchPodInPlace). */
-    async patchPodsInPlace(input: { pods: InPlacePatch[] }): Promise<BatchResult<InPlacePatchResult>> {
-      return each(input.pods, (p) => single.patchPodInPlace(p));
+    /** Step 3 for a batch: patch each Pod's changed images (see patchPodInPlace): whether it was patched now. */
+    async patchPodsInPlace(input: PatchBatchInput): Promise<BatchResult<boolean>> {
+      const pods = input.pods.map((p) => ({ ...p, namespace: input.namespace }));
+      return each(pods, async (p) => {
+        const plan = input.plans[p.from];
+        if (!plan) throw ApplicationFailure.nonRetryable(`no plan for revision ${p.from} of Pod ${p.name}`, NonRetryable.Rejected);
+        return (await single.patchPodInPlace({ ...p, revision: input.revision, ...plan })).patched;
+      });
     },
 
     /**
@@ -97,10 +122,12 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
      */
     async finishPodsInPlace(input: FinishInput): Promise<FinishResult> {
       const log = activityLogger(logger, { namespace: input.namespace, pods: input.pods.map((p) => p.name) });
-      const byName = Object.fromEntries(input.pods.map((p) => [p.name, p]));
+      const byName = Object.fromEntries(refs(input.namespace, input.pods).map((p) => [p.name, p]));
+      /** What each Pod's changed containers must reach, from its in-place record (read with its first copy). */
+      const wanted: Record<string, ResumeWait> = {};
       const phase: Record<string, 'containers' | 'gating' | 'ready'> = Object.fromEntries(input.pods.map((p) => [p.name, 'containers']));
       const latest: Record<string, V1Pod> = {};
-      const ready: Record<string, ReadyResult> = {};
+      const ready: Record<string, number> = {};
       const gone: Record<string, string> = {};
       const warned = new Set<string>();
       let firstReadyAt: number | null = null;
@@ -114,7 +141,8 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
         if (!pod || name in ready || name in gone) return;
         const v = toPodView(pod as never);
         if (phase[name] === 'containers') {
-          const r = containersUpdated(v, p.images, p.previousImageIDs);
+          const want = (wanted[name] ??= resumeWait(v, input.revision));
+          const r = containersUpdated(v, want.images, want.previousImageIDs);
           if (!r.done) {
             if (r.stuck.length > 0 && !warned.has(name)) {
               warned.add(name);
@@ -140,7 +168,7 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
         }
         if (phase[name] === 'ready' && readyWithGate(v)) {
           const now = Date.now();
-          ready[name] = { readySinceMs: v.readySinceMs ?? now, atMs: now };
+          ready[name] = v.readySinceMs ?? now;
           firstReadyAt ??= now;
           wake();
         }

@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PatchStrategy, setHeaderOptions, type V1ControllerRevision } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { CLONESET, type KubeClients } from '../kube/clients.js';
-import { describe, isAlreadyExists, isConflict, isNotFound, NonRetryable, toActivityError } from '../kube/errors.js';
+import { describe, isAlreadyExists, isConflict, isNotFound, NonRetryable, statusCode, toActivityError } from '../kube/errors.js';
 import {
   applyImages,
   buildPod,
@@ -21,6 +21,8 @@ import {
   planStep,
   podsToResume,
   imagesOfRevision,
+  blockingReasons,
+  roundPod,
   revisionName,
   rolloutHooks,
   selectorString,
@@ -47,6 +49,9 @@ import { activityLogger, recordEvent } from './context.js';
 import type { Observation, PlannedObservation, PlanRoundInput, RevisionPlan, RolloutSpec, RolloutTarget } from './types.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** Pods per LIST page. */
+const LIST_PAGE_SIZE = 500;
 
 export { REVISION_CLONESET_LABEL };
 
@@ -86,13 +91,30 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
 
   /** Pods the CloneSet controls (selector match and controller ownerReference with its uid). */
   async function listPods(cs: NormalizedCloneSet): Promise<PodView[]> {
-    try {
-      const list = await k.core.listNamespacedPod({ namespace: cs.metadata.namespace, labelSelector: selectorString(cs.spec.selector) });
-      return list.items
-        .filter((p) => p.metadata?.ownerReferences?.some((o) => o.controller && o.uid === cs.metadata.uid))
-        .map((p) => toPodView(p as never));
-    } catch (err) {
-      return toActivityError(err, `list Pods of CloneSet ${cs.metadata.name}`);
+    // In pages, each turned into PodViews at once: a 10,000-Pod CloneSet never sits in memory as full Pod objects.
+    // The pages are one consistent snapshot (the continue token carries its resourceVersion); an expired token
+    // (410) starts the list over.
+    for (;;) {
+      const out: PodView[] = [];
+      let next: string | undefined;
+      try {
+        do {
+          const page = await k.core.listNamespacedPod({
+            namespace: cs.metadata.namespace,
+            labelSelector: selectorString(cs.spec.selector),
+            limit: LIST_PAGE_SIZE,
+            _continue: next,
+          });
+          for (const p of page.items) {
+            if (p.metadata?.ownerReferences?.some((o) => o.controller && o.uid === cs.metadata.uid)) out.push(toPodView(p as never));
+          }
+          next = page.metadata?._continue || undefined;
+        } while (next);
+        return out;
+      } catch (err) {
+        if (statusCode(err) === 410) continue;
+        return toActivityError(err, `list Pods of CloneSet ${cs.metadata.name}`);
+      }
     }
   }
 
@@ -369,7 +391,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       const t = input.target;
       const obs = await observeCloneSet(t);
       if (obs.generation !== t.generation) {
-        return { atMs: obs.atMs, generation: obs.generation, decision: null, pods: {}, orphans: [], ready: 0, previousImages: null, all: null };
+        return { atMs: obs.atMs, generation: obs.generation, decision: null, pods: {}, orphans: [], orphanPods: {}, blocking: {}, ready: 0, previousImages: null, all: null };
       }
       const decision = planStep({
         spec: input.spec,
@@ -380,13 +402,20 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         actionsByRevision: Object.fromEntries(Object.entries(t.revisions).map(([rev, p]) => [rev, p.action])),
       });
       const orphans = podsToResume(obs.pods, t.updateRevision, input.inFlight);
-      const wanted = new Set([...decision.update.map((u) => u.name), ...decision.scaleDown, ...Object.keys(input.inFlight), ...orphans]);
+      const picked = new Set([...decision.update.map((u) => u.name), ...decision.scaleDown]);
+      const blocking: Record<string, string[]> = {};
+      for (const p of obs.pods) {
+        const why = p.name in input.inFlight ? blockingReasons(p) : [];
+        if (why.length > 0) blocking[p.name] = why;
+      }
       return {
         atMs: obs.atMs,
         generation: obs.generation,
         decision,
-        pods: Object.fromEntries(obs.pods.filter((p) => wanted.has(p.name)).map((p) => [p.name, p])),
+        pods: Object.fromEntries(obs.pods.filter((p) => picked.has(p.name)).map((p) => [p.name, roundPod(p)])),
         orphans,
+        orphanPods: Object.fromEntries(obs.pods.filter((p) => orphans.includes(p.name)).map((p) => [p.name, p])),
+        blocking,
         ready: obs.pods.filter((p) => p.ready && !p.deleting).length,
         previousImages: imagesOfRevision(obs.pods, input.fromRevision),
         all: obs.pods.length <= input.fullPodsUpTo ? obs.pods : null,

@@ -2,7 +2,7 @@
  * Inputs and outputs of the rollout activities: plain JSON, small (names, revisions and images, never Pod specs),
  * shared by the workflow (`import type`) and the activity implementations.
  */
-import type { InFlight, PlanSpec, PodView, RolloutDecision, RolloutHooks } from '../rollout/index.js';
+import type { InFlight, PlanSpec, PodView, RolloutDecision, RolloutHooks, RoundPod } from '../rollout/index.js';
 
 /** Identifies a Pod by name and uid: a Pod recreated under the same name is a different Pod. */
 export interface PodRef {
@@ -90,10 +90,14 @@ export interface PlannedObservation {
   generation: number;
   /** The planner's decision (before the controls' gate); null when the generation changed. */
   decision: RolloutDecision | null;
-  /** The Pods named by the decision, the lanes in flight and the orphans, by name. */
-  pods: Record<string, PodView>;
+  /** The Pods the decision names (update, scale down), by name: what a lane needs of them. */
+  pods: Record<string, RoundPod>;
   /** Pods an earlier run left half-way (src/rollout/resume.ts), sorted. */
   orphans: string[];
+  /** The orphans in full (their lanes read the in-place record and containers). */
+  orphanPods: Record<string, PodView>;
+  /** For Pods in flight whose containers are not all up: why (for the progress-deadline message). */
+  blocking: Record<string, string[]>;
   /** Pods Ready and not terminating. */
   ready: number;
   /** Images of `fromRevision`, read from a Pod still on it (null if none). */

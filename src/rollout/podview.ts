@@ -240,3 +240,15 @@ export function imagesOfRevision(pods: readonly PodView[], revision: string | nu
   const pod = pods.find((p) => p.revision === revision && !p.deleting && p.containers.length > 0);
   return pod ? Object.fromEntries(pod.containers.map((c) => [c.name, c.specImage])) : null;
 }
+
+/** What a rollout round needs of a Pod it acts on (the rest stays with the observing activity). */
+export type RoundPod = Pick<PodView, 'name' | 'uid' | 'revision' | 'lifecycleState'>;
+
+export function roundPod(p: PodView): RoundPod {
+  return { name: p.name, uid: p.uid, revision: p.revision, lifecycleState: p.lifecycleState };
+}
+
+/** Why a Pod is not up: each container waiting or not ready, e.g. `nginx: ImagePullBackOff`; empty when all are. */
+export function blockingReasons(p: Pick<PodView, 'containers'>): string[] {
+  return p.containers.filter((c) => c.waitingReason || !c.ready).map((c) => `${c.name}: ${c.waitingReason ?? 'not ready'}`);
+}

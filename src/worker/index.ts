@@ -22,8 +22,8 @@ export interface RolloutWorkerOptions {
   /** How the activities reach Kubernetes. */
   kubeConfig: KubeConfig;
   logger: Logger;
-  /** A prebuilt bundle (tests build one per file); default: bundled at start from src or dist. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** A prebuilt bundle (tests build one per file); default: dist/workflow-bundle.js, else bundled at start. */
+  workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
   /** TLS / API key options for a secured Temporal (see src/temporal/connection.ts). */
   connection?: Parameters<typeof NativeConnection.connect>[0];
   /** Where the rollout metrics go (default: the process's {@link rolloutMetrics}, served on /metrics). */
@@ -47,6 +47,15 @@ export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundleWithSour
   });
 }
 
+/**
+ * The workflow bundle `npm run build` wrote next to the compiled code (dist/workflow-bundle.js), if this module runs
+ * from dist/ and the file is there: workers load it instead of running webpack at start.
+ */
+export function prebuiltBundle(): { codePath: string } | null {
+  const p = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+  return import.meta.url.includes('/dist/') && existsSync(p) ? { codePath: p } : null;
+}
+
 /** Connects and creates the worker; call `run()` on the result (or `runUntil`). */
 export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   installTemporalLogging(opts.logger);
@@ -55,14 +64,14 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<{
     connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
-    workflowBundle: opts.workflowBundle ?? (await bundleWorkflows(opts.logger)),
+    workflowBundle: opts.workflowBundle ?? prebuiltBundle() ?? (await bundleWorkflows(opts.logger)),
     activities: createActivities({ kubeConfig: opts.kubeConfig, logger: opts.logger }),
     // Rollout metrics (Pods updated in place, in flight...) derived from the activities as they run.
     interceptors: { activity: [(opts.metrics ?? rolloutMetrics).interceptor()] },
     // Waits for Pods are long, mostly idle activities: allow many at once.
     maxConcurrentActivityTaskExecutions: 1_000,
     // A restarted worker picks up a killed worker's workflows quickly instead of after the 10 s default.
-    stickyQueueScheduleToStartTimeout: '3s',
+    stickyQueueScheduleToStartTimeout: '2s',
     // Let in-flight Kubernetes calls finish on SIGTERM.
     shutdownGraceTime: '10s',
   });

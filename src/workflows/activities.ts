@@ -24,17 +24,6 @@ export const apiOptions = { startToCloseTimeout: '6s', retry } as const;
 export const api = proxyActivities<Activities>(apiOptions);
 
 /**
- * Waits on Pods: long but heartbeating every few hundred ms, so a killed worker's wait is retried on another worker
- * within the heartbeat timeout.
- */
-/**
- * Steps over a batch of Pods (one API step each, a few Pods at a time): they take longer than a single call, so
- * they heartbeat instead of relying on a short timeout.
- */
-export const batchOptions = { startToCloseTimeout: '10m', heartbeatTimeout: '5s', retry } as const;
-export const batch = proxyActivities<Activities>(batchOptions);
-
-/**
  * The short batch steps (gate off, patch) as local activities: run by the worker that runs the workflow task, with
  * no task-queue round trip and one marker event instead of three activity events and a workflow task. A worker killed
  * mid-step loses the workflow task; the next worker runs the step again, which is safe because every step is
@@ -43,5 +32,9 @@ export const batch = proxyActivities<Activities>(batchOptions);
 export const localBatchOptions = { startToCloseTimeout: '2m', localRetryThreshold: '10s', retry } as const;
 export const localBatch = proxyLocalActivities<Activities>(localBatchOptions);
 
-export const waitOptions = { startToCloseTimeout: '1h', heartbeatTimeout: '5s', retry } as const;
+/**
+ * Waits on Pods: long but heartbeating at least every second, so a killed worker's wait is retried on another
+ * worker within the heartbeat timeout.
+ */
+export const waitOptions = { startToCloseTimeout: '1h', heartbeatTimeout: '3s', retry } as const;
 export const waits = proxyActivities<Activities>(waitOptions);

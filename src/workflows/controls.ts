@@ -94,6 +94,11 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
   progress.controls = state;
   let version = 0;
   let seenVersion = 0;
+  /**
+   * The controls' version the last plan() used: a control accepted while that plan was computed (in the observing
+   * activity) must still wake the loop, so gate() marks only this version as seen.
+   */
+  let plannedVersion = 0;
   let target: (Pick<RolloutTarget, 'updateRevision' | 'images'> & { spec: PlanSpec }) | null = null;
   /** Revision the rollback set in the template; null until its prepareRollout returned. */
   let rollbackRevision: string | null = null;
@@ -267,6 +272,7 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
   return {
     state,
     plan(t, pods) {
+      plannedVersion = version;
       target = { updateRevision: t.updateRevision, images: t.images, spec: t.spec };
       state.previousImages ??= imagesOfRevision(pods, progress.fromRevision);
       return applyOverrides(t.spec, state);
@@ -278,7 +284,7 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
       state.previousImages ??= images;
     },
     gate(decision, inFlight) {
-      seenVersion = version;
+      seenVersion = plannedVersion;
       plannerDone = decision.done;
       holdingPartition = decision.done && holdsAtPartition(state, decision);
       return gateDecision(decision, state, inFlight, rollbackPending());

@@ -82,6 +82,8 @@ export interface RolloutProgress {
   phase: RolloutPhase;
   /** Set when this run continues an earlier one (continue-as-new): what the earlier runs did. */
   earlierRuns?: EarlierRuns;
+  /** Settled Pods left out of `pods` to keep the record bounded (large CloneSets): counted in the totals. */
+  podsOmitted?: number;
   namespace: string;
   name: string;
   fromRevision: string | null;
@@ -134,6 +136,8 @@ export interface RolloutResult {
   aborted?: { rollback: boolean; atMs: number | null };
   /** Runs of the workflow the rollout took (more than 1 when it continued as new); `pods` are the last run's. */
   runs?: number;
+  /** Settled Pods of the last run left out of `pods` (the most recent are listed); they are in the totals. */
+  podsOmitted?: number;
 }
 
 export const progressQuery = defineQuery<RolloutProgress>('progress');

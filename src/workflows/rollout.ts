@@ -23,7 +23,7 @@ import {
   continueAsNew,
   setHandler,
 } from '@temporalio/workflow';
-import type { PodRef, ReadyResult, RevisionPlan, RolloutTarget } from '../activities/types.js';
+import type { PodRef, RevisionPlan, RolloutTarget } from '../activities/types.js';
 import { NonRetryable } from '../kube/error-types.js';
 import {
   DecisionPhase,
@@ -36,6 +36,8 @@ import {
   podsToResume,
   resumeWait,
   simulateRollout,
+  blockingReasons,
+  type RoundPod,
   type HookWait,
   type InFlight,
   type PodView,
@@ -58,9 +60,13 @@ interface Round {
   generation: number;
   /** Null when the CloneSet's generation changed (a new target first). */
   decision: RolloutDecision | null;
-  /** The Pods the decision names, the lanes in flight and the orphans. */
-  byName: Record<string, PodView>;
+  /** The Pods the decision names. */
+  byName: Record<string, RoundPod>;
   orphans: string[];
+  /** The orphans in full. */
+  orphanPods: Record<string, PodView>;
+  /** Why Pods in flight are not up, by name (only those with a reason). */
+  blocking: Record<string, string[]>;
   ready: number;
   /** Every Pod, when the observation carried them. */
   all: PodView[] | null;
@@ -71,6 +77,9 @@ interface Round {
  * 4,096 at which the server suggests it, with room for the Pods in flight to finish first.
  */
 const HISTORY_EVENTS_LIMIT = 3000;
+
+/** Settled Pods the progress record keeps (beyond those in flight); older ones are counted, not listed. */
+const PODS_KEPT = 250;
 
 /** How often the loop re-observes when nothing else wakes it (external changes to Pods). */
 const RESYNC_MS = 5_000;
@@ -146,6 +155,8 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
   const inFlight: Record<string, InFlight> = {};
   /** Each running lane's cancellation scope, by Pod name (a lane heading to a superseded revision is cancelled). */
   const scopes: Record<string, CancellationScope> = {};
+  /** Pods this run moved to the end (Done), by name: what the totals count (the progress record is bounded). */
+  const doneAs: Record<string, PodProgress['action']> = {};
   /** Set once this run decided to continue as new (see historyTooLong). */
   let handingOver = false;
   const historyLimit = input.historyEventsLimit ?? HISTORY_EVENTS_LIMIT;
@@ -176,19 +187,42 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     upsertSearchAttributes([{ key: RolloutPhaseKey, value: phase }]);
   }
 
-  function mark(name: string, step: PodStep, atMs: number | null = progress.updatedAtMs) {
+  function mark(name: string, step: PodStep, atMs: number | null = progress.updatedAtMs, render = true) {
     const p = progress.pods[name];
     if (!p) return;
     p.step = step;
     if (inFlight[name]) inFlight[name].step = step;
     p.steps.push({ step, atMs: atMs ?? 0 });
+    if (step === PodStep.Done && !p.replaces) doneAs[name] = p.action;
     if (atMs !== null && atMs > lastProgressAtMs) lastProgressAtMs = atMs;
+    if (render) setCurrentDetails(renderDetails(progress));
+  }
+
+  /** The same step for a batch of Pods, the details rendered once. */
+  function markAll(names: readonly string[], step: PodStep, atMs: number | null = progress.updatedAtMs) {
+    for (const n of names) mark(n, step, atMs, false);
     setCurrentDetails(renderDetails(progress));
   }
 
   function track(name: string, action: PodProgress['action'], revision: string) {
     progress.pods[name] = { action, step: PodStep.Pending, revision, steps: [] };
     inFlight[name] = { action, step: PodStep.Pending };
+    if (Object.keys(progress.pods).length > 2 * PODS_KEPT) forgetSettledPods();
+  }
+
+  /**
+   * Keeps the progress record (queries, UI, result) bounded however many Pods the run moves: Pods in flight stay,
+   * and of the settled ones (Done, Failed) the PODS_KEPT most recent. The totals are kept apart (doneAs).
+   */
+  function forgetSettledPods() {
+    const settled = Object.entries(progress.pods)
+      .filter(([n, p]) => !inFlight[n] && (p.step === PodStep.Done || p.step === PodStep.Failed))
+      .map(([n, p]) => ({ n, at: p.steps[p.steps.length - 1]?.atMs ?? 0 }))
+      .sort((a, b) => a.at - b.at || (a.n < b.n ? -1 : 1));
+    for (const { n } of settled.slice(0, Math.max(0, settled.length - PODS_KEPT))) {
+      delete progress.pods[n];
+      progress.podsOmitted = (progress.podsOmitted ?? 0) + 1;
+    }
   }
 
   /** Runs a lane; a Pod that vanished under us is recorded and re-planned, anything else fails the rollout. */
@@ -291,7 +325,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     return held.held;
   }
 
-  async function inPlaceLane(pod: PodView, plan: RevisionPlan) {
+  async function inPlaceLane(pod: RoundPod, plan: RevisionPlan) {
     const r = ref(pod);
     const revision = target.updateRevision;
     const hook = target.spec.hooks?.inPlaceUpdate;
@@ -334,74 +368,78 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
    * (gate off, one grace timer, patch, then a watch-driven wait that hands each Pod back as it comes up), so a wave
    * costs a handful of history events whatever its size. Pods become available and free their slots in groups.
    */
-  async function inPlaceBatchLane(pods: PodView[], plans: Record<string, RevisionPlan>, release: (name: string) => void) {
+  async function inPlaceBatchLane(pods: RoundPod[], plans: Record<string, RevisionPlan>, release: (name: string) => void) {
     const revision = target.updateRevision;
-    let live = pods.map(ref);
+    const namespace = target.namespace;
+    // Plain names and uids, revision plans once per revision: the history grows by a few dozen bytes a Pod.
+    let live = pods.map((p) => ({ name: p.name, uid: p.uid, from: p.revision ?? '' }));
+    const names = () => live.map((p) => p.name);
     const summary = (what: string) => `${live.length === 1 ? live[0]!.name : `${live.length} Pods`}: ${what}`;
     const drop = (gone: Record<string, string>) => {
       for (const [n, why] of Object.entries(gone)) {
         const p = progress.pods[n];
         if (p) {
           p.error = why;
-          mark(n, PodStep.Failed);
+          mark(n, PodStep.Failed, progress.updatedAtMs, false);
         }
         release(n);
       }
       live = live.filter((r) => !(r.name in gone));
     };
-    for (const r of live) mark(r.name, PodStep.GateOff);
-    const off = await localBatch.markPodsNotReady.executeWithOptions({ ...localBatchOptions, summary: summary('InPlaceUpdateReady=False') }, [{ pods: live }]);
+    markAll(names(), PodStep.GateOff);
+    const off = await localBatch.markPodsNotReady.executeWithOptions({ ...localBatchOptions, summary: summary('InPlaceUpdateReady=False') }, [
+      { namespace, pods: live.map(({ name, uid }) => ({ name, uid })) },
+    ]);
     drop(off.gone);
     if (live.length === 0) return;
-    // One grace timer for the batch: the longest any of its Pods still has to wait (see inPlaceLane).
+    // One grace timer for the batch: until the last Pod to go not-ready has had its grace (see inPlaceLane).
     const grace = target.spec.gracePeriodSeconds;
     let remaining = 0;
-    for (const r of live) {
-      const o = off.results[r.name]!;
-      remaining = Math.max(remaining, grace * 1000 - Math.max(0, o.atMs - o.offSinceMs));
-    }
+    for (const r of live) remaining = Math.max(remaining, grace * 1000 - Math.max(0, off.atMs - off.results[r.name]!));
     if (remaining > 0) {
-      for (const r of live) mark(r.name, PodStep.Grace, off.atMs);
+      markAll(names(), PodStep.Grace, off.atMs);
       await sleep(remaining, { summary: summary(`grace ${grace}s before patching`) });
     }
-    for (const r of live) mark(r.name, PodStep.Patching);
+    markAll(names(), PodStep.Patching);
+    const from = [...new Set(live.map((p) => p.from))].sort();
     const applied = await localBatch.patchPodsInPlace.executeWithOptions({ ...localBatchOptions, summary: summary(`patch to ${revision}`) }, [
-      { pods: live.map((r) => ({ ...r, revision, images: plans[r.name]!.images, labels: plans[r.name]!.labels, annotations: plans[r.name]!.annotations })) },
+      {
+        namespace,
+        revision,
+        plans: Object.fromEntries(from.map((rev) => [rev, { images: plans[rev]!.images, labels: plans[rev]!.labels, annotations: plans[rev]!.annotations }])),
+        pods: live,
+      },
     ]);
     drop(applied.gone);
-    for (const r of live) mark(r.name, PodStep.Restarting, applied.atMs);
-    let waiting = live.map((r) => ({ ...r, images: plans[r.name]!.images, previousImageIDs: applied.results[r.name]!.previousImageIDs }));
+    markAll(names(), PodStep.Restarting, applied.atMs);
+    let waiting = live.map(({ name, uid }) => ({ name, uid }));
     const groups: Promise<void>[] = [];
     while (waiting.length > 0) {
       const done = await waits.finishPodsInPlace.executeWithOptions({ ...waitOptions, summary: `${waiting.length} Pod(s): containers, InPlaceUpdateReady=True, Ready` }, [
-        { namespace: target.namespace, selector: target.selector, pods: waiting },
+        { namespace, selector: target.selector, revision, pods: waiting },
       ]);
       drop(done.gone);
       const ready = Object.keys(done.ready);
-      for (const n of ready) mark(n, PodStep.GateOn, done.ready[n]!.atMs);
-      if (ready.length > 0) groups.push(availableThenRelease(ready, done.ready, release));
-      waiting = waiting.filter((p) => done.pending.includes(p.name));
+      if (ready.length > 0) {
+        markAll(ready, PodStep.GateOn, done.atMs);
+        groups.push(availableThenRelease(ready, done.ready, done.atMs, release));
+      }
+      const pending = new Set(done.pending);
+      waiting = waiting.filter((p) => pending.has(p.name));
     }
     await Promise.all(groups);
   }
 
-  /** minReadySeconds for a group of Ready Pods (one timer: the last of them), then their slots go back. */
-  async function availableThenRelease(names: string[], ready: Record<string, ReadyResult>, release: (name: string) => void) {
+  /** minReadySeconds for a group of Ready Pods (one timer: the last of them to be available), then their slots go back. */
+  async function availableThenRelease(names: string[], readySince: Record<string, number>, atMs: number, release: (name: string) => void) {
     let remaining = 0;
-    let atMs = 0;
-    for (const n of names) {
-      const r = ready[n]!;
-      remaining = Math.max(remaining, r.readySinceMs + target.spec.minReadySeconds * 1000 - r.atMs);
-      atMs = Math.max(atMs, r.atMs);
-    }
+    for (const n of names) remaining = Math.max(remaining, readySince[n]! + target.spec.minReadySeconds * 1000 - atMs);
     if (remaining > 0) {
-      for (const n of names) mark(n, PodStep.MinReady, atMs);
+      markAll(names, PodStep.MinReady, atMs);
       await sleep(remaining, { summary: `minReadySeconds: ${names.length} Pod(s) available in ${Math.ceil(remaining / 1000)}s` });
     }
-    for (const n of names) {
-      mark(n, PodStep.Done, atMs + Math.max(0, remaining));
-      release(n);
-    }
+    markAll(names, PodStep.Done, atMs + Math.max(0, remaining));
+    for (const n of names) release(n);
   }
 
   /** Finishes a Pod an earlier run left at the update revision but not ready: containers, then gate True. */
@@ -427,7 +465,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     await untilAvailable(r);
   }
 
-  async function deleteLane(pod: PodView, reason: string) {
+  async function deleteLane(pod: RoundPod, reason: string) {
     const hook = target.spec.hooks?.preDelete;
     if (hook !== undefined && patched('lifecycle-hooks')) {
       await holdForHook(ref(pod), { state: LifecycleState.PreparingDelete, until: 'released', hook }, hook.markPodNotReady ?? false);
@@ -437,7 +475,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     mark(pod.name, PodStep.Done, gone.atMs);
   }
 
-  async function recreateLane(pod: PodView) {
+  async function recreateLane(pod: RoundPod) {
     await deleteLane(pod, 'recreate');
     // Hand the slot over in one synchronous step: the old Pod leaves the in-flight set as its replacement enters.
     const { name, instanceId } = newPodName();
@@ -466,11 +504,21 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       const spec = controls.plan(target, []);
       const r = await api.observePlan({ target, spec, inFlight, fromRevision: progress.fromRevision, fullPodsUpTo: FULL_PODS_UP_TO });
       if (r.previousImages) controls.knowPreviousImages(r.previousImages);
-      return { atMs: r.atMs, generation: r.generation, decision: r.decision, byName: r.pods, orphans: r.orphans, ready: r.ready, all: r.all };
+      return {
+        atMs: r.atMs,
+        generation: r.generation,
+        decision: r.decision,
+        byName: r.pods,
+        orphans: r.orphans,
+        orphanPods: r.orphanPods,
+        blocking: r.blocking,
+        ready: r.ready,
+        all: r.all,
+      };
     }
     const obs = await api.observe({ target });
     const round = { atMs: obs.atMs, generation: obs.generation, all: obs.pods, ready: obs.pods.filter((p) => p.ready && !p.deleting).length };
-    if (obs.generation !== target.generation) return { ...round, decision: null, byName: {}, orphans: [] };
+    if (obs.generation !== target.generation) return { ...round, decision: null, byName: {}, orphans: [], orphanPods: {}, blocking: {} };
     const decision = planStep({
       spec: controls.plan(target, obs.pods),
       updateRevision: target.updateRevision,
@@ -484,6 +532,8 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       decision,
       byName: Object.fromEntries(obs.pods.map((p) => [p.name, p])),
       orphans: podsToResume(obs.pods, target.updateRevision, inFlight),
+      orphanPods: Object.fromEntries(obs.pods.map((p) => [p.name, p])),
+      blocking: Object.fromEntries(obs.pods.map((p) => [p.name, blockingReasons(p)])),
     };
   }
 
@@ -583,7 +633,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
         const blocking = Object.keys(inFlight)
           .sort()
           .map((n) => {
-            const why = (byName[n]?.containers ?? []).filter((c) => c.waitingReason || !c.ready).map((c) => `${c.name}: ${c.waitingReason ?? 'not ready'}`);
+            const why = obs.blocking[n] ?? [];
             return `${n}${why.length > 0 ? ` (${why.join(', ')})` : ''}`;
           });
         const message = `no Pod progressed for ${deadline}s (progressDeadlineSeconds)${blocking.length > 0 ? `; waiting on ${blocking.join('; ')}` : ''}; no new Pods are taken until the CloneSet spec changes`;
@@ -615,7 +665,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     const orphans = obs.orphans;
     if (orphans.length > 0 && patched('resume-orphaned-pods')) {
       for (const name of orphans) {
-        const pod = byName[name]!;
+        const pod = obs.orphanPods[name]!;
         log.info('resuming a Pod left half-way by an earlier run', { pod: name, revision: target.updateRevision });
         track(name, 'inPlace', target.updateRevision);
         launch(name, () => resumeLane(pod));
@@ -635,7 +685,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       track(name, 'delete', pod.revision ?? '');
       launch(name, () => deleteLane(pod, 'scale down'));
     }
-    const batched: PodView[] = [];
+    const batched: RoundPod[] = [];
     const batchPlans: Record<string, RevisionPlan> = {};
     for (const u of decision.update) {
       const pod = byName[u.name];
@@ -645,7 +695,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
         // Pods that start together go together: one batch lane (hooks hold Pods one by one, so not with hooks).
         track(pod.name, 'inPlace', target.updateRevision);
         batched.push(pod);
-        batchPlans[pod.name] = plan;
+        batchPlans[pod.revision ?? ''] = plan; // by revision: the same for every Pod on it
       } else if (u.action === 'inPlace' && plan) {
         track(pod.name, 'inPlace', target.updateRevision);
         launch(pod.name, () => inPlaceLane(pod, plan));
@@ -678,8 +728,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     upsertSearchAttributes([{ key: RolloutPhaseKey, value: RolloutPhase.Failed }]);
     throw failure;
   }
-  const count = (action: PodProgress['action']) =>
-    Object.values(progress.pods).filter((p) => p.action === action && p.step === PodStep.Done && !p.replaces).length;
+  const count = (action: PodProgress['action']) => Object.values(doneAs).filter((a) => a === action).length;
   const earlier = carry?.totals ?? { updatedInPlace: 0, recreated: 0, created: 0, deleted: 0 };
   const totals = {
     updatedInPlace: earlier.updatedInPlace + count('inPlace'),
@@ -719,6 +768,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     ...(carry ? { runs: carry.runs + 1 } : {}),
     durationMs: (progress.updatedAtMs ?? target.atMs) - (progress.startedAtMs ?? target.atMs),
     pods: progress.pods,
+    ...(progress.podsOmitted ? { podsOmitted: progress.podsOmitted } : {}),
     ...controls.result(), // controls: `aborted`
   };
 }

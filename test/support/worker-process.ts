@@ -17,6 +17,8 @@ export interface WorkerProcessOptions {
   kubeconfigPath: string;
   /** Worker log level (LOG_LEVEL); default 'warn'. Logs go to stderr; the last lines are kept for diagnostics. */
   logLevel?: string;
+  /** Extra environment for the worker process (e.g. NODE_OPTIONS). */
+  env?: Record<string, string>;
 }
 
 /** One worker process at a time: start, SIGKILL, start again. */
@@ -56,6 +58,7 @@ export class WorkerProcess {
         TEMPORAL_TASK_QUEUE: this.opts.taskQueue,
         KUBECONFIG: this.opts.kubeconfigPath,
         LOG_LEVEL: this.opts.logLevel ?? 'info',
+        ...this.opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

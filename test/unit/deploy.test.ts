@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WORKER_NODE_OPTIONS } from '../../bench/worker-settings.js';
 import { parseAllDocuments } from 'yaml';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -105,6 +106,14 @@ describe('deploy/ Deployments match the process', () => {
   it(`gives the worker time to drain: terminationGracePeriodSeconds > shutdownGraceTime (${graceSeconds}s) + margin`, () => {
     expect(graceSeconds).toBeGreaterThan(0);
     expect(find('Deployment', 'cloneset-rollout-worker').spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(graceSeconds + 10);
+  });
+
+  it('bounds the worker heap as the S3 benchmark measured it, with a memory request above the measured peak', () => {
+    const c = find('Deployment', 'cloneset-rollout-worker').spec.template.spec.containers[0];
+    const nodeOptions = c.env.find((e: { name: string }) => e.name === 'NODE_OPTIONS')?.value as string;
+    expect(nodeOptions).toBe(WORKER_NODE_OPTIONS);
+    expect(readFileSync(join(root, 'Dockerfile'), 'utf8')).toContain(`ENV NODE_OPTIONS=${WORKER_NODE_OPTIONS}`);
+    expect(c.resources.requests.memory).toBe('384Mi');
   });
 
   it('configures only settings the code reads', () => {
