@@ -7,32 +7,11 @@
  *  S2 throughput:  1,000 Pods, maxUnavailable 100, all delays 0 → Pods per second end to end. Target ≥ 100.
  *  S4 concurrency: 100 CloneSets × 10 Pods at once on one worker → p50/p95 of makespan / ideal.
  */
-import { execSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { pct, printTableAfterAll, report } from './report.js';
 import { applyAndRoll, cloneSet, startTestEnv, uniqueNamespace, type TestEnv } from '../test/support/env.js';
 
-const rows: Record<string, unknown>[] = [];
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`;
-const commit = (() => {
-  try {
-    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-})();
-
-function report(row: Record<string, unknown>) {
-  const line = { ...row, commit, machine };
-  rows.push(line);
-  process.stdout.write(JSON.stringify(line) + '\n');
-}
-
-afterAll(() => {
-  console.table(rows.map(({ machine: _m, commit: _c, ...r }) => r));
-});
-
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+printTableAfterAll();
 
 describe('rollout benchmarks', () => {
   it('S1 overhead: 200 Pods, window 20, grace 1 s + restart 1 s + minReady 1 s', async () => {

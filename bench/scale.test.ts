@@ -7,11 +7,11 @@
  *  S5 resumption:  SIGKILL the worker mid-rollout and start a new one at once: time from the new worker's spawn to
  *                  the next Pod step an independent watcher sees, p50/p95 over 10 kills.
  */
-import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { pct, printTableAfterAll, report } from './report.js';
 import { applyAndRoll, cloneSet, startTestEnv, uniqueNamespace, type TestEnv } from '../test/support/env.js';
 import { seedCloneSet } from '../test/support/seed.js';
 import { listRuns } from '../test/support/runs.js';
@@ -19,27 +19,7 @@ import { ReadinessWatcher } from '../test/support/watcher.js';
 import { WorkerProcess } from '../test/support/worker-process.js';
 import { WORKER_NODE_OPTIONS } from './worker-settings.js';
 
-const rows: Record<string, unknown>[] = [];
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`;
-const commit = (() => {
-  try {
-    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-})();
-
-function report(row: Record<string, unknown>) {
-  const line = { ...row, commit, machine };
-  rows.push(line);
-  process.stdout.write(JSON.stringify(line) + '\n');
-}
-
-afterAll(() => {
-  console.table(rows.map(({ machine: _m, commit: _c, ...r }) => r));
-});
-
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+printTableAfterAll();
 
 /** Peak resident set size of a process, from /proc (Linux), in MB. */
 function peakRssMb(pid: number): number {

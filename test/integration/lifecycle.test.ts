@@ -12,6 +12,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { ReadinessWatcher } from '../support/watcher.js';
 import { WorkerProcess } from '../support/worker-process.js';
+import { until } from '../support/until.js';
 import { cloneSet, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
 import { applyCloneSet } from '../../src/kube/apply.js';
 
@@ -38,16 +39,6 @@ afterAll(async () => {
   await worker?.stop();
   await env?.stop();
 });
-
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const state = (p: V1Pod | undefined) => p?.metadata?.labels?.[STATE];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ReadinessWatcher } from '../support/watcher.js';
 import { WorkerProcess } from '../support/worker-process.js';
+import { until } from '../support/until.js';
 import { cloneSet, startTestEnv, testLogger, uniqueNamespace, type TestEnv } from '../support/env.js';
 import { applyCloneSet } from '../../src/kube/apply.js';
 
@@ -29,16 +30,6 @@ afterAll(async () => {
   await worker?.stop();
   await env?.stop();
 });
-
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function watch(ns: string, desired: number) {
   const w = new ReadinessWatcher(env.cluster.kubeConfig(), ns, 'app=web');

@@ -2,7 +2,7 @@
  * Shared fixtures for the rollout core tests: the seed CloneSets (inlined from shared/seed so the tests do not
  * depend on files outside the repo) and a compact PodView builder.
  */
-import type { CloneSet, ContainerView, PodView } from '../../../src/rollout/index.js';
+import type { CloneSet, ContainerView, PlanSpec, PodView } from '../../../src/rollout/index.js';
 
 /** shared/seed/nginx01.yaml: 5 replicas of nginx:perl, defaults everywhere else. */
 export function seed01(): CloneSet {
@@ -111,4 +111,20 @@ export function pod(name: string, o: PodOpts = {}): PodView {
 /** `count` default pods named `${prefix}-0..n-1`, with increasing age so the order is deterministic. */
 export function pods(prefix: string, count: number, o: PodOpts = {}): PodView[] {
   return Array.from({ length: count }, (_, i) => pod(`${prefix}-${i}`, { age: 7200 + i, ...o }));
+}
+
+/** A resolved planner spec: 5 replicas, window 1, InPlaceIfPossible, no surge, partition, delay or pause; overrides. */
+export function planSpec(o: Partial<PlanSpec> = {}): PlanSpec {
+  return {
+    replicas: 5,
+    partition: 0,
+    maxUnavailable: 1,
+    maxSurge: 0,
+    scaleMaxUnavailable: null,
+    podsToDelete: [],
+    type: 'InPlaceIfPossible',
+    minReadySeconds: 0,
+    paused: false,
+    ...o,
+  };
 }

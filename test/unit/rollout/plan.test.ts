@@ -10,7 +10,7 @@ import {
   type PlanSpec,
   type PodView,
 } from '../../../src/rollout/index.js';
-import { NOW, pod, pods, SEC, seed01, seed02 } from './fixtures.js';
+import { NOW, planSpec, pod, pods, SEC, seed01, seed02 } from './fixtures.js';
 import { simulate } from './sim.js';
 
 const OLD = revisionName('nginxweb1', seed01().spec.template);
@@ -22,20 +22,7 @@ function seedSpec(): PlanSpec {
   return planSpecFrom(r.value.spec);
 }
 
-function spec(o: Partial<PlanSpec> = {}): PlanSpec {
-  return {
-    replicas: 5,
-    partition: 0,
-    maxUnavailable: 1,
-    maxSurge: 0,
-    scaleMaxUnavailable: null,
-    podsToDelete: [],
-    type: 'InPlaceIfPossible',
-    minReadySeconds: 0,
-    paused: false,
-    ...o,
-  };
-}
+const spec = (o: Partial<PlanSpec> = {}): PlanSpec => planSpec(o);
 
 function plan(s: PlanSpec, ps: PodView[], inFlight: Record<string, InFlight> = {}, extra: Partial<PlanInput> = {}) {
   return planStep({ spec: s, updateRevision: 'new', pods: ps, inFlight, nowMs: NOW, actionsByRevision: { old: 'inPlace' }, ...extra });

@@ -15,7 +15,7 @@ import {
   type PodView,
   type SimulationResult,
 } from '../../../src/rollout/index.js';
-import { NOW, pod, pods } from './fixtures.js';
+import { NOW, planSpec, pod, pods } from './fixtures.js';
 
 /** examples/nginx01.yaml and nginx02.yaml, parsed and validated as the CLI does. */
 function example(file: string): NormalizedCloneSet {
@@ -33,20 +33,7 @@ const seedSpec = planSpecFrom(to.spec);
 const seedPods = (): PodView[] => ['a', 'b', 'c', 'd', 'e'].map((id, i) => pod(`nginxweb1-${id}`, { revision: OLD, age: 1000 + i * 60 }));
 const seedAction = planPodUpdate(from.spec.template, to.spec.template, to.spec.updateStrategy.type).action;
 
-function spec(o: Partial<PlanSpec> = {}): PlanSpec {
-  return {
-    replicas: 5,
-    partition: 0,
-    maxUnavailable: 1,
-    maxSurge: 0,
-    scaleMaxUnavailable: null,
-    podsToDelete: [],
-    type: 'InPlaceIfPossible',
-    minReadySeconds: 30,
-    paused: false,
-    ...o,
-  };
-}
+const spec = (o: Partial<PlanSpec> = {}): PlanSpec => planSpec({ minReadySeconds: 30, ...o });
 
 /** Waves as `"atSeconds action:name action:name"` strings, compact enough to read in a table. */
 const waves = (r: SimulationResult): string[] => r.waves.map((w) => `${w.atSeconds} ${w.pods.map((p) => `${p.action}:${p.name}`).join(' ')}`);
