@@ -28,7 +28,7 @@ afterAll(async () => {
 
 describe('workflow replay', () => {
   it('has saved histories to replay', () => {
-    expect(saved.length).toBeGreaterThanOrEqual(3);
+    expect(saved.length).toBeGreaterThanOrEqual(4);
   });
 
   it.each(saved)('replays %s on the current code', async (file) => {
@@ -40,6 +40,8 @@ describe('workflow replay', () => {
     ['scale-up-5', (ns: string) => cloneSet(ns, 'web', { replicas: 5 }), undefined],
     ['in-place-with-grace', (ns: string) => cloneSet(ns, 'web', { replicas: 3, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible', inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } } }), { nginx: 'nginx:1.27' }],
     ['recreate-and-scale-down', (ns: string) => cloneSet(ns, 'web', { replicas: 3, updateStrategy: { type: 'ReCreate' } }), { nginx: 'nginx:1.27' }],
+    // Batched lanes, local activities and planning in the observing activity (the patched paths of today's code).
+    ['in-place-batched', (ns: string) => cloneSet(ns, 'web', { replicas: 6, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 2, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } } }), { nginx: 'nginx:1.27' }],
   ] as const)('a fresh %s run replays deterministically', async (scenario, make, images) => {
     const ns = uniqueNamespace('replay');
     await applyAndRoll(env, make(ns));
