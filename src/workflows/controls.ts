@@ -8,7 +8,7 @@
  */
 import { condition, log, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { RolloutTarget } from '../activities/types.js';
-import type { PlanSpec, PodView, RolloutDecision } from '../rollout/index.js';
+import type { PlanSpec, RolloutDecision } from '../rollout/index.js';
 import {
   applyOverrides,
   checkMaxUnavailable,
@@ -19,7 +19,6 @@ import {
   controlsView,
   gateDecision,
   holdsAtPartition,
-  imagesOfRevision,
   initialControls,
   isFinished,
   isHolding,
@@ -52,15 +51,15 @@ const HOLD_RESYNC_MS = 60_000;
 /** What the main loop calls; every method is a no-op transformation while no control has been used. */
 export interface Controls {
   readonly state: ControlsState;
-  /** The spec to plan with this round (overrides applied); remembers the target and the starting revision's images. */
-  plan<T extends PlanSpec>(target: Pick<RolloutTarget, 'updateRevision' | 'images'> & { spec: T }, pods: readonly PodView[]): T;
+  /** The spec to plan with this round (overrides applied); remembers the target. */
+  plan<T extends PlanSpec>(target: Pick<RolloutTarget, 'updateRevision' | 'images'> & { spec: T }): T;
   /**
    * Whether the run may hand over to a new one now: not while an abort or rollback is under way or a retarget is
    * writing the template (their progress lives in this run only).
    */
   canContinueAsNew(): boolean;
-  /** The starting revision's images, read by the observing activity (what a rollback restores). */
-  knowPreviousImages(images: Record<string, string>): void;
+  /** The starting revision's images, read from a Pod still on it (what a rollback restores); null: none seen. */
+  knowPreviousImages(images: Record<string, string> | null): void;
   /** The decision with the controls applied (nothing starts while held). */
   gate(decision: RolloutDecision, inFlight: number): RolloutDecision;
   /** The loop ends now (replaces `decision.done && nothing in flight`). */
@@ -271,10 +270,9 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
 
   return {
     state,
-    plan(t, pods) {
+    plan(t) {
       plannedVersion = version;
       target = { updateRevision: t.updateRevision, images: t.images, spec: t.spec };
-      state.previousImages ??= imagesOfRevision(pods, progress.fromRevision);
       return applyOverrides(t.spec, state);
     },
     canContinueAsNew() {

@@ -23,7 +23,7 @@ import {
   continueAsNew,
   setHandler,
 } from '@temporalio/workflow';
-import type { PodRef, RevisionPlan, RolloutTarget } from '../activities/types.js';
+import type { PlannedObservation, PodRef, RevisionPlan, RolloutTarget } from '../activities/types.js';
 import { NonRetryable } from '../kube/error-types.js';
 import {
   DecisionPhase,
@@ -36,6 +36,7 @@ import {
   podsToResume,
   resumeWait,
   simulateRollout,
+  imagesOfRevision,
   blockingReasons,
   type RoundPod,
   type HookWait,
@@ -54,23 +55,8 @@ import { api, apiOptions, localBatch, localBatchOptions, waitOptions, waits } fr
 /** The observation carries every Pod (for the `plan` query) up to this many; beyond, only the ones a round needs. */
 const FULL_PODS_UP_TO = 200;
 
-/** One observation and the planner's decision on it, with the Pods the round acts on. */
-interface Round {
-  atMs: number;
-  generation: number;
-  /** Null when the CloneSet's generation changed (a new target first). */
-  decision: RolloutDecision | null;
-  /** The Pods the decision names. */
-  byName: Record<string, RoundPod>;
-  orphans: string[];
-  /** The orphans in full. */
-  orphanPods: Record<string, PodView>;
-  /** Why Pods in flight are not up, by name (only those with a reason). */
-  blocking: Record<string, string[]>;
-  ready: number;
-  /** Every Pod, when the observation carried them. */
-  all: PodView[] | null;
-}
+/** One observation and the planner's decision on it, with the Pods the round acts on (see observeRound). */
+type Round = PlannedObservation;
 
 /**
  * A run continues as new once its history has this many events (input `historyEventsLimit` overrides): below the
@@ -501,26 +487,18 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
    */
   async function observeRound(): Promise<Round> {
     if (patched('plan-in-observe')) {
-      const spec = controls.plan(target, []);
+      const spec = controls.plan(target);
       const r = await api.observePlan({ target, spec, inFlight, fromRevision: progress.fromRevision, fullPodsUpTo: FULL_PODS_UP_TO });
-      if (r.previousImages) controls.knowPreviousImages(r.previousImages);
-      return {
-        atMs: r.atMs,
-        generation: r.generation,
-        decision: r.decision,
-        byName: r.pods,
-        orphans: r.orphans,
-        orphanPods: r.orphanPods,
-        blocking: r.blocking,
-        ready: r.ready,
-        all: r.all,
-      };
+      controls.knowPreviousImages(r.previousImages);
+      return r;
     }
     const obs = await api.observe({ target });
-    const round = { atMs: obs.atMs, generation: obs.generation, all: obs.pods, ready: obs.pods.filter((p) => p.ready && !p.deleting).length };
-    if (obs.generation !== target.generation) return { ...round, decision: null, byName: {}, orphans: [], orphanPods: {}, blocking: {} };
+    const byName = Object.fromEntries(obs.pods.map((p) => [p.name, p]));
+    const round = { atMs: obs.atMs, generation: obs.generation, all: obs.pods, ready: obs.pods.filter((p) => p.ready && !p.deleting).length, previousImages: null };
+    if (obs.generation !== target.generation) return { ...round, decision: null, pods: {}, orphans: [], orphanPods: {}, blocking: {} };
+    controls.knowPreviousImages(imagesOfRevision(obs.pods, progress.fromRevision));
     const decision = planStep({
-      spec: controls.plan(target, obs.pods),
+      spec: controls.plan(target),
       updateRevision: target.updateRevision,
       pods: obs.pods,
       inFlight,
@@ -530,9 +508,9 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     return {
       ...round,
       decision,
-      byName: Object.fromEntries(obs.pods.map((p) => [p.name, p])),
+      pods: byName,
       orphans: podsToResume(obs.pods, target.updateRevision, inFlight),
-      orphanPods: Object.fromEntries(obs.pods.map((p) => [p.name, p])),
+      orphanPods: byName,
       blocking: Object.fromEntries(obs.pods.map((p) => [p.name, blockingReasons(p)])),
     };
   }
@@ -620,7 +598,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
       });
     }
 
-    const byName = obs.byName;
+    const byName = obs.pods;
 
     // Progress deadline: no Pod step for progressDeadlineSeconds while lanes wait on the kubelet (not on our own
     // timers) → stop taking new Pods, say so on the CloneSet, and wait for a new spec (or for the Pods to move).

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RolloutControlRejectedError, RolloutNotRunningError, type RolloutHandle } from '../../src/client/index.js';
 import { PodStep, RolloutPhase, type RolloutProgress } from '../../src/workflows/messages.js';
-import { ReadinessWatcher } from '../support/watcher.js';
+import { watchPods } from '../support/watcher.js';
 import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
 
 let env: TestEnv;
@@ -16,12 +16,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function watch(ns: string, desired: number) {
-  const w = new ReadinessWatcher(env.cluster.kubeConfig(), ns, 'app=web');
-  await w.start();
-  w.resetMarks(desired);
-  return w;
-}
+const watch = (ns: string, desired: number) => watchPods(env.cluster.kubeConfig(), ns, desired);
 
 async function until(handle: RolloutHandle, what: string, pred: (p: RolloutProgress) => boolean, timeoutMs = 60_000): Promise<RolloutProgress> {
   const deadline = Date.now() + timeoutMs;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { applyCloneSet } from '../../src/kube/apply.js';
-import { ReadinessWatcher } from '../support/watcher.js';
+import { watchPods } from '../support/watcher.js';
 import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
 
 let env: TestEnv;
@@ -19,12 +19,7 @@ afterAll(async () => {
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-async function watch(ns: string, desired: number) {
-  const w = new ReadinessWatcher(env.cluster.kubeConfig(), ns, 'app=web');
-  await w.start();
-  w.resetMarks(desired);
-  return w;
-}
+const watch = (ns: string, desired: number) => watchPods(env.cluster.kubeConfig(), ns, desired);
 
 const uids = (pods: Awaited<ReturnType<typeof livePods>>) => Object.fromEntries(pods.map((p) => [p.metadata!.name!, p.metadata!.uid!]));
 

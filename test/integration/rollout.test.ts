@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RolloutAlreadyRunningError, RolloutFailedError } from '../../src/client/index.js';
 import { applyCloneSet } from '../../src/kube/apply.js';
-import { ReadinessWatcher } from '../support/watcher.js';
+import { watchPods } from '../support/watcher.js';
 import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
 
 let env: TestEnv;
@@ -16,12 +16,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function watch(ns: string, app: string, desired: number) {
-  const w = new ReadinessWatcher(env.cluster.kubeConfig(), ns, `app=${app}`);
-  await w.start();
-  w.resetMarks(desired);
-  return w;
-}
+const watch = (ns: string, app: string, desired: number) => watchPods(env.cluster.kubeConfig(), ns, desired, `app=${app}`);
 
 const uids = (pods: Awaited<ReturnType<typeof livePods>>) => Object.fromEntries(pods.map((p) => [p.metadata!.name!, p.metadata!.uid!]));
 

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ReadinessWatcher } from '../support/watcher.js';
+import { ReadinessWatcher, watchPods } from '../support/watcher.js';
 import { WorkerProcess } from '../support/worker-process.js';
 import { until } from '../support/until.js';
 import { cloneSet, startTestEnv, testLogger, uniqueNamespace, type TestEnv } from '../support/env.js';
@@ -31,12 +31,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function watch(ns: string, desired: number) {
-  const w = new ReadinessWatcher(env.cluster.kubeConfig(), ns, 'app=web');
-  await w.start();
-  w.resetMarks(desired);
-  return w;
-}
+const watch = (ns: string, desired: number) => watchPods(env.cluster.kubeConfig(), ns, desired);
 
 const readyPods = (w: ReadinessWatcher) =>
   w.livePods().filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;

@@ -163,3 +163,11 @@ export class ReadinessWatcher {
     this.req?.abort();
   }
 }
+
+/** A started watcher of the Pods matching `labelSelector`, measuring against `desired` replicas. */
+export async function watchPods(kc: KubeConfig, namespace: string, desired: number, labelSelector = 'app=web'): Promise<ReadinessWatcher> {
+  const w = new ReadinessWatcher(kc, namespace, labelSelector);
+  await w.start();
+  w.resetMarks(desired);
+  return w;
+}
