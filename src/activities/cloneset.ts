@@ -394,7 +394,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         return { atMs: obs.atMs, generation: obs.generation, decision: null, pods: {}, orphans: [], orphanPods: {}, blocking: {}, ready: 0, previousImages: null, all: null };
       }
       const decision = planStep({
-        spec: input.spec,
+        spec: input.spec ?? t.spec,
         updateRevision: t.updateRevision,
         pods: obs.pods,
         inFlight: input.inFlight,

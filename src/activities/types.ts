@@ -74,7 +74,7 @@ export interface ReadyResult {
 export interface PlanRoundInput {
   target: RolloutTarget;
   /** The planner's spec for this round (the controls' overrides applied by the workflow). */
-  spec: PlanSpec;
+  spec?: PlanSpec;
   /** Pods the workflow's lanes are working on, by name. */
   inFlight: Record<string, InFlight>;
   /** The revision the rollout started from: its images are what a rollback restores. */

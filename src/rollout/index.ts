@@ -18,6 +18,8 @@ export * from './status.js';
 export * from './resume.js';
 export * from './simulate.js';
 export * from './lifecycle.js';
+export * from './steps.js';
+export * from './deadline.js';
 export {
   INSTANCE_ID_LENGTH,
   instanceIdFrom,

@@ -2,7 +2,7 @@
  * The workflow's handles on the activities, with their timeouts and retry policy, shared by the rollout loop and
  * the control handlers so both call Kubernetes the same way.
  */
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, proxyLocalActivities, rootCause } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { NonRetryable } from '../kube/error-types.js';
 
@@ -38,3 +38,21 @@ export const localBatch = proxyLocalActivities<Activities>(localBatchOptions);
  */
 export const waitOptions = { startToCloseTimeout: '1h', heartbeatTimeout: '3s', retry } as const;
 export const waits = proxyActivities<Activities>(waitOptions);
+
+/**
+ * What an activity error says, for a workflow failure or a Pod's record: the root cause's message (not the
+ * ActivityFailure wrapper's) and the type of the ApplicationFailure the activity threw, if any.
+ */
+export function failureOf(err: unknown): { message: string; type: string | undefined } {
+  const app = err instanceof ApplicationFailure ? err : (err as { cause?: unknown } | null)?.cause;
+  return {
+    message: rootCause(err) ?? String(err),
+    type: app instanceof ApplicationFailure ? (app.type ?? undefined) : undefined,
+  };
+}
+
+/** An activity error re-raised as the run's non-retryable failure, with the activity's own type and message. */
+export function toFailure(err: unknown, fallbackType: string): ApplicationFailure {
+  const { message, type } = failureOf(err);
+  return ApplicationFailure.nonRetryable(message, type ?? fallbackType);
+}

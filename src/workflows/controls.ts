@@ -2,9 +2,7 @@
  * Operator controls of a running rollout, the workflow side: the Update handlers (pause, resume, setPartition,
  * setMaxUnavailable, abort, retarget) with synchronous validators — a rejected control never reaches history — and
  * the few hooks the main loop calls (see `installControls`). Decisions live in ./controls-state.ts (pure).
- *
- * Every hook returns the loop's own value unchanged while no control was used, so histories recorded before controls
- * existed replay with the same commands.
+ * Every hook returns the loop's own value unchanged while no control is in effect.
  */
 import { condition, log, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { RolloutTarget } from '../activities/types.js';

@@ -35,24 +35,8 @@ export const RolloutPhase = {
 } as const;
 export type RolloutPhase = (typeof RolloutPhase)[keyof typeof RolloutPhase];
 
-/** Where one Pod is in its update. */
-export const PodStep = {
-  Pending: 'Pending',
-  /** Held by a lifecycle hook (PreparingUpdate / PreparingDelete / Updated) until an external actor lets go. */
-  Hooked: 'LifecycleHook',
-  GateOff: 'InPlaceUpdateReady=False',
-  Grace: 'GracePeriod',
-  Patching: 'PatchingImages',
-  Restarting: 'WaitingForContainers',
-  GateOn: 'InPlaceUpdateReady=True',
-  WaitingReady: 'WaitingForReady',
-  MinReady: 'MinReadySeconds',
-  Deleting: 'Deleting',
-  Creating: 'Creating',
-  Done: 'Done',
-  Failed: 'Failed',
-} as const;
-export type PodStep = (typeof PodStep)[keyof typeof PodStep];
+export { PodStep } from '../rollout/steps.js';
+import type { PodStep } from '../rollout/steps.js';
 
 /** One Pod's entry in the progress record. */
 export interface PodProgress {
