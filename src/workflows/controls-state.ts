@@ -3,7 +3,6 @@
  * that state bends the planner's spec and decision. No Temporal imports: unit tests table-drive it, and the workflow
  * (src/workflows/controls.ts) calls it deterministically.
  */
-export { imagesOfRevision } from '../rollout/index.js';
 import {
   checkIntOrPercent,
   parseRolloutInput,

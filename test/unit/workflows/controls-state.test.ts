@@ -1,6 +1,6 @@
 /** The controls' pure rules: validators, overrides in the planner's spec, holding decisions, phases. */
 import { describe, expect, it } from 'vitest';
-import type { PlanSpec, RolloutDecision } from '../../../src/rollout/index.js';
+import { imagesOfRevision, type PlanSpec, type RolloutDecision } from '../../../src/rollout/index.js';
 import {
   applyOverrides,
   checkMaxUnavailable,
@@ -8,7 +8,6 @@ import {
   checkRetargetImages,
   controlledPhase,
   gateDecision,
-  imagesOfRevision,
   initialControls,
   isFinished,
   lanesInFlight,
