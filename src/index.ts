@@ -23,6 +23,8 @@ export {
   retargetUpdate,
   type RolloutProgress,
   type RolloutResult,
+  type RolloutOutcome,
+  type RolloutFailureDetails,
   type PodProgress,
   type ControlsState,
   type ControlsView,

@@ -68,8 +68,8 @@ export interface Controls {
   woke(): boolean;
   /** The loop's wait, longer while held with nothing in flight. */
   waitMs(ms: number, inFlight: number): number;
-  /** Fields the result gains (`aborted`). */
-  result(): Pick<RolloutResult, 'aborted'>;
+  /** Fields the result gains (`aborted`, `abortedRevision`). */
+  result(): Pick<RolloutResult, 'aborted' | 'abortedRevision'>;
   /**
    * The workflow's own rollback (input `rollbackOnFailure` at the progress deadline): the abort Update with
    * `rollback: true`, when it is possible (not aborted yet, starting images known). Returns whether it started.
@@ -182,7 +182,7 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
   /** Stops taking Pods; with rollback, sets the starting images back in the template (see the abort Update). */
   async function abort(opts: AbortOptions | undefined): Promise<void> {
     const rollback = opts?.rollback === true;
-    state.aborted = { rollback, atMs: progress.updatedAtMs, toRevision: rollback ? progress.fromRevision : null };
+    state.aborted = { rollback, atMs: progress.updatedAtMs, toRevision: rollback ? progress.fromRevision : null, fromTarget: progress.toRevision };
     logControl(state, 'abort', { rollback }, progress.updatedAtMs);
     if (rollback) {
       // Every updated Pod goes back: neither a pause nor a partition may keep one on the aborted revision.
@@ -299,7 +299,9 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
       return (isHolding(state) || holdingPartition) && inFlight === 0 ? HOLD_RESYNC_MS : ms;
     },
     result() {
-      return state.aborted ? { aborted: { rollback: state.aborted.rollback, atMs: state.aborted.atMs } } : {};
+      const a = state.aborted;
+      if (!a) return {};
+      return { aborted: { rollback: a.rollback, atMs: a.atMs }, ...(a.fromTarget ? { abortedRevision: a.fromTarget } : {}) };
     },
     async rollbackOnFailure() {
       if (state.aborted !== null || state.previousImages === null) return false;

@@ -103,12 +103,21 @@ export interface RolloutProgress {
   windowInUse?: { size: number; unavailable: number; inFlight: number };
 }
 
-/** Result of a completed rollout. */
+/** How a rollout ended. A failed one has no result: its failure carries {@link RolloutFailureDetails}. */
+export type RolloutOutcome = 'Completed' | 'Aborted' | 'RolledBack';
+
+/** Result of a rollout that ended (completed, or ended by `abort`). */
 export interface RolloutResult {
   namespace: string;
   name: string;
+  /** Completed: every Pod at the target; Aborted: stopped by `abort`; RolledBack: `abort` with rollback (or rollbackOnFailure). */
+  outcome: RolloutOutcome;
+  /** The revision the rollout started from. */
   fromRevision: string;
+  /** The revision the rollout ended at: the target, or, rolled back, the starting revision again. */
   toRevision: string;
+  /** Aborted or rolled back: the target that was given up (a rollback went from it back to `toRevision`). */
+  abortedRevision?: string;
   updatedInPlace: number;
   recreated: number;
   created: number;
@@ -122,6 +131,19 @@ export interface RolloutResult {
   runs?: number;
   /** Settled Pods of the last run left out of `pods` (the most recent are listed); they are in the totals. */
   podsOmitted?: number;
+}
+
+/** The details of a failed rollout's failure (`ApplicationFailure.details[0]`): how far it got. */
+export interface RolloutFailureDetails {
+  outcome: 'Failed';
+  namespace: string;
+  name: string;
+  fromRevision: string | null;
+  toRevision: string | null;
+  updatedInPlace: number;
+  recreated: number;
+  created: number;
+  deleted: number;
 }
 
 export const progressQuery = defineQuery<RolloutProgress>('progress');
@@ -154,7 +176,7 @@ export interface ControlsState {
   /** updateStrategy.maxUnavailable override (unresolved), or null to use the CloneSet's. */
   maxUnavailable: IntOrPercent | null;
   /** Set by `abort`; `rollback`: updated Pods return to `toRevision`. */
-  aborted: { rollback: boolean; atMs: number | null; toRevision: string | null } | null;
+  aborted: { rollback: boolean; atMs: number | null; toRevision: string | null; fromTarget?: string | null } | null;
   /** Images of the revision the rollout started from (all containers), seen on its Pods: what rollback restores. */
   previousImages: Record<string, string> | null;
   /** Every accepted control, oldest first (at most the last 20), for the UI and audits. */

@@ -25,7 +25,7 @@ import { applyOverrides } from './controls-state.js';
 import { installControls, type Controls } from './controls.js';
 import { nextRunInput, shouldHandOver } from './hand-over.js';
 import { cancelSuperseded, startCreate, startDelete, startHookedInPlace, startInPlaceBatch, startRecreate, startResume } from './lanes.js';
-import { planQuery, RolloutPhase, type ControlsState, type RolloutResult } from './messages.js';
+import { planQuery, RolloutPhase, type ControlsState, type RolloutFailureDetails, type RolloutOutcome, type RolloutResult } from './messages.js';
 import { initialProgress, RESYNC_MS, RunState } from './run-state.js';
 
 /** The observation carries every Pod (for the `plan` query) up to this many; beyond, only the ones a round acts on. */
@@ -49,7 +49,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     target = await api.prepareRollout(input);
   } catch (err) {
     // The activity's own type and message at the top of the workflow failure, not an ActivityFailure wrapper.
-    throw toFailure(err, 'PrepareFailed');
+    throw failed(run, toFailure(err, 'PrepareFailed'));
   }
   progress.fromRevision ??= target.currentRevision;
   progress.startedAtMs ??= target.atMs;
@@ -239,9 +239,7 @@ async function finish(run: RunState, input: RolloutInput, controls: Controls): P
     // Lanes mid-step settle first, so no Pod is abandoned half-way by this run.
     await condition(() => run.lanes === 0);
     await condition(allHandlersFinished); // Updates in flight answer before the run closes
-    progress.error = run.failure.message;
-    run.setPhase(RolloutPhase.Failed);
-    throw run.failure;
+    throw failed(run, run.failure);
   }
   if (run.handingOver) {
     await condition(allHandlersFinished);
@@ -250,11 +248,13 @@ async function finish(run: RunState, input: RolloutInput, controls: Controls): P
   const t = run.target;
   run.setPhase(RolloutPhase.Completed); // the controls make it Aborted / RolledBack
   run.render();
+  const outcome = progress.phase as RolloutOutcome;
   await condition(allHandlersFinished);
   log.info('rollout completed', { toRevision: t.updateRevision, workflowId: workflowInfo().workflowId });
   return {
     namespace: t.namespace,
     name: t.name,
+    outcome,
     fromRevision: progress.fromRevision ?? t.currentRevision,
     toRevision: t.updateRevision,
     ...run.totals(),
@@ -264,6 +264,23 @@ async function finish(run: RunState, input: RolloutInput, controls: Controls): P
     ...(progress.podsOmitted ? { podsOmitted: progress.podsOmitted } : {}),
     ...controls.result(),
   };
+}
+
+/** The run ends as Failed: the progress record says so, and the failure's details say how far the rollout got. */
+function failed(run: RunState, failure: ApplicationFailure): ApplicationFailure {
+  const { progress } = run;
+  progress.error = failure.message;
+  run.setPhase(RolloutPhase.Failed);
+  run.render();
+  const details: RolloutFailureDetails = {
+    outcome: 'Failed',
+    namespace: progress.namespace,
+    name: progress.name,
+    fromRevision: progress.fromRevision,
+    toRevision: progress.toRevision,
+    ...run.totals(),
+  };
+  return ApplicationFailure.create({ message: failure.message, type: failure.type ?? undefined, nonRetryable: true, details: [details] });
 }
 
 /** The `plan` query: the remaining waves, simulated from the last observation (small CloneSets only: it needs every Pod). */

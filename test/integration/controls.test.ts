@@ -63,6 +63,8 @@ describe('rollout controls', () => {
     const result = await handle.result();
     w.stop();
     expect(result.updatedInPlace).toBe(4);
+    expect(result.outcome).toBe('Completed');
+    expect(result.abortedRevision).toBeUndefined();
     expect(await images(ns)).toEqual(Array(4).fill('nginx:1.27'));
     expect(w.maxUnavailable).toBeLessThanOrEqual(1);
     expect((await handle.progress()).controls?.log.map((l) => l.control)).toEqual(['pause', 'resume']);
@@ -83,7 +85,11 @@ describe('rollout controls', () => {
     w.stop();
     expect(result.aborted).toMatchObject({ rollback: true });
     expect((await handle.progress()).phase).toBe(RolloutPhase.RolledBack);
+    // The result says how it ended and between which revisions it moved: the aborted target back to the start.
+    expect(result.outcome).toBe('RolledBack');
     expect(result.toRevision).toBe(result.fromRevision);
+    expect(result.abortedRevision).toMatch(/^web-/);
+    expect(result.abortedRevision).not.toBe(result.fromRevision);
     expect(await images(ns)).toEqual(Array(4).fill('nginx:perl'));
     expect(await uids(ns)).toEqual(before); // in place: same Pods
     const running = (await livePods(env, ns, 'web')).map((p) => p.status!.containerStatuses![0]!.image);
@@ -100,6 +106,8 @@ describe('rollout controls', () => {
     await handle.abort();
     const result = await handle.result();
     expect(result.aborted).toEqual({ rollback: false, atMs: expect.any(Number) });
+    expect(result).toMatchObject({ outcome: 'Aborted', abortedRevision: result.toRevision });
+    expect(result.toRevision).not.toBe(result.fromRevision);
     expect(result.updatedInPlace).toBe(1);
     expect(await images(ns)).toEqual(['nginx:1.27', 'nginx:perl', 'nginx:perl']);
     expect((await handle.progress()).phase).toBe(RolloutPhase.Aborted);
