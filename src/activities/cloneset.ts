@@ -7,8 +7,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { PatchStrategy, setHeaderOptions, type V1ControllerRevision } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { getCloneSet, listCloneSetPods, readCloneSetState, type StoredRevision } from '../kube/cloneset-read.js';
 import { CLONESET, type KubeClients } from '../kube/clients.js';
-import { describe, isAlreadyExists, isConflict, isNotFound, NonRetryable, statusCode, toActivityError } from '../kube/errors.js';
+import { describe, isAlreadyExists, isConflict, isNotFound, NonRetryable, toActivityError } from '../kube/errors.js';
 import {
   applyImages,
   buildPod,
@@ -26,7 +27,6 @@ import {
   revisionName,
   rolloutHooks,
   selectorString,
-  toPodView,
   validateCloneSet,
   type CloneSet,
   type NormalizedCloneSet,
@@ -50,17 +50,8 @@ import type { Observation, PlannedObservation, PlanRoundInput, RevisionPlan, Rol
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** Pods per LIST page. */
-const LIST_PAGE_SIZE = 500;
-
-export { REVISION_CLONESET_LABEL };
-
-/** A ControllerRevision of a CloneSet: name (the revision), number, and the template it records. */
-interface StoredRevision {
-  name: string;
-  revision: number;
-  template: PodTemplateSpec | null;
-}
+const cloneSetNotFound = (namespace: string, name: string) =>
+  ApplicationFailure.nonRetryable(`CloneSet ${namespace}/${name} not found`, NonRetryable.CloneSetNotFound);
 
 /** Run ID of the workflow calling this activity; null outside an activity (plain calls in tests). */
 function currentRun(): string | null {
@@ -73,14 +64,9 @@ function currentRun(): string | null {
 
 export function cloneSetActivities(k: KubeClients, logger: Logger) {
   async function readCloneSet(namespace: string, name: string): Promise<CloneSet> {
-    try {
-      return (await k.custom.getNamespacedCustomObject({ ...CLONESET, namespace, name })) as CloneSet;
-    } catch (err) {
-      if (isNotFound(err)) {
-        throw ApplicationFailure.nonRetryable(`CloneSet ${namespace}/${name} not found`, NonRetryable.CloneSetNotFound);
-      }
-      return toActivityError(err, `read CloneSet ${namespace}/${name}`);
-    }
+    const cs = await getCloneSet(k, namespace, name, toActivityError);
+    if (!cs) throw cloneSetNotFound(namespace, name);
+    return cs;
   }
 
   function normalize(cs: unknown, what: string): NormalizedCloneSet {
@@ -89,49 +75,10 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
     return v.value;
   }
 
-  /** Pods the CloneSet controls (selector match and controller ownerReference with its uid). */
-  async function listPods(cs: NormalizedCloneSet): Promise<PodView[]> {
-    // In pages, each turned into PodViews at once: a 10,000-Pod CloneSet never sits in memory as full Pod objects.
-    // The pages are one consistent snapshot (the continue token carries its resourceVersion); an expired token
-    // (410) starts the list over.
-    for (;;) {
-      const out: PodView[] = [];
-      let next: string | undefined;
-      try {
-        do {
-          const page = await k.core.listNamespacedPod({
-            namespace: cs.metadata.namespace,
-            labelSelector: selectorString(cs.spec.selector),
-            limit: LIST_PAGE_SIZE,
-            _continue: next,
-          });
-          for (const p of page.items) {
-            if (p.metadata?.ownerReferences?.some((o) => o.controller && o.uid === cs.metadata.uid)) out.push(toPodView(p as never));
-          }
-          next = page.metadata?._continue || undefined;
-        } while (next);
-        return out;
-      } catch (err) {
-        if (statusCode(err) === 410) continue;
-        return toActivityError(err, `list Pods of CloneSet ${cs.metadata.name}`);
-      }
-    }
-  }
-
-  /** The CloneSet's ControllerRevisions (label and owner uid match). */
-  async function listRevisions(namespace: string, name: string, uid: string | undefined): Promise<StoredRevision[]> {
-    try {
-      const list = await k.apps.listNamespacedControllerRevision({ namespace, labelSelector: `${REVISION_CLONESET_LABEL}=${name}` });
-      const out: StoredRevision[] = [];
-      for (const cr of list.items) {
-        if (!cr.metadata?.name || !cr.metadata.ownerReferences?.some((o) => o.uid === uid)) continue;
-        const template = (cr.data as { spec?: { template?: PodTemplateSpec } } | undefined)?.spec?.template ?? null;
-        out.push({ name: cr.metadata.name, revision: cr.revision ?? 0, template });
-      }
-      return out;
-    } catch (err) {
-      return toActivityError(err, `list ControllerRevisions of CloneSet ${name}`);
-    }
+  /** Pods the CloneSet controls (selector match and controller ownerReference with its uid), listed in pages. */
+  function listPods(cs: NormalizedCloneSet): Promise<PodView[]> {
+    const { namespace, name, uid } = cs.metadata;
+    return listCloneSetPods(k, { namespace, name, uid, selector: cs.spec.selector }, toActivityError);
   }
 
   /**
@@ -167,7 +114,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         toActivityError(err, `renumber revision ${revision}`);
       }
     }
-    return applyRecord(existing, plan, (name, number) => ({ name, revision: number, template: cs.spec.template }));
+    return applyRecord(existing, plan, (name, number) => ({ name, revision: number, template: cs.spec.template, createdAt: null }));
   }
 
   /**
@@ -289,8 +236,10 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       /** Resolved once: after its template is set, "the previous revision" would name the one the CloneSet left. */
       let rollback: { marker: RollbackMarker; template: PodTemplateSpec } | null = null;
       for (;;) {
-        const current = await readCloneSet(input.namespace, input.name);
-        const history = await listRevisions(input.namespace, input.name, current.metadata.uid);
+        // The CloneSet and its ControllerRevisions; its Pods once the CloneSet the rollout would write is valid.
+        const read = await readCloneSetState(k, input.namespace, input.name, { podSelector: () => null, onError: toActivityError });
+        if (!read) throw cloneSetNotFound(input.namespace, input.name);
+        const { cloneSet: current, revisions: history } = read;
         if (input.revision !== undefined) rollback ??= chooseRollback(current, history, input.revision, run);
         const applied = rollback
           ? { ok: true as const, value: JSON.parse(JSON.stringify(rollback.template)) as PodTemplateSpec }
