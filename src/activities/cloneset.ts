@@ -46,7 +46,7 @@ import {
   type RollbackMarker,
 } from '../rollout/history.js';
 import { activityLogger, recordEvent } from './context.js';
-import type { Observation, PlannedObservation, PlanRoundInput, RevisionPlan, RolloutSpec, RolloutTarget } from './types.js';
+import type { PlannedObservation, PlanRoundInput, RevisionPlan, RolloutSpec, RolloutTarget } from './types.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -180,8 +180,11 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
     return { marker: { run: run ?? '', revision: chosen.name, number }, template: chosen.template };
   }
 
-  /** Lists the CloneSet's Pods and refreshes its status subresource when the computed status changed. */
-  async function observeCloneSet(t: RolloutTarget): Promise<Observation> {
+  /**
+   * Lists the CloneSet's Pods and refreshes its status subresource when the computed status changed. `generation` is
+   * the CloneSet's now (a change means a new target; the Pods are then not listed if the spec is invalid).
+   */
+  async function observeCloneSet(t: RolloutTarget): Promise<{ atMs: number; generation: number; pods: PodView[] }> {
     const raw = await readCloneSet(t.namespace, t.name);
     if (raw.metadata.uid !== t.uid) {
       throw ApplicationFailure.nonRetryable(`CloneSet ${t.namespace}/${t.name} was deleted (and recreated) mid-rollout`, NonRetryable.CloneSetNotFound);
@@ -325,14 +328,10 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       }
     },
 
-    /** Lists the CloneSet's Pods and refreshes its status subresource when the computed status changed. */
-    async observe(input: { target: RolloutTarget }): Promise<Observation> {
-      return observeCloneSet(input.target);
-    },
-
     /**
-     * Observes (as `observe`) and runs the pure planner next to the data, with the workflow's spec (controls
-     * applied) and the Pods its lanes hold. Returns the decision and only the Pods the round acts on — not every
+     * Lists the CloneSet's Pods (refreshing its status subresource when the computed status changed) and runs the
+     * pure planner next to the data, with the target's spec (the workflow applies the controls to it) and the Pods
+     * its lanes hold. Returns the decision and only the Pods the round acts on — not every
      * Pod: the workflow's history stays small however large the CloneSet. Every Pod comes back too while there
      * are at most `fullPodsUpTo` (the `plan` query simulates from them).
      */
@@ -343,7 +342,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         return { atMs: obs.atMs, generation: obs.generation, decision: null, pods: {}, orphans: [], orphanPods: {}, blocking: {}, ready: 0, previousImages: null, all: null };
       }
       const decision = planStep({
-        spec: input.spec,
+        spec: t.spec,
         updateRevision: t.updateRevision,
         pods: obs.pods,
         inFlight: input.inFlight,
