@@ -106,7 +106,7 @@ export async function readCloneSet(file: string): Promise<NormalizedCloneSet> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new Error(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err });
   }
   return cloneSetFromText(text, file);
 }
