@@ -1,7 +1,9 @@
 /**
- * CloneSet-level activities: resolve a rollout's target (validate, apply requested images, record the revision),
- * observe the Pods while refreshing the CloneSet's status, and create Pods of a revision. Decisions are made by the
- * pure modules in src/rollout; these functions only read and write Kubernetes.
+ * CloneSet-level activities: resolve a rollout's target (validate, apply requested images or a recorded revision,
+ * record the revision), observe the Pods while refreshing the CloneSet's status and plan the round next to them, set
+ * the Progressing condition, and create Pods of a revision. Decisions are made by the pure modules in src/rollout
+ * (the planner runs here, next to the Pods); these functions only read (src/kube/cloneset-read.ts) and write
+ * Kubernetes.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';

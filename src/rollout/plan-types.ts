@@ -61,7 +61,7 @@ export interface PlanInput {
   pods: PodView[];
   /** Pods lanes are working on, by pod name. */
   inFlight: Record<string, InFlight>;
-  /** The workflow's deterministic now, epoch ms. */
+  /** Now, epoch ms: the observation's time (the observing activity's clock), or the simulation's clock. */
   nowMs: number;
   /**
    * How pods of each old revision move to updateRevision. A revision not listed: recreate, except under
