@@ -1,14 +1,17 @@
 /**
- * CloneSet-level activities: resolve a rollout's target (validate, apply requested images, record the revision),
- * observe the Pods while refreshing the CloneSet's status, and create Pods of a revision. Decisions are made by the
- * pure modules in src/rollout; these functions only read and write Kubernetes.
+ * CloneSet-level activities: resolve a rollout's target (validate, apply requested images or a recorded revision,
+ * record the revision), observe the Pods while refreshing the CloneSet's status and plan the round next to them, set
+ * the Progressing condition, and create Pods of a revision. Decisions are made by the pure modules in src/rollout
+ * (the planner runs here, next to the Pods); these functions only read (src/kube/cloneset-read.ts) and write
+ * Kubernetes.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { PatchStrategy, setHeaderOptions, type V1ControllerRevision } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { getCloneSet, listCloneSetPods, readCloneSetState, type StoredRevision } from '../kube/cloneset-read.js';
 import { CLONESET, type KubeClients } from '../kube/clients.js';
-import { describe, isAlreadyExists, isConflict, isNotFound, NonRetryable, statusCode, toActivityError } from '../kube/errors.js';
+import { describe, isAlreadyExists, isConflict, isNotFound, NonRetryable, toActivityError } from '../kube/errors.js';
 import {
   applyImages,
   buildPod,
@@ -26,7 +29,6 @@ import {
   revisionName,
   rolloutHooks,
   selectorString,
-  toPodView,
   validateCloneSet,
   type CloneSet,
   type NormalizedCloneSet,
@@ -46,21 +48,12 @@ import {
   type RollbackMarker,
 } from '../rollout/history.js';
 import { activityLogger, recordEvent } from './context.js';
-import type { Observation, PlannedObservation, PlanRoundInput, RevisionPlan, RolloutSpec, RolloutTarget } from './types.js';
+import type { PlannedObservation, PlanRoundInput, RevisionPlan, RolloutSpec, RolloutTarget } from './types.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** Pods per LIST page. */
-const LIST_PAGE_SIZE = 500;
-
-export { REVISION_CLONESET_LABEL };
-
-/** A ControllerRevision of a CloneSet: name (the revision), number, and the template it records. */
-interface StoredRevision {
-  name: string;
-  revision: number;
-  template: PodTemplateSpec | null;
-}
+const cloneSetNotFound = (namespace: string, name: string) =>
+  ApplicationFailure.nonRetryable(`CloneSet ${namespace}/${name} not found`, NonRetryable.CloneSetNotFound);
 
 /** Run ID of the workflow calling this activity; null outside an activity (plain calls in tests). */
 function currentRun(): string | null {
@@ -73,14 +66,9 @@ function currentRun(): string | null {
 
 export function cloneSetActivities(k: KubeClients, logger: Logger) {
   async function readCloneSet(namespace: string, name: string): Promise<CloneSet> {
-    try {
-      return (await k.custom.getNamespacedCustomObject({ ...CLONESET, namespace, name })) as CloneSet;
-    } catch (err) {
-      if (isNotFound(err)) {
-        throw ApplicationFailure.nonRetryable(`CloneSet ${namespace}/${name} not found`, NonRetryable.CloneSetNotFound);
-      }
-      return toActivityError(err, `read CloneSet ${namespace}/${name}`);
-    }
+    const cs = await getCloneSet(k, namespace, name, toActivityError);
+    if (!cs) throw cloneSetNotFound(namespace, name);
+    return cs;
   }
 
   function normalize(cs: unknown, what: string): NormalizedCloneSet {
@@ -89,49 +77,10 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
     return v.value;
   }
 
-  /** Pods the CloneSet controls (selector match and controller ownerReference with its uid). */
-  async function listPods(cs: NormalizedCloneSet): Promise<PodView[]> {
-    // In pages, each turned into PodViews at once: a 10,000-Pod CloneSet never sits in memory as full Pod objects.
-    // The pages are one consistent snapshot (the continue token carries its resourceVersion); an expired token
-    // (410) starts the list over.
-    for (;;) {
-      const out: PodView[] = [];
-      let next: string | undefined;
-      try {
-        do {
-          const page = await k.core.listNamespacedPod({
-            namespace: cs.metadata.namespace,
-            labelSelector: selectorString(cs.spec.selector),
-            limit: LIST_PAGE_SIZE,
-            _continue: next,
-          });
-          for (const p of page.items) {
-            if (p.metadata?.ownerReferences?.some((o) => o.controller && o.uid === cs.metadata.uid)) out.push(toPodView(p as never));
-          }
-          next = page.metadata?._continue || undefined;
-        } while (next);
-        return out;
-      } catch (err) {
-        if (statusCode(err) === 410) continue;
-        return toActivityError(err, `list Pods of CloneSet ${cs.metadata.name}`);
-      }
-    }
-  }
-
-  /** The CloneSet's ControllerRevisions (label and owner uid match). */
-  async function listRevisions(namespace: string, name: string, uid: string | undefined): Promise<StoredRevision[]> {
-    try {
-      const list = await k.apps.listNamespacedControllerRevision({ namespace, labelSelector: `${REVISION_CLONESET_LABEL}=${name}` });
-      const out: StoredRevision[] = [];
-      for (const cr of list.items) {
-        if (!cr.metadata?.name || !cr.metadata.ownerReferences?.some((o) => o.uid === uid)) continue;
-        const template = (cr.data as { spec?: { template?: PodTemplateSpec } } | undefined)?.spec?.template ?? null;
-        out.push({ name: cr.metadata.name, revision: cr.revision ?? 0, template });
-      }
-      return out;
-    } catch (err) {
-      return toActivityError(err, `list ControllerRevisions of CloneSet ${name}`);
-    }
+  /** Pods the CloneSet controls (selector match and controller ownerReference with its uid), listed in pages. */
+  function listPods(cs: NormalizedCloneSet): Promise<PodView[]> {
+    const { namespace, name, uid } = cs.metadata;
+    return listCloneSetPods(k, { namespace, name, uid, selector: cs.spec.selector }, toActivityError);
   }
 
   /**
@@ -167,7 +116,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         toActivityError(err, `renumber revision ${revision}`);
       }
     }
-    return applyRecord(existing, plan, (name, number) => ({ name, revision: number, template: cs.spec.template }));
+    return applyRecord(existing, plan, (name, number) => ({ name, revision: number, template: cs.spec.template, createdAt: null }));
   }
 
   /**
@@ -233,8 +182,11 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
     return { marker: { run: run ?? '', revision: chosen.name, number }, template: chosen.template };
   }
 
-  /** Lists the CloneSet's Pods and refreshes its status subresource when the computed status changed. */
-  async function observeCloneSet(t: RolloutTarget): Promise<Observation> {
+  /**
+   * Lists the CloneSet's Pods and refreshes its status subresource when the computed status changed. `generation` is
+   * the CloneSet's now (a change means a new target; the Pods are then not listed if the spec is invalid).
+   */
+  async function observeCloneSet(t: RolloutTarget): Promise<{ atMs: number; generation: number; pods: PodView[] }> {
     const raw = await readCloneSet(t.namespace, t.name);
     if (raw.metadata.uid !== t.uid) {
       throw ApplicationFailure.nonRetryable(`CloneSet ${t.namespace}/${t.name} was deleted (and recreated) mid-rollout`, NonRetryable.CloneSetNotFound);
@@ -289,8 +241,10 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       /** Resolved once: after its template is set, "the previous revision" would name the one the CloneSet left. */
       let rollback: { marker: RollbackMarker; template: PodTemplateSpec } | null = null;
       for (;;) {
-        const current = await readCloneSet(input.namespace, input.name);
-        const history = await listRevisions(input.namespace, input.name, current.metadata.uid);
+        // The CloneSet and its ControllerRevisions; its Pods once the CloneSet the rollout would write is valid.
+        const read = await readCloneSetState(k, input.namespace, input.name, { podSelector: () => null, onError: toActivityError });
+        if (!read) throw cloneSetNotFound(input.namespace, input.name);
+        const { cloneSet: current, revisions: history } = read;
         if (input.revision !== undefined) rollback ??= chooseRollback(current, history, input.revision, run);
         const applied = rollback
           ? { ok: true as const, value: JSON.parse(JSON.stringify(rollback.template)) as PodTemplateSpec }
@@ -376,14 +330,10 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       }
     },
 
-    /** Lists the CloneSet's Pods and refreshes its status subresource when the computed status changed. */
-    async observe(input: { target: RolloutTarget }): Promise<Observation> {
-      return observeCloneSet(input.target);
-    },
-
     /**
-     * Observes (as `observe`) and runs the pure planner next to the data, with the workflow's spec (controls
-     * applied) and the Pods its lanes hold. Returns the decision and only the Pods the round acts on — not every
+     * Lists the CloneSet's Pods (refreshing its status subresource when the computed status changed) and runs the
+     * pure planner next to the data, with the target's spec (the workflow applies the controls to it) and the Pods
+     * its lanes hold. Returns the decision and only the Pods the round acts on — not every
      * Pod: the workflow's history stays small however large the CloneSet. Every Pod comes back too while there
      * are at most `fullPodsUpTo` (the `plan` query simulates from them).
      */
@@ -394,7 +344,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         return { atMs: obs.atMs, generation: obs.generation, decision: null, pods: {}, orphans: [], orphanPods: {}, blocking: {}, ready: 0, previousImages: null, all: null };
       }
       const decision = planStep({
-        spec: input.spec ?? t.spec,
+        spec: t.spec,
         updateRevision: t.updateRevision,
         pods: obs.pods,
         inFlight: input.inFlight,

@@ -22,4 +22,4 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type RolloutActivities = ReturnType<typeof createActivities>;
-export type { PodRef, RevisionPlan, RolloutSpec, RolloutTarget, Observation, ReadyResult } from './types.js';
+export type { PodRef, RevisionPlan, RolloutSpec, RolloutTarget, ReadyResult, PlannedObservation, PlanRoundInput } from './types.js';

@@ -54,14 +54,6 @@ export interface RolloutTarget {
   atMs: number;
 }
 
-/** Result of one observation of the CloneSet's Pods. */
-export interface Observation {
-  atMs: number;
-  /** Current metadata.generation of the CloneSet (a change means a new target). */
-  generation: number;
-  pods: PodView[];
-}
-
 /** Result of waiting for a Pod to be Ready. */
 export interface ReadyResult {
   /** When the Pod's Ready condition last became True (ms since epoch). */
@@ -70,11 +62,10 @@ export interface ReadyResult {
   atMs: number;
 }
 
-/** Input of `observePlan`: the target, the spec to plan with (controls applied) and the lanes in flight. */
+/** Input of `observePlan`: the target to plan toward and the lanes in flight. */
 export interface PlanRoundInput {
+  /** The rollout's target, its `spec` the one to plan this round with (the controls' overrides applied). */
   target: RolloutTarget;
-  /** The planner's spec for this round (the controls' overrides applied by the workflow). */
-  spec?: PlanSpec;
   /** Pods the workflow's lanes are working on, by name. */
   inFlight: Record<string, InFlight>;
   /** The revision the rollout started from: its images are what a rollback restores. */

@@ -99,6 +99,7 @@ export function addHistoryCommands(program: Command): void {
         throw new Error(
           `a rollout of ${what} is running (workflow ${err.workflowId}): wait for it, or abort it first ` +
             `(\`cloneset-rollout abort ${name} -n ${o.clonesetNamespace} --rollback\` returns its updated Pods)`,
+          { cause: err },
         );
       });
       process.stdout.write(`rolling back ${what} to ${to}: workflow ${h.workflowId}\n`);

@@ -9,10 +9,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import { REVISION_CLONESET_LABEL } from '../activities/cloneset.js';
 import { parseCloneSets } from '../kube/apply.js';
-import { CLONESET, loadKubeConfig, makeClients, type KubeClients } from '../kube/clients.js';
-import { isNotFound } from '../kube/errors.js';
+import { readCloneSetState } from '../kube/cloneset-read.js';
+import { loadKubeConfig, makeClients, type KubeClients } from '../kube/clients.js';
 import {
   canonicalJson,
   Conditions,
@@ -107,7 +106,7 @@ export async function readCloneSet(file: string): Promise<NormalizedCloneSet> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new Error(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err });
   }
   return cloneSetFromText(text, file);
 }
@@ -162,31 +161,21 @@ export function offlineState(from: NormalizedCloneSet, nowMs = OFFLINE_NOW_MS): 
 /** Reads the live CloneSet, its Pods and its ControllerRevision templates. Reads only. */
 export async function liveState(k: KubeClients, desired: NormalizedCloneSet): Promise<CurrentState> {
   const { namespace, name } = desired.metadata;
-  let live: CloneSet;
-  try {
-    live = (await k.custom.getNamespacedCustomObject({ ...CLONESET, namespace, name })) as CloneSet;
-  } catch (err) {
-    if (isNotFound(err)) return { exists: false, pods: [], templates: {} };
-    throw err;
-  }
-  const uid = live.metadata.uid;
-  const selector = live.spec.selector ?? desired.spec.selector;
-  if (canonicalJson(selector) !== canonicalJson(desired.spec.selector)) {
-    throw new Error(`CloneSet ${namespace}/${name}: spec.selector is immutable (live ${selectorString(selector)}, file ${selectorString(desired.spec.selector)})`);
-  }
-  const list = await k.core.listNamespacedPod({ namespace, labelSelector: selectorString(selector) });
-  const pods = list.items
-    .filter((p) => p.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid))
-    .map((p) => toPodView(p as never));
+  const read = await readCloneSetState(k, namespace, name, {
+    podSelector: (live) => {
+      const selector = live.spec?.selector ?? desired.spec.selector;
+      if (canonicalJson(selector) !== canonicalJson(desired.spec.selector)) {
+        throw new Error(`CloneSet ${namespace}/${name}: spec.selector is immutable (live ${selectorString(selector)}, file ${selectorString(desired.spec.selector)})`);
+      }
+      return selector;
+    },
+  });
+  if (!read) return { exists: false, pods: [], templates: {} };
   const templates: Record<string, PodTemplateSpec> = {};
-  const revs = await k.apps.listNamespacedControllerRevision({ namespace, labelSelector: `${REVISION_CLONESET_LABEL}=${name}` });
-  for (const cr of revs.items) {
-    if (!cr.metadata?.ownerReferences?.some((o) => o.uid === uid)) continue;
-    const template = (cr.data as { spec?: { template?: PodTemplateSpec } } | undefined)?.spec?.template;
-    if (cr.metadata?.name && template) templates[cr.metadata.name] = template;
-  }
+  for (const r of read.revisions) if (r.template) templates[r.name] = r.template;
+  const live = read.cloneSet;
   if (live.spec?.template) templates[revisionName(name, live.spec.template)] ??= live.spec.template;
-  return { exists: true, pods, templates };
+  return { exists: true, pods: read.pods, templates };
 }
 
 /**

@@ -3,10 +3,10 @@
  * many Pods run each one, and which is the current and the update revision. What `cloneset-rollout history` prints;
  * a rollback names one of these numbers (`RolloutClient.rollback`).
  */
-import { CLONESET, type KubeClients } from '../kube/clients.js';
-import { isNotFound } from '../kube/errors.js';
-import { byRevision, REVISION_CLONESET_LABEL } from '../rollout/history.js';
-import { Labels, revisionName, selectorString, type CloneSet, type PodTemplateSpec } from '../rollout/index.js';
+import { readCloneSetState } from '../kube/cloneset-read.js';
+import type { KubeClients } from '../kube/clients.js';
+import { byRevision } from '../rollout/history.js';
+import { revisionName, type PodTemplateSpec } from '../rollout/index.js';
 
 /** One ControllerRevision of a CloneSet. */
 export interface RevisionInfo {
@@ -37,48 +37,32 @@ export interface CloneSetHistory {
   revisions: RevisionInfo[];
 }
 
-function templateImages(template: PodTemplateSpec | undefined): Record<string, string> {
+function templateImages(template: PodTemplateSpec | null): Record<string, string> {
   const spec = template?.spec;
   return Object.fromEntries([...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) => [c.name, c.image]));
 }
 
 /** Reads the history of CloneSet `namespace/name`; throws `CloneSet ns/name not found` when it does not exist. */
 export async function readHistory(k: KubeClients, namespace: string, name: string): Promise<CloneSetHistory> {
-  let cs: CloneSet;
-  try {
-    cs = (await k.custom.getNamespacedCustomObject({ ...CLONESET, namespace, name })) as CloneSet;
-  } catch (err) {
-    if (isNotFound(err)) throw new Error(`CloneSet ${namespace}/${name} not found`);
-    throw err;
-  }
-  const uid = cs.metadata.uid;
-  const [crs, pods] = await Promise.all([
-    k.apps.listNamespacedControllerRevision({ namespace, labelSelector: `${REVISION_CLONESET_LABEL}=${name}` }),
-    cs.spec?.selector ? k.core.listNamespacedPod({ namespace, labelSelector: selectorString(cs.spec.selector) }) : Promise.resolve({ items: [] }),
-  ]);
+  const read = await readCloneSetState(k, namespace, name);
+  if (!read) throw new Error(`CloneSet ${namespace}/${name} not found`);
+  const { cloneSet: cs, pods } = read;
   const counts: Record<string, number> = {};
-  for (const p of pods.items) {
-    if (p.metadata?.deletionTimestamp || !p.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid)) continue;
-    const rev = p.metadata.labels?.[Labels.revision];
-    if (rev) counts[rev] = (counts[rev] ?? 0) + 1;
-  }
+  for (const p of pods) if (!p.deleting && p.revision) counts[p.revision] = (counts[p.revision] ?? 0) + 1;
   const updateRevision = revisionName(name, cs.spec.template);
   const currentRevision = cs.status?.currentRevision || null;
-  const revisions = crs.items
-    .filter((cr) => cr.metadata?.name && cr.metadata.ownerReferences?.some((o) => o.uid === uid))
-    .map((cr): RevisionInfo => {
-      const rev = cr.metadata!.name!;
-      const created = cr.metadata?.creationTimestamp;
-      return {
-        revision: cr.revision ?? 0,
-        name: rev,
-        images: templateImages((cr.data as { spec?: { template?: PodTemplateSpec } } | undefined)?.spec?.template),
-        pods: counts[rev] ?? 0,
-        createdAt: created ? new Date(created).toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
-        current: rev === currentRevision,
-        update: rev === updateRevision,
-      };
-    })
+  const revisions = read.revisions
+    .map(
+      (r): RevisionInfo => ({
+        revision: r.revision,
+        name: r.name,
+        images: templateImages(r.template),
+        pods: counts[r.name] ?? 0,
+        createdAt: r.createdAt,
+        current: r.name === currentRevision,
+        update: r.name === updateRevision,
+      }),
+    )
     .sort(byRevision);
   return { namespace, name, updateRevision, currentRevision, revisions };
 }

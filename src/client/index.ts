@@ -13,6 +13,7 @@ import {
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
+import { ApplicationFailure, rootCause, TemporalFailure } from '@temporalio/common';
 import { DEFAULT_TASK_QUEUE, ROLLOUT_WORKFLOW_TYPE, rolloutWorkflowId } from '../constants.js';
 import {
   abortUpdate,
@@ -34,19 +35,25 @@ import type { RolloutInput } from '../rollout/index.js';
 
 export { readHistory, type CloneSetHistory, type RevisionInfo } from './history.js';
 
-/** Thrown by {@link RolloutClient.start} when a rollout of that CloneSet is already running. */
+/**
+ * Thrown by {@link RolloutClient.start} when a rollout of that CloneSet is already running; `cause` is the client's
+ * WorkflowExecutionAlreadyStartedError.
+ */
 export class RolloutAlreadyRunningError extends Error {
   override name = 'RolloutAlreadyRunningError';
-  constructor(readonly workflowId: string) {
-    super(`a rollout of this CloneSet is already running (workflow ${workflowId}); it moves to the newest spec by itself`);
+  constructor(readonly workflowId: string, options?: ErrorOptions) {
+    super(`a rollout of this CloneSet is already running (workflow ${workflowId}); it moves to the newest spec by itself`, options);
   }
 }
 
-/** Thrown by {@link RolloutHandle.result} when the rollout failed; `message` carries the root cause. */
+/**
+ * Thrown by {@link RolloutHandle.result} when the rollout failed: `message` and `type` are the root cause's (e.g.
+ * type `InvalidSpec`); `cause` is the client's WorkflowFailedError, whose `cause` chain holds the Temporal failures.
+ */
 export class RolloutFailedError extends Error {
   override name = 'RolloutFailedError';
-  constructor(message: string, readonly type: string | undefined, readonly workflowId: string) {
-    super(message);
+  constructor(message: string, readonly type: string | undefined, readonly workflowId: string, options?: ErrorOptions) {
+    super(message, options);
   }
 }
 
@@ -60,32 +67,43 @@ export class RolloutControlRejectedError extends Error {
     readonly control: string,
     message: string,
     readonly workflowId: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
-/** Thrown by a control or a query when no rollout of that CloneSet is running (never started, or closed). */
+/**
+ * Thrown by a control or a query when no rollout of that CloneSet is running (never started, or closed); `cause` is
+ * the client's error saying so.
+ */
 export class RolloutNotRunningError extends Error {
   override name = 'RolloutNotRunningError';
-  constructor(readonly workflowId: string, detail: string) {
-    super(`no running rollout ${workflowId}: ${detail}`);
+  constructor(readonly workflowId: string, detail: string, options?: ErrorOptions) {
+    super(`no running rollout ${workflowId}: ${detail}`, options);
   }
 }
 
-/** The root cause's message of an error chain (ApplicationFailure inside ActivityFailure inside ...). */
-function rootMessage(err: unknown): string {
-  let e: unknown = err;
-  while ((e as { cause?: unknown })?.cause) e = (e as { cause?: unknown }).cause;
-  return (e as Error)?.message ?? String(e);
+/**
+ * The root cause of a client error whose `cause` is a Temporal failure chain (ApplicationFailure inside
+ * ActivityFailure inside ...): its message (the SDK's `rootCause`) and, for an ApplicationFailure, its type. The
+ * SDK gives only the message; the type needs the innermost failure itself, found the way `rootCause` walks.
+ */
+function rootFailure(err: Error & { cause?: unknown }): { message: string; type: string | undefined } {
+  let failure: unknown = err.cause;
+  while (failure instanceof TemporalFailure && failure.cause) failure = failure.cause;
+  return {
+    message: (err.cause !== undefined ? rootCause(err.cause) : undefined) ?? err.message,
+    type: failure instanceof ApplicationFailure ? (failure.type ?? undefined) : undefined,
+  };
 }
 
-/** Turns a control's transport error into a domain error. */
+/** Turns a control's transport error into a domain error, keeping it as `cause`. */
 function controlError(control: string, workflowId: string, err: unknown): Error {
-  if (err instanceof WorkflowUpdateFailedError) return new RolloutControlRejectedError(control, rootMessage(err), workflowId);
-  if (err instanceof WorkflowNotFoundError) return new RolloutNotRunningError(workflowId, 'not found');
+  if (err instanceof WorkflowUpdateFailedError) return new RolloutControlRejectedError(control, rootFailure(err).message, workflowId, { cause: err });
+  if (err instanceof WorkflowNotFoundError) return new RolloutNotRunningError(workflowId, 'not found', { cause: err });
   const message = (err as Error)?.message ?? '';
-  if (/already completed|workflow execution already completed|not found/i.test(message)) return new RolloutNotRunningError(workflowId, message);
+  if (/already completed|workflow execution already completed|not found/i.test(message)) return new RolloutNotRunningError(workflowId, message, { cause: err });
   return err as Error;
 }
 
@@ -207,10 +225,8 @@ export class RolloutHandle {
       return (await this.workflow.result()) as RolloutResult;
     } catch (err) {
       if (err instanceof WorkflowFailedError) {
-        let cause: unknown = err.cause;
-        while ((cause as { cause?: unknown })?.cause) cause = (cause as { cause?: unknown }).cause;
-        const c = (cause ?? err) as { message: string; type?: string };
-        throw new RolloutFailedError(c.message, c.type, this.workflowId);
+        const root = rootFailure(err);
+        throw new RolloutFailedError(root.message, root.type, this.workflowId, { cause: err });
       }
       throw err;
     }
@@ -285,7 +301,7 @@ export class RolloutClient {
       });
       return new RolloutHandle(handle);
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new RolloutAlreadyRunningError(workflowId);
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new RolloutAlreadyRunningError(workflowId, { cause: err });
       throw err;
     }
   }

@@ -9,7 +9,6 @@
 import { Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { isPodAvailableForWindow, isPodActive, type PodView } from '../rollout/index.js';
 
 /** One finished activity execution, as the interceptor reports it. */
 export interface ActivityOutcome {
@@ -77,7 +76,7 @@ export class RolloutMetrics {
   /** Updates the metrics from one finished activity. */
   record(o: ActivityOutcome): void {
     const labels = labelsOf(o.workflowId);
-    const input = (o.input ?? {}) as { namespace?: string; name?: string; reason?: string; target?: { updateRevision: string; spec: { replicas: number; minReadySeconds: number } } };
+    const input = (o.input ?? {}) as { namespace?: string; name?: string; reason?: string };
     const podKey = (name: string | undefined) => `${input.namespace ?? labels.namespace}/${name ?? ''}`;
     if (o.error !== undefined) {
       this.failures.inc({ ...labels, activity: o.activity });
@@ -128,9 +127,6 @@ export class RolloutMetrics {
         else this.deleted.inc(labels);
         this.end(podKey(input.name));
         break;
-      case 'observe':
-        this.observed(o, labels, input.target);
-        break;
       case 'observePlan': {
         // Planned next to the data: the decision carries the counts (the Pods themselves stay in the activity).
         const d = (o.result as { decision?: { done: boolean; counts: { current: number; available: number } } | null } | undefined)?.decision;
@@ -140,20 +136,6 @@ export class RolloutMetrics {
         break;
       }
     }
-  }
-
-  /** The CloneSet's unavailable Pods, and the rollout's end when every Pod is on the target and available. */
-  private observed(o: ActivityOutcome, labels: Labels, target: { updateRevision: string; spec: { replicas: number; minReadySeconds: number } } | undefined) {
-    const obs = o.result as { atMs: number; pods: PodView[] } | undefined;
-    if (!obs || !target) return;
-    const active = obs.pods.filter(isPodActive);
-    const available = active.filter((p) => isPodAvailableForWindow(p, target.spec.minReadySeconds, obs.atMs));
-    this.unavailableGauge.set(labels, active.length - available.length);
-    const done =
-      obs.pods.length === target.spec.replicas &&
-      available.length === target.spec.replicas &&
-      obs.pods.every((p) => p.revision === target.updateRevision);
-    this.finishRun(o, labels, done);
   }
 
   /** Records the run's duration once an observation finds it done. */

@@ -2,7 +2,7 @@
  * The planner's view of one round: pods classified into replica slots, revisions and availability, with in-flight
  * lanes counted by their eventual effect. Local to a planStep call (holds closures; never crosses a boundary).
  */
-import type { InFlight, PlanInput } from './plan.js';
+import type { InFlight, PlanInput } from './plan-types.js';
 import { isPodActive, isPodAvailableForWindow, type PodView } from './podview.js';
 import { LifecycleState } from './types.js';
 

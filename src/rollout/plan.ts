@@ -7,6 +7,7 @@
 import { choosePodsToDelete, sortForUpdate } from './order.js';
 import { PodUpdateAction } from './inplace.js';
 import { classify, type PlanState } from './plan-state.js';
+import type { InFlight, PlanInput, PlanSpec } from './plan-types.js';
 import type { PodView } from './podview.js';
 import { availableAtMs, isPodReady } from './podview.js';
 import {
@@ -15,37 +16,9 @@ import {
   resolvePartition,
   resolveScaleMaxUnavailable,
 } from './intstr.js';
-import {
-  LifecycleState,
-  UpdateStrategyType,
-  type NormalizedCloneSetSpec,
-  type UpdatePriorityStrategy,
-  type UpdateScatterTerm,
-} from './types.js';
+import { LifecycleState, UpdateStrategyType, type NormalizedCloneSetSpec } from './types.js';
 
-/** The spec as the planner needs it, every int-or-percent resolved against replicas. Plain JSON. */
-export interface PlanSpec {
-  /** Desired pods. */
-  replicas: number;
-  /** Pods kept on old revisions (resolved partition). */
-  partition: number;
-  /** updateStrategy.maxUnavailable, resolved (pods). */
-  maxUnavailable: number;
-  /** updateStrategy.maxSurge, resolved (pods); 0 while paused. */
-  maxSurge: number;
-  /** scaleStrategy.maxUnavailable, resolved (pods); null = unlimited. */
-  scaleMaxUnavailable: number | null;
-  /** scaleStrategy.podsToDelete. */
-  podsToDelete: string[];
-  type: UpdateStrategyType;
-  /** Seconds Ready before a pod is available. */
-  minReadySeconds: number;
-  /** Updates stop (scaling continues). */
-  paused: boolean;
-  priorityStrategy?: UpdatePriorityStrategy;
-  /** updateStrategy.scatterStrategy: pods matching a term are spread over the update order. */
-  scatterStrategy?: UpdateScatterTerm[];
-}
+export { InFlightAction, type InFlight, type PlanInput, type PlanSpec } from './plan-types.js';
 
 /** Resolves a normalized spec into a {@link PlanSpec} (Kruise's rounding rules, see intstr.ts). */
 export function planSpecFrom(spec: NormalizedCloneSetSpec): PlanSpec {
@@ -65,46 +38,6 @@ export function planSpecFrom(spec: NormalizedCloneSetSpec): PlanSpec {
   if (u.priorityStrategy) out.priorityStrategy = u.priorityStrategy;
   if (u.scatterStrategy && u.scatterStrategy.length > 0) out.scatterStrategy = u.scatterStrategy;
   return out;
-}
-
-/** What a workflow lane is doing to a pod. */
-export const InFlightAction = {
-  InPlace: 'inPlace',
-  Recreate: 'recreate',
-  Delete: 'delete',
-  Create: 'create',
-} as const;
-export type InFlightAction = (typeof InFlightAction)[keyof typeof InFlightAction];
-
-/**
- * A pod a lane is working on, keyed by pod name in {@link PlanInput.inFlight}. The planner counts the lane's
- * eventual effect: inPlace/recreate/create pods as at the update revision, delete pods as gone; and every in-flight
- * pod as unavailable until the lane ends (the lane ends once its pod is available, or gone).
- */
-export interface InFlight {
-  action: InFlightAction;
-  /** Free-form lane step, for messages (e.g. 'gate-off', 'grace', 'patch', 'wait-containers'). */
-  step?: string;
-  /** recreate only: name of the replacement pod, once chosen (defaults to the same name). */
-  newPodName?: string;
-}
-
-/** Input of {@link planStep}. All plain JSON. */
-export interface PlanInput {
-  spec: PlanSpec;
-  /** Revision pods should end on (controller-revision-hash value). */
-  updateRevision: string;
-  /** Every pod the CloneSet owns, as observed. */
-  pods: PodView[];
-  /** Pods lanes are working on, by pod name. */
-  inFlight: Record<string, InFlight>;
-  /** The workflow's deterministic now, epoch ms. */
-  nowMs: number;
-  /**
-   * How pods of each old revision move to updateRevision. A revision not listed: recreate, except under
-   * InPlaceOnly (fail), since its template is unknown.
-   */
-  actionsByRevision?: Record<string, PodUpdateAction>;
 }
 
 /** Phase of a decision: what the workflow should do with it. */

@@ -1,6 +1,7 @@
 /**
- * PodView: the compact, plain-JSON view of a Pod that the workflow plans with, and the readiness predicates the
- * planner and the status computation share.
+ * PodView: the compact, plain-JSON view of a Pod that the planner works on (in the observing activity, and in the
+ * simulations of the `plan` command and query), and the readiness predicates the planner and the status computation
+ * share.
  */
 import {
   Annotations,

@@ -7,7 +7,7 @@
  * so this costs no window budget.
  */
 import { isPodActive, type PodView } from './podview.js';
-import type { InFlight } from './plan.js';
+import type { InFlight } from './plan-types.js';
 import { LifecycleState } from './types.js';
 
 /** Why a Pod needs finishing, or null if it does not. */

@@ -77,21 +77,6 @@ describe('RolloutMetrics from activity outcomes', () => {
     expect(await value(m, 'cloneset_rollout_activity_failures_total', 'activity="waitPodReady"')).toBe(1);
   });
 
-  it('measures a rollout from its first prepareRollout to the observation with every Pod updated and available', async () => {
-    const m = new RolloutMetrics();
-    const target = { updateRevision: 'web-2', spec: { replicas: 2, minReadySeconds: 0 } };
-    const ready = (name: string, revision: string) => ({ name, revision, phase: 'Running', ready: true, readySinceMs: 1, deleting: false, hasGate: true, gateReady: true, lifecycleState: null });
-    m.record(ok('prepareRollout', { namespace: 'prod', name: 'web' }, {}, 10_000));
-    m.record(ok('observe', { target }, { atMs: 12_000, pods: [ready('web-a', 'web-1'), ready('web-b', 'web-2')] }, 0, 12_000));
-    expect(await value(m, 'cloneset_rollout_duration_seconds_count')).toBe(0);
-    m.record(ok('observe', { target }, { atMs: 20_000, pods: [ready('web-a', 'web-2'), { ...ready('web-b', 'web-2'), ready: false }] }, 0, 20_000));
-    expect(await value(m, 'cloneset_rollout_pods_unavailable')).toBe(1);
-    m.record(ok('observe', { target }, { atMs: 25_000, pods: [ready('web-a', 'web-2'), ready('web-b', 'web-2')] }, 0, 25_000));
-    expect(await value(m, 'cloneset_rollout_duration_seconds_count')).toBe(1);
-    expect(await value(m, 'cloneset_rollout_duration_seconds_sum')).toBe(15);
-    expect(await value(m, 'cloneset_rollout_pods_unavailable')).toBe(0);
-  });
-
   it('reads a planned observation: unavailable Pods from its counts, the run done when its decision is', async () => {
     const m = new RolloutMetrics();
     m.record(ok('prepareRollout', { namespace: 'prod', name: 'web' }, {}, 10_000));

@@ -1,6 +1,6 @@
 /**
  * The CloneSet CustomResourceDefinition the simulator serves, as data: deploy/crd/cloneset.yaml converted to
- * JSON (test/sim/apiserver-crd.test.ts checks the two stay equal). Its structural schema drives pruning and
+ * JSON (test/sim/apiserver-fidelity-units.test.ts checks the two stay equal). Its structural schema drives pruning and
  * type checks, its printer columns the Table output kubectl asks for, and both feed /openapi/v3.
  * Kept in code rather than read at run time so the simulator has no dependency on the repository layout.
  */
