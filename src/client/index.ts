@@ -30,6 +30,7 @@ import {
   type RolloutPlanView,
   type RolloutProgress,
   type RolloutResult,
+  type RolloutFailureDetails,
 } from '../workflows/messages.js';
 import type { RolloutInput } from '../rollout/index.js';
 
@@ -52,8 +53,11 @@ export class RolloutAlreadyRunningError extends Error {
  */
 export class RolloutFailedError extends Error {
   override name = 'RolloutFailedError';
-  constructor(message: string, readonly type: string | undefined, readonly workflowId: string, options?: ErrorOptions) {
+  /** How far the rollout got (outcome Failed, its revisions and totals), when the workflow said so. */
+  readonly details: RolloutFailureDetails | undefined;
+  constructor(message: string, readonly type: string | undefined, readonly workflowId: string, options?: ErrorOptions & { details?: RolloutFailureDetails }) {
     super(message, options);
+    this.details = options?.details;
   }
 }
 
@@ -226,7 +230,9 @@ export class RolloutHandle {
     } catch (err) {
       if (err instanceof WorkflowFailedError) {
         const root = rootFailure(err);
-        throw new RolloutFailedError(root.message, root.type, this.workflowId, { cause: err });
+        const top = err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
+        const details = (top as RolloutFailureDetails | undefined)?.outcome === 'Failed' ? (top as RolloutFailureDetails) : undefined;
+        throw new RolloutFailedError(root.message, root.type, this.workflowId, { cause: err, details });
       }
       throw err;
     }

@@ -177,6 +177,20 @@ describe('rolloutCloneSet', () => {
     const missing = await (await env.client.start({ namespace: ns, name: 'nope' })).result().catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(RolloutFailedError);
     expect((missing as RolloutFailedError).type).toBe('CloneSetNotFound');
+    // How far it got: nowhere (failed before a revision was known), and the progress record says Failed too.
+    expect((missing as RolloutFailedError).details).toEqual({
+      outcome: 'Failed',
+      namespace: ns,
+      name: 'nope',
+      fromRevision: null,
+      toRevision: null,
+      updatedInPlace: 0,
+      recreated: 0,
+      created: 0,
+      deleted: 0,
+    });
+    const record = await env.client.handle(ns, 'nope').progress();
+    expect(record).toMatchObject({ phase: 'Failed', error: expect.stringContaining('nope') });
 
     await applyAndRoll(env, cloneSet(ns, 'web', { replicas: 1 }));
     const before = await env.k.custom.getNamespacedCustomObject({ group: 'apps.kruise.io', version: 'v1alpha1', plural: 'clonesets', namespace: ns, name: 'web' });
