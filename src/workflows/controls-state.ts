@@ -51,7 +51,10 @@ export function checkRetargetImages(images: unknown): string | null {
 
 /** Why a control cannot be taken now (the rollout is ending), or null. */
 export function checkNotAborted(c: ControlsState, control: string): string | null {
-  return c.aborted ? `${control}: the rollout is being aborted${c.aborted.rollback ? ' with rollback' : ''}; no further controls are taken` : null;
+  if (!c.aborted) return null;
+  return c.aborted.rollback
+    ? `${control}: the rollout is being aborted with rollback; no further controls are taken`
+    : `${control}: the rollout is being aborted; no further controls are taken but abort with rollback`;
 }
 
 /** The rollout takes no new Pods: paused, or aborted without rollback. */

@@ -224,7 +224,8 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
     },
     {
       validator: (opts: AbortOptions | undefined) => {
-        reject(checkNotAborted(state, 'abort'));
+        // An abort may still turn into an abort with rollback (e.g. when its lanes are stuck); nothing else is taken.
+        if (!(state.aborted && !state.aborted.rollback && opts?.rollback === true)) reject(checkNotAborted(state, 'abort'));
         if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) reject('abort takes { "rollback": true | false }');
         if (opts?.rollback !== undefined && typeof opts.rollback !== 'boolean') reject('abort: rollback must be true or false');
         if (opts?.rollback && state.previousImages === null) {

@@ -39,7 +39,7 @@ function launch(run: RunState, names: readonly string[], body: (release: (name: 
       if (isCancellation(err)) {
         for (const n of open) {
           const p = run.progress.pods[n];
-          if (p) p.error = SUPERSEDED;
+          if (p) p.error ??= SUPERSEDED; // unless the canceller said why
         }
         return;
       }
@@ -65,6 +65,20 @@ export function cancelSuperseded(run: RunState, revision: string): void {
       log.info('cancelling a lane of a superseded revision', { pod: name, revision: heading, target: revision });
       run.scopes[name]?.cancel();
     }
+  }
+}
+
+/**
+ * Lets go of the lanes that wait on the kubelet (containers, Ready) of a rollout aborted while stuck: their Pods stay
+ * as they are (at the target revision, not Ready), named with the reason in the progress record and the result.
+ */
+export function abandonStuckLanes(run: RunState): void {
+  for (const [name, f] of Object.entries(run.inFlight)) {
+    if (f.step !== PodStep.Restarting && f.step !== PodStep.WaitingReady) continue;
+    const p = run.progress.pods[name];
+    if (p) p.error = 'left as it is: the rollout was aborted while this Pod was stuck (progressDeadlineSeconds passed)';
+    log.warn('abort: letting go of a Pod stuck on the kubelet', { pod: name });
+    run.scopes[name]?.cancel();
   }
 }
 

@@ -24,7 +24,7 @@ import { api, toFailure } from './activities.js';
 import { applyOverrides } from './controls-state.js';
 import { installControls, type Controls } from './controls.js';
 import { nextRunInput, shouldHandOver } from './hand-over.js';
-import { cancelSuperseded, startCreate, startDelete, startHookedInPlace, startInPlaceBatch, startRecreate, startResume } from './lanes.js';
+import { abandonStuckLanes, cancelSuperseded, startCreate, startDelete, startHookedInPlace, startInPlaceBatch, startRecreate, startResume } from './lanes.js';
 import { planQuery, RolloutPhase, type ControlsState, type RolloutFailureDetails, type RolloutOutcome, type RolloutResult } from './messages.js';
 import { initialProgress, RESYNC_MS, RunState } from './run-state.js';
 
@@ -174,6 +174,9 @@ async function holdsAtDeadline(run: RunState, round: PlannedObservation, decisio
     await unstick(run, 'Pods are moving again');
   }
   if (run.stuckSinceMs === null) return false;
+  // Aborted (without rollback) while stuck: the lanes waiting on the kubelet would never end, so neither would the
+  // abort. They are let go, their Pods named in the record as they are (not Ready, at the target revision).
+  if (controls.state.aborted && !controls.state.aborted.rollback) abandonStuckLanes(run);
   run.progress.waiting = run.progress.error;
   return !run.rollingBackOnFailure;
 }
@@ -197,7 +200,8 @@ function startLanes(run: RunState, round: PlannedObservation, decision: RolloutD
 
   if (decision.scaleUp > 0 || decision.scaleDown.length > 0) run.setPhase(RolloutPhase.Scaling);
   else if (decision.update.length > 0) run.setPhase(RolloutPhase.Updating);
-  else if (decision.phase === DecisionPhase.Paused) run.setPhase(RolloutPhase.Paused); // spec.updateStrategy.paused
+  // The CloneSet's own spec.updateStrategy.paused (the pause control shows Paused itself, at its safe point).
+  else if (decision.phase === DecisionPhase.Paused && t.spec.paused) run.setPhase(RolloutPhase.Paused);
   if (decision.scaleUp > 0 || decision.scaleDown.length > 0 || decision.update.length > 0) {
     log.debug('plan', {
       generation: t.generation,

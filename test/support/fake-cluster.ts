@@ -13,7 +13,6 @@ import type { FinishInput, FinishResult, PatchBatchInput, BatchResult, BatchPod 
 import type { InPlacePatch, InPlacePatchResult } from '../../src/activities/pods.js';
 import { containersUpdated, readyWithGate } from '../../src/activities/predicates.js';
 import type {
-  Observation,
   PlannedObservation,
   PodRef,
   ReadyResult,
@@ -408,7 +407,7 @@ export class FakeCluster {
     };
   }
 
-  private observeCloneSet(t: RolloutTarget): Observation {
+  private observeCloneSet(t: RolloutTarget): { atMs: number; generation: number; pods: PodView[] } {
     if (t.uid !== this.uid) throw ApplicationFailure.nonRetryable(`CloneSet ${t.namespace}/${t.name} was deleted (and recreated) mid-rollout`, NonRetryable.CloneSetNotFound);
     const pods = this.views();
     const active = pods.filter((p) => !p.deleting);
@@ -418,19 +417,15 @@ export class FakeCluster {
     return { atMs: Date.now(), generation: this.generation, pods };
   }
 
-  observe(input: { target: RolloutTarget }): Observation {
-    return this.observeCloneSet(input.target);
-  }
-
-  /** As the real observePlan; takes the planner's spec from `input.spec` or, without it, from `target.spec`. */
-  observePlan(input: { target: RolloutTarget; spec?: PlanSpec; inFlight: Record<string, InFlight>; fromRevision: string | null; fullPodsUpTo: number }): PlannedObservation {
+  /** As the real observePlan: plans with `target.spec` (the operator's overrides applied by the workflow). */
+  observePlan(input: { target: RolloutTarget; inFlight: Record<string, InFlight>; fromRevision: string | null; fullPodsUpTo: number }): PlannedObservation {
     const t = input.target;
     const obs = this.observeCloneSet(t);
     if (obs.generation !== t.generation) {
       return { atMs: obs.atMs, generation: obs.generation, decision: null, pods: {}, orphans: [], orphanPods: {}, blocking: {}, ready: 0, previousImages: null, all: null };
     }
     const decision = planStep({
-      spec: input.spec ?? t.spec,
+      spec: t.spec,
       updateRevision: t.updateRevision,
       pods: obs.pods,
       inFlight: input.inFlight,
@@ -665,8 +660,7 @@ export class FakeClusters {
     const at = (activity: string, namespace: string, input: unknown) => this.get(namespace, activity, input);
     return {
       prepareRollout: async (i: { namespace: string; name: string; images?: Record<string, string>; revision?: number }) => at('prepareRollout', i.namespace, i).prepareRollout(i),
-      observe: async (i: { target: RolloutTarget }) => at('observe', i.target.namespace, i).observe(i),
-      observePlan: async (i: { target: RolloutTarget; spec?: PlanSpec; inFlight: Record<string, InFlight>; fromRevision: string | null; fullPodsUpTo: number }) => {
+      observePlan: async (i: { target: RolloutTarget; inFlight: Record<string, InFlight>; fromRevision: string | null; fullPodsUpTo: number }) => {
         const c = at('observePlan', i.target.namespace, i);
         await c.passHold('observePlan');
         return c.observePlan(i);
