@@ -64,7 +64,7 @@ export interface DevEnvironment {
   server: DevServer;
   cluster: SimCluster;
   /** Stops worker, cluster and server, in that order. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** Starts the environment and resolves once every part is ready and endpoints.json is written. */

@@ -28,10 +28,11 @@ export function statusBody(err: unknown): KubeStatus | undefined {
   const body = (err as { body?: unknown })?.body;
   if (!body) return undefined;
   if (typeof body === 'object') return body as KubeStatus;
+  if (typeof body !== 'string') return { message: String(body as number | boolean) };
   try {
-    return JSON.parse(String(body)) as KubeStatus;
+    return JSON.parse(body) as KubeStatus;
   } catch {
-    return { message: String(body) };
+    return { message: body };
   }
 }
 

@@ -12,7 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
  * the same options (CA, client certs, TLS verification), so it works for real clusters too. Proxy agents
  * are left alone.
  */
-export function withConnectionReuse(kc: KubeConfig, maxSockets = 64): { kc: KubeConfig; close(): void } {
+export function withConnectionReuse(kc: KubeConfig, maxSockets = 64): { kc: KubeConfig; close: () => void } {
   const copy = new KubeConfig();
   copy.loadFromOptions({ clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
   const applyAuth = copy.applySecurityAuthentication.bind(copy);

@@ -58,7 +58,7 @@ export interface RealApiServer {
   /** A fresh KubeConfig loaded from {@link kubeconfigPath}. */
   kubeConfig(): KubeConfig;
   /** SIGTERM, wait for exit (SIGKILL after 20 s), remove the temporary directory. Idempotent. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** The kube-apiserver-test binary to use, or null when none is built (run scripts/build-kube-apiserver.sh). */
@@ -158,7 +158,7 @@ function waitForReady(
   timeoutMs: number,
 ): Promise<void> {
   return new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`kube-apiserver not ready within ${timeoutMs} ms\n${tail}`)), timeoutMs);
+    const timer = setTimeout(() => rej(new Error(`kube-apiserver not ready within ${timeoutMs} ms\n${tail.toString()}`)), timeoutMs);
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
       if (line.startsWith('READY ')) {
@@ -172,7 +172,7 @@ function waitForReady(
     });
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      rej(new Error(`kube-apiserver exited (code ${code}, signal ${signal}) before it was ready\n${tail}`));
+      rej(new Error(`kube-apiserver exited (code ${code}, signal ${signal}) before it was ready\n${tail.toString()}`));
     });
   });
 }

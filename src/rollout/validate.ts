@@ -252,7 +252,7 @@ function checkUpdateStrategy(c: Collector, u: unknown, replicas: number): void {
 export function validateCloneSet(input: unknown): Validated<NormalizedCloneSet> {
   const c = new Collector();
   if (!isObj(input)) return { ok: false, errors: [fieldError('(root)', 'a CloneSet must be an object')] };
-  if (input.apiVersion !== undefined && !String(input.apiVersion).startsWith('apps.kruise.io/')) {
+  if (input.apiVersion !== undefined && (typeof input.apiVersion !== 'string' || !input.apiVersion.startsWith('apps.kruise.io/'))) {
     c.add('apiVersion', `${show(input.apiVersion)} is not an apps.kruise.io version`);
   }
   if (input.kind !== undefined && input.kind !== 'CloneSet') c.add('kind', `${show(input.kind)} must be "CloneSet"`);

@@ -479,7 +479,7 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
       }
       let kind = kinds[n++ % kinds.length]!;
       let detail = '';
-      let triggerLatencyMs: number | null = null;
+      let triggerLatencyMs = null as number | null; // set in kill(), a closure: keep TS from narrowing it to null
       let pending: string[] = [];
       let killedAt = 0;
       const kill = (why: string, eventAt?: number) => {

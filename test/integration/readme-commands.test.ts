@@ -67,7 +67,7 @@ describe('README "Operate a rollout"', () => {
         // Asynchronously: the worker of this test runs in this process and must keep answering.
         out = (await promisify(execFile)('bash', ['-c', cmd], { encoding: 'utf8', env: { ...process.env, PATH: path }, timeout: 60_000 })).stdout;
       } catch (err) {
-        throw new Error(`README command failed: ${cmd}\n${(err as { stderr?: string }).stderr ?? err}`);
+        throw new Error(`README command failed: ${cmd}\n${(err as { stderr?: string }).stderr ?? String(err)}`);
       }
       const check = checks.find(([re]) => re.test(cmd));
       if (!check) throw new Error(`no output check for README command: ${raw}`);

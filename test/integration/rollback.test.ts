@@ -169,6 +169,7 @@ describe('history and rollback', () => {
   it('prepareRollout with a revision is idempotent: a retry of the same run gives the same target', async () => {
     const ns = uniqueNamespace('rb');
     await rolledThrough(ns, 3);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- activities are called unbound (Temporal registers the functions)
     const { prepareRollout } = createActivities({ kubeConfig: env.cluster.kubeConfig(), logger: testLogger });
     const attempt = (runId: string): Promise<RolloutTarget> =>
       new MockActivityEnvironment({ workflowExecution: { workflowId: `cloneset/${ns}/web`, runId } }).run(prepareRollout, {

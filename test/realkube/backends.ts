@@ -13,7 +13,7 @@ export interface RunningBackend {
   kc: KubeConfig;
   /** A kubeconfig file, for kubectl. */
   kubeconfigPath: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export interface Backend {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/sim/apiserver/errors.js';
-import type { JsonObject, JsonValue } from '../../src/sim/apiserver/json.js';
+import { type JsonObject, type JsonValue, stringAt } from '../../src/sim/apiserver/json.js';
 import { applyJsonPatch, applyMergePatch } from '../../src/sim/apiserver/patch.js';
 import { FieldSelector, LabelSelector } from '../../src/sim/apiserver/selectors.js';
 import { Store } from '../../src/sim/apiserver/store.js';
@@ -46,7 +46,7 @@ describe('LabelSelector', () => {
 });
 
 describe('FieldSelector', () => {
-  const getters = { 'metadata.name': (o: JsonObject) => String((o.metadata as JsonObject).name ?? ''), x: (o: JsonObject) => String(o.x ?? '') };
+  const getters = { 'metadata.name': (o: JsonObject) => stringAt(o.metadata as JsonObject, 'name'), x: (o: JsonObject) => stringAt(o, 'x') };
   const obj: JsonObject = { metadata: { name: 'a,b' }, x: '' };
   it.each<[string, boolean]>([
     ['metadata.name=a\\,b', true],

@@ -14,7 +14,7 @@ import { FAST, GATE, PodClient, cond, cstatus, isReady, podManifest, podName, sl
 interface Backend {
   name: string;
   skip: boolean;
-  start(): Promise<{ kc: KubeConfig; stop(): Promise<void> }>;
+  start(): Promise<{ kc: KubeConfig; stop: () => Promise<void> }>;
 }
 
 const backends: Backend[] = [

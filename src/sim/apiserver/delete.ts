@@ -60,12 +60,12 @@ export function parseDeleteOptions(body: JsonValue | undefined, query: URLSearch
   }
   const errs = [];
   if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace))) errs.push(field.typeInvalid('gracePeriodSeconds', grace, 'must be an integer'));
-  if (policy !== undefined && !PROPAGATION_POLICIES.includes(String(policy))) errs.push(field.notSupported('propagationPolicy', policy, PROPAGATION_POLICIES));
+  if (policy !== undefined && (typeof policy !== 'string' || !PROPAGATION_POLICIES.includes(policy))) errs.push(field.notSupported('propagationPolicy', policy, PROPAGATION_POLICIES));
   if (errs.length) throw invalid({ group: 'meta.k8s.io', kind: 'DeleteOptions' }, '', errs);
   return {
     ...(grace !== undefined ? { gracePeriodSeconds: grace as number } : {}),
     ...(preconditions ? { preconditions } : {}),
-    ...(policy !== undefined ? { propagationPolicy: String(policy) } : {}),
+    ...(policy !== undefined ? { propagationPolicy: policy as string } : {}),
     dryRun: Array.isArray(dryRun) && dryRun.includes('All'),
   };
 }

@@ -9,8 +9,8 @@ import type { Verb } from './registry.js';
 /** One fault rule; unset matchers match everything. */
 export interface FaultRule {
   verb?: Verb | '*';
-  /** Plural resource, e.g. `pods`. */
-  resource?: string | '*';
+  /** Plural resource, e.g. `pods`; '*' matches every resource. */
+  resource?: string;
   /** `status`, `scale`, `binding`; '' targets only the main resource; unset matches both. */
   subresource?: string;
   /** Probability in [0, 1] that a matching request fails. Default 1 when `code` is set, else 0. */

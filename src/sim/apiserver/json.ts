@@ -32,6 +32,11 @@ export function stringAt(o: JsonObject | undefined, key: string): string {
   return typeof v === 'string' ? v : '';
 }
 
+/** A JSON value for an error message: a string as it is, anything else as JSON. */
+export function jsonText(v: JsonValue | undefined): string {
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined');
+}
+
 /** The number at `o[key]`, or undefined. */
 export function numberAt(o: JsonObject | undefined, key: string): number | undefined {
   const v = o?.[key];

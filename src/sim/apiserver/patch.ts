@@ -58,7 +58,7 @@ function decodeOperations(body: JsonValue): Operation[] {
     if (!isObject(raw)) throw badRequest(`json: cannot unmarshal ${typeof raw} into Go value of type jsonpatch.Operation`);
     const op = raw.op;
     if (op !== 'add' && op !== 'remove' && op !== 'replace' && op !== 'move' && op !== 'copy' && op !== 'test') {
-      throw badRequest(`Unexpected kind: ${String(op)}`);
+      throw badRequest(`Unexpected kind: ${typeof op === 'string' ? op : 'unknown'}`);
     }
     if (typeof raw.path !== 'string') throw badRequest(`operation ${i}: missing path`);
     if ((op === 'move' || op === 'copy') && typeof raw.from !== 'string') throw badRequest(`operation ${i}: missing from`);

@@ -18,7 +18,7 @@ import {
   timeout,
   unsupportedMediaType,
 } from './errors.js';
-import { type JsonObject, type JsonValue, canonical, cloneJson, isObject, jsonEqual } from './json.js';
+import { type JsonObject, type JsonValue, canonical, cloneJson, isObject, jsonEqual, jsonText } from './json.js';
 import { type ObjectMeta, generateName, meta, newUid, rfc3339 } from './meta.js';
 import { type PatchType, applyJsonPatch, applyMergePatch } from './patch.js';
 import { applyBinding } from './pods.js';
@@ -288,9 +288,9 @@ export class RestStorage {
     const { def } = scope;
     if (!isObject(body)) throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body).slice(0, 200)}'`);
     if (body.apiVersion !== undefined && body.apiVersion !== def.apiVersion) {
-      throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${def.apiVersion})`);
+      throw badRequest(`the API version in the data (${jsonText(body.apiVersion)}) does not match the expected API version (${def.apiVersion})`);
     }
-    if (body.kind !== undefined && body.kind !== def.kind) throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${def.kind})`);
+    if (body.kind !== undefined && body.kind !== def.kind) throw badRequest(`the kind in the data (${jsonText(body.kind)}) does not match the expected kind (${def.kind})`);
     body.apiVersion = def.apiVersion;
     body.kind = def.kind;
     if (body.metadata === undefined || body.metadata === null) body.metadata = {};

@@ -6,7 +6,7 @@
  * additionalProperties, items, required, nullable,
  * x-kubernetes-preserve-unknown-fields and x-kubernetes-int-or-string.
  */
-import { type JsonObject, type JsonValue, isObject } from './json.js';
+import { type JsonObject, type JsonValue, isObject, stringAt } from './json.js';
 import { type FieldError, field } from './validation.js';
 
 /** A (structural) OpenAPI v3 schema node. */
@@ -95,7 +95,7 @@ export function validateSchema(obj: JsonObject, schema: Schema): FieldError[] {
 
 function check(v: JsonValue, s: Schema, path: string, errs: FieldError[]): void {
   if (!typeOk(v, s)) {
-    const type = s[INT_OR_STRING] === true ? 'integer,string' : String(s.type);
+    const type = s[INT_OR_STRING] === true ? 'integer,string' : stringAt(s, 'type');
     const actual = jsonType(v);
     // integers are "numbers" too: the validator names the JSON type it saw
     const shown = actual === 'integer' ? 'number' : actual;

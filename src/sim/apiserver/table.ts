@@ -7,7 +7,7 @@
  * default convertor's `Name` and `Created At`. The per-kind printers of
  * built-in kinds (a Pod's READY/STATUS/RESTARTS) are not modelled.
  */
-import { type JsonObject, type JsonValue, isObject } from './json.js';
+import { type JsonObject, type JsonValue, isObject, stringAt } from './json.js';
 import type { ResourceDef } from './registry.js';
 
 const NAME_DESCRIPTION =
@@ -102,12 +102,12 @@ export function toTable(def: ResourceDef, objects: readonly JsonObject[], listMe
   const include = includeObject ?? 'Metadata';
   const columns = def.crd
     ? def.crd.printerColumns.map((c) => ({
-        name: String(c.name),
-        type: String(c.type),
-        format: String(c.format ?? ''),
-        description: String(c.description ?? ''),
+        name: stringAt(c, 'name'),
+        type: stringAt(c, 'type'),
+        format: stringAt(c, 'format'),
+        description: stringAt(c, 'description'),
         priority: Number(c.priority ?? 0),
-        jsonPath: String(c.jsonPath),
+        jsonPath: stringAt(c, 'jsonPath'),
       }))
     : [{ name: 'Created At', type: 'date', format: '', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0, jsonPath: '.metadata.creationTimestamp' }];
   const columnDefinitions = [

@@ -39,7 +39,7 @@ function terminatedState(t: TerminatedRecord): ContainerState {
 /** The container status the kubelet reports for one container record. */
 export function containerStatusFor(name: string, cr: ContainerRuntime, now: number): ContainerStatus {
   let state: ContainerState;
-  let lastTerminated = cr.lastTerminated;
+  const lastTerminated = cr.lastTerminated;
   switch (cr.phase) {
     case 'running':
       state = { running: { startedAt: cr.startedAt !== undefined ? rfc3339(cr.startedAt) : undefined } };

@@ -12,7 +12,8 @@ export type Timestamp = string;
 
 export interface PodCondition {
   type: string;
-  status: 'True' | 'False' | 'Unknown' | string;
+  /** 'True', 'False' or 'Unknown'. */
+  status: string;
   reason?: string;
   message?: string;
   lastProbeTime?: Timestamp | null;

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { formatErrors, validateCloneSet } from '../../../src/rollout/index.js';
 import { seed01, seed02 } from './fixtures.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Mutate = (cs: any) => void;
 
 function broken(mutate: Mutate): unknown {
