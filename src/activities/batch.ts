@@ -199,7 +199,7 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
       try {
         await watch.start();
         for (;;) {
-          if (failure) throw failure;
+          if (failure) throw failure as Error;
           const left = pending();
           if (left.length === 0) break;
           if (firstReadyAt !== null && Date.now() - firstReadyAt >= linger) break;

@@ -7,7 +7,7 @@
 import { choosePodsToDelete, sortForUpdate } from './order.js';
 import { PodUpdateAction } from './inplace.js';
 import { classify, type PlanState } from './plan-state.js';
-import type { InFlight, PlanInput, PlanSpec } from './plan-types.js';
+import type { PlanInput, PlanSpec } from './plan-types.js';
 import type { PodView } from './podview.js';
 import { availableAtMs, isPodReady } from './podview.js';
 import {

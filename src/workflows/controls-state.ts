@@ -11,7 +11,6 @@ import {
   resolvePartition,
   scaledValue,
   type PlanSpec,
-  type PodView,
   type RolloutDecision,
 } from '../rollout/index.js';
 import { PodStep, RolloutPhase, type ControlsState, type ControlsView, type IntOrPercent, type RolloutProgress } from './messages.js';

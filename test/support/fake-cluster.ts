@@ -48,7 +48,6 @@ import {
   type CloneSetSpec,
   type HookWait,
   type InFlight,
-  type PlanSpec,
   type PodTemplateSpec,
   type PodView,
   type RolloutDecision,
