@@ -4,7 +4,7 @@
  * completes on the same Pods — names and UIDs kept.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
@@ -56,6 +56,7 @@ const stateDir = mkdtempSync(join(tmpdir(), 'dev-restart-'));
 const running = new Set<ChildProcess>();
 afterAll(() => {
   for (const c of running) c.kill('SIGKILL');
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 /** Starts `dev` as a user would and waits for its endpoints.json. */
