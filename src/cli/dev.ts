@@ -1,6 +1,7 @@
 /**
  * `cloneset-rollout dev`: the whole product on one machine — the real Temporal dev server (persisted in the state
- * dir, Web UI on), the embedded simulated cluster, and a rollout worker — then `endpoints.json` for other tools.
+ * dir, Web UI on), the embedded simulated cluster (persisted there too, in cluster.json), and a rollout worker — then
+ * `endpoints.json` for other tools.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -90,7 +91,12 @@ export async function startDev(opts: DevOptions): Promise<DevEnvironment> {
   let stopWorker: (() => Promise<void>) | undefined;
   try {
     const simLog = log.child({ component: 'sim' });
-    cluster = await startSimCluster({ kubeconfigPath: kubeconfig, apiserver: { logger: simLog }, kubelet: { ...opts.kubelet, logger: simLog } });
+    cluster = await startSimCluster({
+      kubeconfigPath: kubeconfig,
+      // the cluster is kept in the state dir as Temporal is: a restarted `dev` resumes its rollouts on the same objects
+      apiserver: { logger: simLog, statePath: join(stateDir, 'cluster.json') },
+      kubelet: { ...opts.kubelet, logger: simLog },
+    });
     if (opts.worker !== false) {
       const { worker, connection } = await createRolloutWorker({
         address: server.address,

@@ -19,6 +19,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { type FaultInjector, Faults, seededRandom } from './faults.js';
+import { StatePersister, loadSnapshot } from './persist.js';
 import { Registry } from './registry.js';
 import { RESOURCES } from './resources.js';
 import { RestStorage } from './rest.js';
@@ -42,6 +43,14 @@ export interface SimApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Seed for fault injection's random choices, for reproducible runs. Default: Math.random. */
   faultSeed?: number;
+  /**
+   * File that keeps the objects across restarts: loaded at start if it exists, rewritten (atomically) after
+   * changes and on close. resourceVersions continue after the saved ones; watches from before the restart get 410.
+   * Default: nothing is kept.
+   */
+  statePath?: string;
+  /** How long changes are collected before the state file is rewritten. Default 200 ms. */
+  stateSaveDelayMs?: number;
 }
 
 /** A running simulated apiserver. */
@@ -56,7 +65,11 @@ export interface SimApiServer {
   faults: FaultInjector;
   /** requests: HTTP requests received; writes: objects created, updated or deleted; watches: open watch streams. */
   stats(): { requests: number; writes: number; watches: number };
-  /** Stops listening and ends open watches and connections. */
+  /** The state file, if any (see {@link SimApiServerOptions.statePath}). */
+  statePath?: string;
+  /** Writes the state file now, if there is one and anything changed. */
+  saveState(): Promise<void>;
+  /** Stops listening and ends open watches and connections, then writes the state file. */
   close(): Promise<void>;
 }
 
@@ -72,6 +85,9 @@ export async function startSimApiServer(opts: SimApiServerOptions = {}): Promise
   const logger = opts.logger?.child({ component: 'sim-apiserver' });
   const store = new Store(opts.watchHistory ?? 10_000);
   for (const def of RESOURCES) if (def.crd) store.installCustomResource(def.storeKey);
+  const saved = opts.statePath ? await loadSnapshot(opts.statePath) : undefined;
+  if (saved) store.restore(saved);
+  const persister = opts.statePath ? new StatePersister(store, opts.statePath, opts.stateSaveDelayMs ?? 200, logger) : undefined;
   const rest = new RestStorage(store);
   const hub = new WatchHub(rest, opts.bookmarkIntervalMs ?? 1000);
   const faults = new Faults(opts.faultSeed !== undefined ? seededRandom(opts.faultSeed) : Math.random, () => hub.closeAll());
@@ -89,7 +105,10 @@ export async function startSimApiServer(opts: SimApiServerOptions = {}): Promise
   const info = server.address() as AddressInfo;
   address = info.family === 'IPv6' ? `[${info.address}]:${info.port}` : `${info.address}:${info.port}`;
   const url = `http://${address}`;
-  logger?.info({ url }, 'simulated apiserver listening');
+  logger?.info(
+    { url, ...(opts.statePath ? { state: opts.statePath, restored: saved ? Object.values(saved.resources).reduce((n, l) => n + l.length, 0) : 0 } : {}) },
+    'simulated apiserver listening',
+  );
 
   const kubeconfigYaml = (): string =>
     YAML.stringify({
@@ -114,12 +133,14 @@ export async function startSimApiServer(opts: SimApiServerOptions = {}): Promise
     },
     faults,
     stats: () => ({ requests: frontEnd.requests, writes: store.writes, watches: hub.size }),
+    statePath: opts.statePath,
+    saveState: async () => persister?.flush(),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         hub.closeAll();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
-      });
+      }).finally(() => persister?.close());
       return closing;
     },
   };

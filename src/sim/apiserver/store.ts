@@ -8,6 +8,12 @@
  *   a resourceVersion older than what was evicted, or than the start of a
  *   custom resource's window, is "too old" (410).
  *
+ * - A snapshot (objects and resourceVersion) can be saved and restored, as etcd
+ *   survives an apiserver restart: resourceVersions continue after the highest
+ *   restored one, and since the restored store has no event history (a
+ *   restarted apiserver's watch cache starts empty), resuming a watch from
+ *   before the restore point is "too old" (410).
+ *
  * Everything is synchronous: a request's read-check-write happens within one
  * tick, which is what makes optimistic concurrency exact here.
  */
@@ -114,6 +120,12 @@ class ResourceTable {
   }
 }
 
+/** A store's content: every object (as stored, resourceVersion included) per resource, and the newest resourceVersion. */
+export interface StoreSnapshot {
+  resourceVersion: number;
+  resources: Record<string, JsonObject[]>;
+}
+
 /** Result of asking for the events after a resourceVersion. */
 export type Replay = { ok: true; events: StoredEvent[] } | { ok: false; oldestResumable: number };
 
@@ -122,6 +134,9 @@ export class Store {
   private rv = 0;
   private writeCount = 0;
   private readonly tables = new Map<string, ResourceTable>();
+  /** Watches of any resource must start at or after this (the restore point; 0 when never restored). */
+  private historyFloor = 0;
+  private readonly commitListeners = new Set<() => void>();
 
   constructor(private readonly historyLimit: number) {}
 
@@ -139,6 +154,7 @@ export class Store {
     let t = this.tables.get(resource);
     if (!t) {
       t = new ResourceTable(this.historyLimit);
+      t.history.evictedRv = this.historyFloor;
       this.tables.set(resource, t);
     }
     return t;
@@ -221,6 +237,52 @@ export class Store {
     return { ok: true, events: h.after(rv) };
   }
 
+  /**
+   * Every stored object, as its stored JSON, and the newest resourceVersion: the text of a {@link StoreSnapshot}
+   * (built from the kept serializations, so saving re-serializes nothing).
+   */
+  snapshotJson(extra: Record<string, unknown> = {}): string {
+    const head = JSON.stringify({ ...extra, resourceVersion: this.rv });
+    const resources: string[] = [];
+    for (const resource of [...this.tables.keys()].sort()) {
+      const items = this.list(resource).map((e) => e.json);
+      if (items.length) resources.push(`${JSON.stringify(resource)}:[\n${items.join(',\n')}\n]`);
+    }
+    return `${head.slice(0, -1)},"resources":{\n${resources.join(',\n')}\n}}\n`;
+  }
+
+  /**
+   * Loads a snapshot into this store (normally empty: objects with the same key are replaced). No events are sent
+   * and no history is kept for what was loaded: resourceVersions continue after the snapshot's, and watches from a
+   * resourceVersion before it are "too old".
+   */
+  restore(snapshot: StoreSnapshot): void {
+    let rv = Math.max(this.rv, snapshot.resourceVersion);
+    for (const [resource, objects] of Object.entries(snapshot.resources)) {
+      const t = this.table(resource);
+      for (const obj of objects) {
+        const m = meta(obj);
+        if (!m?.name || m.namespace === undefined || !/^\d+$/.test(m.resourceVersion ?? '')) {
+          throw new Error(`${resource}: stored object without name, namespace or resourceVersion: ${JSON.stringify(obj).slice(0, 200)}`);
+        }
+        const entry: Entry = { obj: deepFreeze(obj), json: JSON.stringify(obj), rv: Number(m.resourceVersion) };
+        rv = Math.max(rv, entry.rv);
+        let ns = t.byNamespace.get(m.namespace);
+        if (!ns) t.byNamespace.set(m.namespace, (ns = new Map()));
+        ns.set(m.name, entry);
+      }
+    }
+    this.rv = rv;
+    this.historyFloor = rv;
+    for (const t of this.tables.values()) t.history.evictedRv = Math.max(t.history.evictedRv, rv);
+  }
+
+  /** Registers a function called after every committed write (for persistence); returns the unsubscribe function. */
+  onCommit(listener: () => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
   /** Registers a listener for a resource's future events; returns the unsubscribe function. */
   subscribe(resource: string, listener: Listener): () => void {
     const t = this.table(resource);
@@ -246,6 +308,7 @@ export class Store {
   private emit(t: ResourceTable, ev: StoredEvent): void {
     t.history.push(ev);
     for (const l of t.listeners) l(ev);
+    for (const l of this.commitListeners) l();
   }
 }
 
