@@ -29,6 +29,8 @@ Exit codes: 0 the rollout is running or ended Completed, Aborted or RolledBack; 
 Terminated, TimedOut or Canceled (the output says why); 1 the command itself failed (no such rollout, Temporal
 unreachable, bad arguments).`;
 
+const STATUS_HELP = `${EXIT_CODES_HELP} With --plan: 0 or 1 only.`;
+
 /** One line: where the rollout is, and why it ended if it did not complete. */
 function statusLine(s: RolloutStatus): string {
   return `${s.namespace}/${s.name}: ${s.phase}${s.error && unsuccessful(s) ? ` (${s.error})` : ''}`;
@@ -81,7 +83,7 @@ export function addOperateCommands(program: Command): void {
     .option('--json', 'with --once or --plan: the query as JSON')
     .option('--plan', 'print what is left: the waves the planner would run from the last observation (the `plan` query)')
     .option('--interval <ms>', 'refresh interval', (v) => Number(v), 500)
-    .addHelpText('after', EXIT_CODES_HELP)
+    .addHelpText('after', STATUS_HELP)
     .action(async (name: string, o: Flags & { once?: boolean; json?: boolean; plan?: boolean; interval: number }) => {
       await withHandle(o, name, async (h) => {
         if (o.plan) {
