@@ -8,7 +8,11 @@ export {
   RolloutNotRunningError,
   RolloutInputTooLargeError,
   staticDetails,
+  ClosedPhase,
+  unsuccessful,
   type RolloutClientOptions,
+  type RolloutStatus,
+  type RolloutStatusPhase,
 } from './client/index.js';
 export { DEFAULT_TASK_QUEUE, ROLLOUT_WORKFLOW_TYPE, rolloutWorkflowId } from './constants.js';
 export {

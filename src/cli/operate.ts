@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import logUpdate from 'log-update';
-import { RolloutClient, type RolloutHandle } from '../client/index.js';
+import { RolloutClient, unsuccessful, type RolloutHandle, type RolloutStatus } from '../client/index.js';
 import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
 import type { ControlsView, RolloutProgress } from '../workflows/messages.js';
 import { addConnectOptions, resolveConnection, type ConnectFlags } from './connect.js';
@@ -15,6 +15,26 @@ import { renderReport } from './report.js';
 import { writeFile } from 'node:fs/promises';
 
 type Flags = ConnectFlags & { clonesetNamespace: string };
+
+/** Exit code of `status` and `report` for a rollout that ended without completing (Failed, Terminated, TimedOut, Canceled). */
+export const EXIT_UNSUCCESSFUL = 2;
+
+const EXIT_CODES_HELP = `
+Phases: the workflow's own (Preparing, Scaling, Updating, Stuck, Paused, Aborting, RollingBack, Completed, Aborted,
+RolledBack, Failed) corrected by the execution's status: a failed run shows Failed with its root cause (also one that
+failed while preparing, e.g. a CloneSet that does not exist), a terminated run Terminated ("terminated: reason"), then
+TimedOut and Canceled.
+
+Exit codes: 0 the rollout is running or ended Completed, Aborted or RolledBack; ${EXIT_UNSUCCESSFUL} it ended Failed,
+Terminated, TimedOut or Canceled (the output says why); 1 the command itself failed (no such rollout, Temporal
+unreachable, bad arguments).`;
+
+const STATUS_HELP = `${EXIT_CODES_HELP} With --plan: 0 or 1 only.`;
+
+/** One line: where the rollout is, and why it ended if it did not complete. */
+function statusLine(s: RolloutStatus): string {
+  return `${s.namespace}/${s.name}: ${s.phase}${s.error && unsuccessful(s) ? ` (${s.error})` : ''}`;
+}
 
 /** An int-or-percent argument: `3` → 3, `40%` stays a string, `none` → null (back to the CloneSet's value). */
 export function intOrPercentArg(value: string): number | string | null {
@@ -63,6 +83,7 @@ export function addOperateCommands(program: Command): void {
     .option('--json', 'with --once or --plan: the query as JSON')
     .option('--plan', 'print what is left: the waves the planner would run from the last observation (the `plan` query)')
     .option('--interval <ms>', 'refresh interval', (v) => Number(v), 500)
+    .addHelpText('after', STATUS_HELP)
     .action(async (name: string, o: Flags & { once?: boolean; json?: boolean; plan?: boolean; interval: number }) => {
       await withHandle(o, name, async (h) => {
         if (o.plan) {
@@ -80,8 +101,9 @@ export function addOperateCommands(program: Command): void {
           return;
         }
         if (o.once) {
-          const p = await h.progress();
-          process.stdout.write(o.json ? JSON.stringify(p) + '\n' : renderProgress(p) + '\n');
+          const s = await h.status();
+          process.stdout.write(o.json ? JSON.stringify(s) + '\n' : renderProgress(s) + '\n');
+          if (unsuccessful(s)) process.exitCode = EXIT_UNSUCCESSFUL;
           return;
         }
         const tty = process.stdout.isTTY;
@@ -91,18 +113,26 @@ export function addOperateCommands(program: Command): void {
           else for (const line of progressChanges(prev, p)) process.stdout.write(line + '\n');
           prev = p;
         }
-        if (tty) logUpdate.done();
-        if (prev) process.stdout.write(`${prev.namespace}/${prev.name}: ${prev.phase}\n`);
+        // The record of a closed run is as the run left it; the execution says how it ended.
+        const final = await h.status();
+        if (tty) {
+          logUpdate(renderProgress(final));
+          logUpdate.done();
+        } else if (prev && final.phase !== prev.phase) process.stdout.write(`${final.namespace}/${final.name}: phase ${final.phase}\n`);
+        process.stdout.write(statusLine(final) + '\n');
+        if (unsuccessful(final)) process.exitCode = EXIT_UNSUCCESSFUL;
       });
     });
 
   operation(program, 'report', 'write a self-contained HTML timeline of each Pod\'s steps and the window at work')
     .argument('<name>', 'CloneSet name')
     .requiredOption('--out <file.html>', 'where to write the report')
+    .addHelpText('after', `${EXIT_CODES_HELP}\nThe report is written in every case but 1.`)
     .action(async (name: string, o: Flags & { out: string }) => {
-      const p = await withHandle(o, name, (h) => h.progress());
-      await writeFile(o.out, renderReport(p));
-      process.stdout.write(`wrote ${o.out} (${Object.keys(p.pods).length} Pods, ${p.phase})\n`);
+      const s = await withHandle(o, name, (h) => h.status());
+      await writeFile(o.out, renderReport(s));
+      process.stdout.write(`wrote ${o.out} (${Object.keys(s.pods).length} Pods, ${s.phase}${s.error && unsuccessful(s) ? `: ${s.error}` : ''})\n`);
+      if (unsuccessful(s)) process.exitCode = EXIT_UNSUCCESSFUL;
     });
 
   operation(program, 'pause', 'pause a rollout at a safe point: lanes in flight finish, no new Pod is taken')

@@ -8,8 +8,11 @@ export function bar(done: number, total: number, width = 20): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`;
 }
 
+/** The record, or a status with a phase only the execution tells (Terminated, TimedOut, Canceled). */
+type ProgressView = Omit<RolloutProgress, 'phase'> & { phase: string };
+
 /** Multi-line view: phase, updated/available bar, window use, then one row per Pod the rollout touched. */
-export function renderProgress(p: RolloutProgress): string {
+export function renderProgress(p: ProgressView): string {
   const c = p.counts;
   const lines = [
     `${p.namespace}/${p.name}  ${p.phase}  ${p.fromRevision ?? '?'} → ${p.toRevision ?? '?'}  (${p.strategy ?? '?'})`,
@@ -21,6 +24,7 @@ export function renderProgress(p: RolloutProgress): string {
     const inFlight = p.windowInUse ? `   in flight ${p.windowInUse.inFlight}` : '';
     lines.push(`  started ${p.timing.startedAt}   elapsed ${(p.timing.elapsedMs / 1000).toFixed(1)}s${inFlight}`);
   }
+  if (p.error) lines.push(`  error: ${p.error}`);
   if (p.waiting) lines.push(`  waiting: ${p.waiting}`);
   const rows = Object.entries(p.pods);
   if (rows.length > 0) {
@@ -34,7 +38,7 @@ export function renderProgress(p: RolloutProgress): string {
 }
 
 /** One line per Pod step change since the previous view: for logs and terminals that are not TTYs. */
-export function progressChanges(prev: RolloutProgress | null, next: RolloutProgress): string[] {
+export function progressChanges(prev: ProgressView | null, next: ProgressView): string[] {
   const out: string[] = [];
   if (!prev || prev.phase !== next.phase) out.push(`${next.namespace}/${next.name}: phase ${next.phase}`);
   for (const [name, pod] of Object.entries(next.pods)) {

@@ -13,6 +13,8 @@ export interface ReportInput {
   /** Resolved maxUnavailable (the window), when known. */
   window?: number;
   phase?: string;
+  /** Why the rollout ended without completing (Failed, Terminated...), shown under the title. */
+  error?: string | null;
   pods: Record<string, PodProgress>;
 }
 
@@ -95,7 +97,7 @@ body{font:13px system-ui,sans-serif;margin:24px;color:#222} h1{font-size:18px} s
 .legend span{margin-right:12px;white-space:nowrap} .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-2px}
 </style></head><body>
 <h1>Rollout ${esc(r.namespace)}/${esc(r.name)}${r.phase ? ` — ${esc(r.phase)}` : ''}</h1>
-<p>${esc(r.fromRevision ?? '?')} → ${esc(r.toRevision ?? '?')} · ${rows.length} Pod(s) · ${(span / 1000).toFixed(1)} s</p>
+${r.error ? `<p class="error" style="color:#d9534f"><b>error:</b> ${esc(r.error)}</p>\n` : ''}<p>${esc(r.fromRevision ?? '?')} → ${esc(r.toRevision ?? '?')} · ${rows.length} Pod(s) · ${(span / 1000).toFixed(1)} s</p>
 <p class="legend">${legend}</p>
 <svg width="${W + 260}" height="${height + 20}" viewBox="-200 0 ${W + 260} ${height + 20}" role="img" aria-label="Pod steps">${bars}</svg>
 <h2 style="font-size:14px">Pods in flight (the window at work)</h2>

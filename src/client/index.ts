@@ -35,6 +35,8 @@ import {
 import type { RolloutInput } from '../rollout/index.js';
 
 export { readHistory, type CloneSetHistory, type RevisionInfo } from './history.js';
+export { ClosedPhase, UNSUCCESSFUL_PHASES, unsuccessful, type RolloutStatus, type RolloutStatusPhase } from './status.js';
+import { rolloutStatus, type RolloutStatus } from './status.js';
 
 /**
  * Thrown by {@link RolloutClient.start} when a rollout of that CloneSet is already running; `cause` is the client's
@@ -166,9 +168,21 @@ export class RolloutHandle {
     return this.workflow.workflowId;
   }
 
-  /** Current progress (the `progress` query): phase, counts, window, controls, timing and each Pod's step. */
+  /**
+   * Current progress (the `progress` query): phase, counts, window, controls, timing and each Pod's step. For a closed
+   * run this is the record as the run left it (a run that failed while preparing still says Preparing); use
+   * {@link status} for what became of the run.
+   */
   progress(): Promise<RolloutProgress> {
     return this.workflow.query(progressQuery);
+  }
+
+  /**
+   * The progress record with the phase and error taken from the execution (describe()): a failed run is `Failed`
+   * with its root cause, a terminated one `Terminated` ("terminated: reason"), then `TimedOut`, `Canceled`.
+   */
+  status(): Promise<RolloutStatus> {
+    return rolloutStatus(this.workflow);
   }
 
   /**

@@ -25,7 +25,7 @@ export interface CloneSetMeta {
 export type RunState =
   | { kind: 'none' }
   | { kind: 'running' }
-  | { kind: 'closed'; status: string; generation: number | null };
+  | { kind: 'closed'; status: string; generation: number | null; runId?: string };
 
 /**
  * Why the CloneSet's spec is not yet rolled out, or null when it is. A rollout writes `status.observedGeneration`

@@ -10,20 +10,27 @@
  *
  * A periodic resync re-decides every cached CloneSet: it retries after Temporal errors and catches an edit that
  * landed while the previous rollout was finishing (it was still running when the event came).
+ *
+ * 4. report — the controller follows each run it starts (its result); a run that fails (e.g. a spec the rollout
+ *    refuses) is written on the CloneSet as Progressing=False and a Warning Event (./failure.ts). The resync catches
+ *    a failure this controller did not see (another replica started the run, or this one restarted).
  */
 import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { recordEvent } from '../activities/context.js';
 import { DEFAULT_TASK_QUEUE, ROLLOUT_WORKFLOW_TYPE, rolloutWorkflowId } from '../constants.js';
-import { CLONESET, makeClients } from '../kube/clients.js';
+import { failureOf } from '../client/status.js';
+import { CLONESET, makeClients, type KubeClients } from '../kube/clients.js';
 import { CLONESET_API_VERSION } from '../rollout/index.js';
 import { needsRollout, shouldStart, type CloneSetMeta, type RunState } from './decide.js';
+import { clearFailure, REPORTED_STATUSES, reportFailure, type RunFailure } from './failure.js';
 
 /** A CloneSet as the informer caches it (only metadata and status.observedGeneration are read). */
 type CloneSet = KubernetesObject & { metadata: NonNullable<KubernetesObject['metadata']>; status?: { observedGeneration?: number } };
 
 export { DEFAULT_SELECTOR, MANAGED_LABEL, needsRollout, selectionSelector, shouldStart, type RunState } from './decide.js';
+export { CONDITION_TYPE, failureReason, STARTED_REASON } from './failure.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -46,7 +53,13 @@ export class CloneSetController {
   private readonly taskQueue: string;
   private readonly informer: Informer<CloneSet> & ObjectCache<CloneSet>;
   private readonly core;
+  private readonly k: KubeClients;
   private readonly busy = new Set<string>();
+  /** Results of the runs this controller started, being awaited (aborted by stop()). */
+  private readonly following = new Set<Promise<void>>();
+  private readonly abortFollow = new AbortController();
+  /** Failed runs already reported (or found reported): the resync does not fetch their failure again. */
+  private readonly reported = new Set<string>();
   private readonly dirty = new Set<string>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -56,11 +69,16 @@ export class CloneSetController {
   private failing = false;
   /** Number of workflows this controller started (for tests and logs). */
   started = 0;
+  /** Failed runs this controller has seen on the CloneSet (written by it or by another replica), for tests and logs. */
+  reportedRuns(): ReadonlySet<string> {
+    return this.reported;
+  }
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.logger.child({ component: 'controller' });
     this.taskQueue = opts.taskQueue ?? DEFAULT_TASK_QUEUE;
     const k = makeClients(opts.kubeConfig);
+    this.k = k;
     this.core = k.core;
     const path = `/apis/${CLONESET.group}/${CLONESET.version}/${CLONESET.plural}`;
     const list = () =>
@@ -94,6 +112,8 @@ export class CloneSetController {
     await this.informer.stop();
     // Let decisions in progress finish, so no start is cut off half-way.
     while (this.busy.size > 0) await new Promise((r) => setTimeout(r, 20));
+    this.abortFollow.abort();
+    await Promise.allSettled([...this.following]);
   }
 
   /** Ready: the cache is filled and the watch is not failing (the /readyz probe). */
@@ -154,11 +174,16 @@ export class CloneSetController {
     try {
       const state = await this.runState(workflowId);
       const reason = shouldStart(cs as CloneSetMeta, state);
+      const target = { namespace, name, uid: cs.metadata.uid ?? '' };
       if (reason === null) {
         log.debug({ state }, 'no rollout to start');
+        // A run for this generation failed: make sure it is on the CloneSet (a replica that started it may be gone).
+        if (state.kind === 'closed' && state.runId && state.generation === cs.metadata.generation && REPORTED_STATUSES.includes(state.status)) {
+          await this.reportClosed(target, workflowId, state.runId, state.generation, log);
+        }
         return;
       }
-      await this.opts.client.workflow.start(ROLLOUT_WORKFLOW_TYPE, {
+      const handle = await this.opts.client.workflow.start(ROLLOUT_WORKFLOW_TYPE, {
         workflowId,
         taskQueue: this.taskQueue,
         args: [{ namespace, name }],
@@ -178,6 +203,10 @@ export class CloneSetController {
         'RolloutStarted',
         `started rollout workflow ${workflowId}: ${reason}`,
       );
+      await clearFailure(this.k, target, workflowId, handle.firstExecutionRunId, `started for generation ${cs.metadata.generation ?? 0}`).catch((err: unknown) =>
+        log.warn({ err: (err as Error)?.message ?? String(err) }, 'could not update the Progressing condition'),
+      );
+      this.follow(handle, target, cs.metadata.generation ?? 0, log);
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         log.debug('rollout already running (started elsewhere)');
@@ -188,12 +217,51 @@ export class CloneSetController {
     }
   }
 
+  /** Awaits the result of a run this controller started; a failure is reported on the CloneSet. */
+  private follow(handle: WorkflowHandle, cs: { namespace: string; name: string; uid: string }, generation: number, log: Logger): void {
+    const done = this.opts.client
+      .withAbortSignal(this.abortFollow.signal, () => handle.result())
+      .then(
+        () => undefined,
+        async (err: unknown) => {
+          if (this.stopped || !(err instanceof WorkflowFailedError)) return;
+          // The run that failed is the latest one (after any continue-as-new); a newer run supersedes it.
+          const d = await handle.describe();
+          if (!REPORTED_STATUSES.includes(d.status.name)) return;
+          await this.report(cs, { workflowId: handle.workflowId, runId: d.runId, generation, status: d.status.name, ...failureOf(err) }, log);
+        },
+      )
+      .catch((err: unknown) => {
+        if (!this.stopped) log.warn({ err: (err as Error)?.message ?? String(err) }, 'could not follow the rollout; the resync reports a failure');
+      });
+    this.following.add(done);
+    void done.finally(() => this.following.delete(done));
+  }
+
+  /** Reports a closed run's failure (once: the resync calls this for every failed run it sees). */
+  private async reportClosed(cs: { namespace: string; name: string; uid: string }, workflowId: string, runId: string, generation: number, log: Logger): Promise<void> {
+    if (this.reported.has(runId)) return;
+    try {
+      await this.opts.client.workflow.getHandle(workflowId, runId, { followRuns: false }).result();
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError)) throw err;
+      const { status } = await this.opts.client.workflow.getHandle(workflowId, runId).describe();
+      await this.report(cs, { workflowId, runId, generation, status: status.name, ...failureOf(err) }, log);
+    }
+  }
+
+  private async report(cs: { namespace: string; name: string; uid: string }, f: RunFailure, log: Logger): Promise<void> {
+    if (this.reported.has(f.runId)) return;
+    await reportFailure(this.k, log, cs, f);
+    this.reported.add(f.runId);
+  }
+
   private async runState(workflowId: string): Promise<RunState> {
     try {
       const d = await this.opts.client.workflow.getHandle(workflowId).describe();
       if (d.status.name === 'RUNNING') return { kind: 'running' };
       const g = d.memo?.[GENERATION_MEMO];
-      return { kind: 'closed', status: d.status.name, generation: typeof g === 'number' ? g : null };
+      return { kind: 'closed', status: d.status.name, generation: typeof g === 'number' ? g : null, runId: d.runId };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return { kind: 'none' };
       throw err;

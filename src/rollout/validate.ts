@@ -26,6 +26,9 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
+/** A required field that is absent (undefined or null) reads `FIELD: is required`, never `undefined must be ...`. */
+const missing = (v: unknown): v is undefined | null => v === undefined || v === null;
+const REQUIRED = 'is required';
 
 /** Namespace used when metadata.namespace is absent (as kubectl does). */
 export const DEFAULT_NAMESPACE = 'default';
@@ -57,7 +60,7 @@ function checkLabelMap(c: Collector, field: string, v: unknown): void {
 
 function checkSelector(c: Collector, v: unknown): void {
   const f = 'spec.selector';
-  if (v === undefined || v === null) return c.add(f, 'is required');
+  if (missing(v)) return c.add(f, REQUIRED);
   if (!isObj(v)) return c.add(f, 'must be an object with matchLabels and/or matchExpressions');
   checkLabelMap(c, `${f}.matchLabels`, v.matchLabels);
   const exprs = v.matchExpressions;
@@ -66,8 +69,11 @@ function checkSelector(c: Collector, v: unknown): void {
     else
       exprs.forEach((e: unknown, i) => {
         const ef = `${f}.matchExpressions[${i}]`;
-        if (!isObj(e) || typeof e.key !== 'string') return c.add(ef, 'must have a string key and an operator');
-        if (!isQualifiedName(e.key)) c.add(`${ef}.key`, `${show(e.key)} is not a valid label key`);
+        if (!isObj(e)) return c.add(ef, 'must have a string key and an operator');
+        if (missing(e.key)) c.add(`${ef}.key`, REQUIRED);
+        else if (typeof e.key !== 'string' || !isQualifiedName(e.key)) c.add(`${ef}.key`, `${show(e.key)} is not a valid label key`);
+        if (missing(e.operator)) return c.add(`${ef}.operator`, REQUIRED);
+        if (typeof e.key !== 'string') return;
         const problem = checkRequirement({ key: e.key, operator: String(e.operator), values: e.values as string[] });
         if (problem) c.add(`${ef}.operator`, problem);
       });
@@ -77,26 +83,29 @@ function checkSelector(c: Collector, v: unknown): void {
 }
 
 function checkContainers(c: Collector, field: string, v: unknown, required: boolean, seen: string[]): void {
-  if (v === undefined && !required) return;
+  if (missing(v)) return required ? c.add(field, REQUIRED) : undefined;
   if (!Array.isArray(v) || (required && v.length === 0)) return c.add(field, 'must list at least one container');
   v.forEach((ct: unknown, i) => {
     const cf = `${field}[${i}]`;
     if (!isObj(ct)) return c.add(cf, 'must be an object with name and image');
-    if (typeof ct.name !== 'string' || !isDns1123Label(ct.name)) {
+    if (missing(ct.name)) {
+      c.add(`${cf}.name`, REQUIRED);
+    } else if (typeof ct.name !== 'string' || !isDns1123Label(ct.name)) {
       c.add(`${cf}.name`, `${show(ct.name)} must be a DNS-1123 label`);
     } else if (seen.includes(ct.name)) {
       c.add(`${cf}.name`, `duplicate container name ${show(ct.name)}`);
     } else {
       seen.push(ct.name);
     }
-    const problem = checkImageRef(ct.image);
+    const problem = missing(ct.image) ? REQUIRED : checkImageRef(ct.image);
     if (problem) c.add(`${cf}.image`, problem);
   });
 }
 
 function checkTemplate(c: Collector, t: unknown, selector: unknown): void {
   const f = 'spec.template';
-  if (!isObj(t)) return c.add(f, 'is required');
+  if (missing(t)) return c.add(f, REQUIRED);
+  if (!isObj(t)) return c.add(f, 'must be an object with metadata and spec');
   const md = t.metadata;
   if (md !== undefined && !isObj(md)) c.add(`${f}.metadata`, 'must be an object');
   const labels = isObj(md) ? md.labels : undefined;
@@ -109,7 +118,8 @@ function checkTemplate(c: Collector, t: unknown, selector: unknown): void {
     }
   }
   const spec = t.spec;
-  if (!isObj(spec)) return c.add(`${f}.spec`, 'is required');
+  if (missing(spec)) return c.add(`${f}.spec`, REQUIRED);
+  if (!isObj(spec)) return c.add(`${f}.spec`, 'must be an object');
   const seen: string[] = [];
   checkContainers(c, `${f}.spec.containers`, spec.containers, true, seen);
   checkContainers(c, `${f}.spec.initContainers`, spec.initContainers, false, seen);
@@ -150,12 +160,14 @@ function checkPriorityAndScatter(c: Collector, u: Obj): void {
       }
       (Array.isArray(p.weightPriority) ? p.weightPriority : []).forEach((w: unknown, i) => {
         const weight = isObj(w) ? w.weight : undefined;
-        if (!isNonNegInt(weight) || weight > 100) {
+        if (missing(weight)) c.add(`${f}.priorityStrategy.weightPriority[${i}].weight`, REQUIRED);
+        else if (!isNonNegInt(weight) || weight > 100) {
           c.add(`${f}.priorityStrategy.weightPriority[${i}].weight`, `${show(weight)} must be an integer between 0 and 100`);
         }
       });
       (Array.isArray(p.orderPriority) ? p.orderPriority : []).forEach((o: unknown, i) => {
-        if (!isObj(o) || typeof o.orderedKey !== 'string' || o.orderedKey === '') {
+        if (isObj(o) && missing(o.orderedKey)) c.add(`${f}.priorityStrategy.orderPriority[${i}].orderedKey`, REQUIRED);
+        else if (!isObj(o) || typeof o.orderedKey !== 'string' || o.orderedKey === '') {
           c.add(`${f}.priorityStrategy.orderPriority[${i}].orderedKey`, 'must be a non-empty label key');
         }
       });
@@ -167,6 +179,11 @@ function checkPriorityAndScatter(c: Collector, u: Obj): void {
     else {
       const seen: string[] = [];
       s.forEach((t: unknown, i) => {
+        if (isObj(t) && (missing(t.key) || missing(t.value))) {
+          if (missing(t.key)) c.add(`${f}.scatterStrategy[${i}].key`, REQUIRED);
+          if (missing(t.value)) c.add(`${f}.scatterStrategy[${i}].value`, REQUIRED);
+          return;
+        }
         if (!isObj(t) || typeof t.key !== 'string' || t.key === '' || typeof t.value !== 'string' || t.value === '') {
           return c.add(`${f}.scatterStrategy[${i}]`, 'key and value must be non-empty strings');
         }
@@ -257,7 +274,9 @@ export function validateCloneSet(input: unknown): Validated<NormalizedCloneSet> 
   }
   if (input.kind !== undefined && input.kind !== 'CloneSet') c.add('kind', `${show(input.kind)} must be "CloneSet"`);
   const md = isObj(input.metadata) ? input.metadata : {};
-  if (typeof md.name !== 'string' || !isDns1123Subdomain(md.name)) {
+  if (missing(md.name)) {
+    c.add('metadata.name', REQUIRED);
+  } else if (typeof md.name !== 'string' || !isDns1123Subdomain(md.name)) {
     c.add('metadata.name', `${show(md.name)} must be a DNS-1123 subdomain`);
   }
   if (md.namespace !== undefined && (typeof md.namespace !== 'string' || !isDns1123Label(md.namespace))) {
@@ -265,7 +284,7 @@ export function validateCloneSet(input: unknown): Validated<NormalizedCloneSet> 
   }
   const spec = input.spec;
   if (!isObj(spec)) {
-    c.add('spec', 'is required');
+    c.add('spec', missing(spec) ? REQUIRED : 'must be an object');
     return { ok: false, errors: c.errors };
   }
   c.nonNegInt('spec.replicas', spec.replicas);

@@ -5,7 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { failureOf } from '../../src/client/status.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloneSetController, DEFAULT_SELECTOR, MANAGED_LABEL } from '../../src/controller/index.js';
 import { applyCloneSet, parseCloneSets } from '../../src/kube/apply.js';
@@ -172,5 +174,57 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     // Stop the stuck rollout so it does not outlive this file's worker.
     await env.client.client.workflow.getHandle(`cloneset/${ns}/stuck`).terminate('test done');
     expect(first.result.created).toBe(1);
+  });
+
+  it('a spec the rollout refuses (replicas -1, which the CRD accepts): a Warning InvalidSpec Event and Progressing=False on the CloneSet, once; the fixed spec turns it True', async () => {
+    const ns = uniqueNamespace('ctlbad');
+    await ensureNamespace(env.k, ns);
+    const cs = cloneSet(ns, 'bad');
+    cs.spec.replicas = -1;
+    // Created unmanaged first, with a condition of someone else's, which the controller must keep.
+    await applyCloneSet(env.k, cs);
+    await env.k.custom.patchNamespacedCustomObjectStatus(
+      { ...CLONESET, namespace: ns, name: 'bad', body: { status: { conditions: [{ type: 'Audited', status: 'True', reason: 'Checked', message: 'by a test' }] } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    cs.metadata.labels = { [MANAGED_LABEL]: 'true' };
+    await applyCloneSet(env.k, cs);
+
+    const handle = env.client.client.workflow.getHandle(`cloneset/${ns}/bad`);
+    const failure = await until('the rollout to fail', async () => {
+      try {
+        await handle.result();
+        throw new Error('the rollout of replicas -1 completed');
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined; // not started yet
+        if (err instanceof WorkflowFailedError) return err;
+        throw err;
+      }
+    });
+    const { runId } = await handle.describe();
+    const refusal = failureOf(failure).message;
+    expect(refusal).toContain('spec.replicas: -1 must be an integer ≥ 0');
+
+    type Cond = { type: string; status: string; reason?: string; message?: string };
+    const conditionsNow = async () => ((await cloneSetNow(ns, 'bad')).status?.conditions ?? []) as Cond[];
+    const progressing = await until('Progressing=False on the CloneSet', async () => (await conditionsNow()).find((c) => c.type === 'Progressing' && c.status === 'False'));
+    expect(progressing).toMatchObject({ reason: 'InvalidSpec', message: `${refusal} (rollout workflow cloneset/${ns}/bad run ${runId})` });
+    expect((await conditionsNow()).find((c) => c.type === 'Audited')).toMatchObject({ status: 'True', reason: 'Checked' });
+
+    // Both replicas settle on this run (the one that wrote it, the other finding it written on its resync): one Event.
+    await until('both controllers to see the failure reported', async () => (controllers.every((c) => c.reportedRuns().has(runId)) ? true : undefined));
+    const warnings = (await eventsOf(ns, 'CloneSet', 'bad')).filter((e) => e.type === 'Warning');
+    expect(warnings.map((e) => [e.reason, e.message])).toEqual([['InvalidSpec', refusal]]);
+    // The rollout is not retried on the same spec.
+    expect((await handle.describe()).runId).toBe(runId);
+
+    // The fixed spec: a new run starts, the condition is True again, and the rollout completes.
+    cs.spec.replicas = 2;
+    await applyCloneSet(env.k, cs);
+    const fixed = await completedRun(ns, 'bad', runId);
+    expect(fixed.result.created).toBe(2);
+    const after = await conditionsNow();
+    expect(after.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'True', reason: 'RolloutStarted', message: `started for generation 2 (rollout workflow cloneset/${ns}/bad run ${fixed.runId})` });
+    expect(after.find((c) => c.type === 'Audited')).toMatchObject({ status: 'True' });
   });
 });

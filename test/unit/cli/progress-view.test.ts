@@ -37,6 +37,13 @@ describe('progress view', () => {
     expect(text).toMatch(/nginxweb1-abcde\s+inPlace\s+MinReadySeconds/);
   });
 
+  it('shows the error of a rollout that ended without completing', () => {
+    const text = renderProgress({ ...progress({ error: 'CloneSet default/nginxweb1 not found', pods: {}, waiting: null }), phase: 'Failed' });
+    expect(text.split('\n')[0]).toBe('default/nginxweb1  Failed  nginxweb1-598496bdf6 → nginxweb1-54cd978c4b  (InPlaceIfPossible)');
+    expect(text).toContain('  error: CloneSet default/nginxweb1 not found');
+    expect(renderProgress(progress())).not.toContain('error:');
+  });
+
   it('lists only step changes between two views', () => {
     const a = progress();
     const b = progress({ pods: { ...a.pods, 'nginxweb1-fghij': { action: 'inPlace', step: 'InPlaceUpdateReady=False', revision: 'r', steps: [] } } });

@@ -34,4 +34,11 @@ describe('rollout report', () => {
     expect(html).toContain('max in flight: 1');
     expect(html).not.toMatch(/<script|src="http|href="http/);
   });
+
+  it('names the phase and the error of a rollout that ended without completing (escaped)', () => {
+    const html = renderReport({ namespace: 'default', name: 'web', fromRevision: null, toRevision: null, phase: 'Failed', error: 'spec.replicas: -1 must be an integer ≥ 0 <x>', pods: {} });
+    expect(html).toContain('Rollout default/web — Failed');
+    expect(html).toContain('<b>error:</b> spec.replicas: -1 must be an integer ≥ 0 &lt;x&gt;');
+    expect(renderReport({ namespace: 'default', name: 'web', fromRevision: 'r1', toRevision: 'r2', phase: 'Completed', pods: {} })).not.toContain('error:');
+  });
 });

@@ -57,6 +57,47 @@ describe('validateCloneSet: the seed manifests', () => {
   });
 });
 
+describe('validateCloneSet: a missing required field reads "FIELD: is required"', () => {
+  it.each<[string, Mutate, string]>([
+    ['container without a name', (c) => delete c.spec.template.spec.containers[0].name, 'spec.template.spec.containers[0].name'],
+    ['container with a null name', (c) => (c.spec.template.spec.containers[0].name = null), 'spec.template.spec.containers[0].name'],
+    ['container without an image', (c) => delete c.spec.template.spec.containers[0].image, 'spec.template.spec.containers[0].image'],
+    ['second container without a name', (c) => c.spec.template.spec.containers.push({ image: 'busybox' }), 'spec.template.spec.containers[1].name'],
+    ['init container without a name', (c) => (c.spec.template.spec.initContainers = [{ image: 'busybox' }]), 'spec.template.spec.initContainers[0].name'],
+    ['init container without an image', (c) => (c.spec.template.spec.initContainers = [{ name: 'init' }]), 'spec.template.spec.initContainers[0].image'],
+    ['template without containers', (c) => delete c.spec.template.spec.containers, 'spec.template.spec.containers'],
+    ['template without a spec', (c) => delete c.spec.template.spec, 'spec.template.spec'],
+    ['no template', (c) => delete c.spec.template, 'spec.template'],
+    ['null template', (c) => (c.spec.template = null), 'spec.template'],
+    ['no selector', (c) => delete c.spec.selector, 'spec.selector'],
+    ['matchExpressions term without a key', (c) => (c.spec.selector.matchExpressions = [{ operator: 'Exists' }]), 'spec.selector.matchExpressions[0].key'],
+    ['matchExpressions term without an operator', (c) => (c.spec.selector.matchExpressions = [{ key: 'app' }]), 'spec.selector.matchExpressions[0].operator'],
+    ['metadata without a name', (c) => delete c.metadata.name, 'metadata.name'],
+    ['no metadata at all', (c) => delete c.metadata, 'metadata.name'],
+    ['no spec', (c) => delete c.spec, 'spec'],
+    ['weightPriority term without a weight', (c) => (c.spec.updateStrategy = { priorityStrategy: { weightPriority: [{ matchSelector: {} }] } }), 'spec.updateStrategy.priorityStrategy.weightPriority[0].weight'],
+    ['orderPriority term without an orderedKey', (c) => (c.spec.updateStrategy = { priorityStrategy: { orderPriority: [{}] } }), 'spec.updateStrategy.priorityStrategy.orderPriority[0].orderedKey'],
+    ['scatter term without a key', (c) => (c.spec.updateStrategy = { scatterStrategy: [{ value: 'a' }] }), 'spec.updateStrategy.scatterStrategy[0].key'],
+    ['scatter term without a value', (c) => (c.spec.updateStrategy = { scatterStrategy: [{ key: 'zone' }] }), 'spec.updateStrategy.scatterStrategy[0].value'],
+  ])('%s → %s: is required', (_name, mutate, field) => {
+    const r = validateCloneSet(broken(mutate));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.map((e) => e.message)).toContain(`${field}: is required`);
+    for (const e of r.errors) expect(e.message).not.toMatch(/undefined|null/);
+  });
+
+  it('the issue\'s case: a container without a name', () => {
+    const r = validateCloneSet(broken((c) => delete c.spec.template.spec.containers[0].name));
+    expect(r).toEqual({ ok: false, errors: [{ field: 'spec.template.spec.containers[0].name', message: 'spec.template.spec.containers[0].name: is required' }] });
+  });
+
+  it('a present but wrong value still says what is wrong with it', () => {
+    const r = validateCloneSet(broken((c) => (c.spec.template.spec.containers[0].name = 'Nginx_1')));
+    expect(r.ok === false && r.errors[0]!.message).toBe('spec.template.spec.containers[0].name: "Nginx_1" must be a DNS-1123 label');
+  });
+});
+
 describe('validateCloneSet: each malformed CloneSet names the exact field', () => {
   it.each<[string, Mutate, string, RegExp?]>([
     ['negative replicas', (c) => (c.spec.replicas = -1), 'spec.replicas', /-1 must be an integer ≥ 0/],
