@@ -74,7 +74,7 @@ function checkSelector(c: Collector, v: unknown): void {
         else if (typeof e.key !== 'string' || !isQualifiedName(e.key)) c.add(`${ef}.key`, `${show(e.key)} is not a valid label key`);
         if (missing(e.operator)) return c.add(`${ef}.operator`, REQUIRED);
         if (typeof e.key !== 'string') return;
-        const problem = checkRequirement({ key: e.key, operator: String(e.operator), values: e.values as string[] });
+        const problem = checkRequirement({ key: e.key, operator: typeof e.operator === 'string' ? e.operator : show(e.operator), values: e.values as string[] });
         if (problem) c.add(`${ef}.operator`, problem);
       });
   }

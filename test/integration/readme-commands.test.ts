@@ -141,7 +141,7 @@ describe('README: a second `temporal workflow start` joins the running rollout',
       try {
         return (await promisify(execFile)('bash', ['-c', cmd], { encoding: 'utf8', env: { ...process.env, PATH: path }, timeout: 60_000 })).stdout;
       } catch (err) {
-        throw new Error(`README command failed: ${cmd}\n${(err as { stderr?: string }).stderr ?? err}`);
+        throw new Error(`README command failed: ${cmd}\n${(err as { stderr?: string }).stderr ?? String(err)}`);
       }
     };
     const runIdOf = (out: string) => /RunId\s+(\S+)/.exec(out)?.[1];
