@@ -15,7 +15,8 @@ import { makeClients } from '../../src/kube/clients.js';
 import { startSimCluster, type SimCluster } from '../../src/sim/index.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { PodStep } from '../../src/workflows/messages.js';
-import { bundleWorkflows, createRolloutWorker } from '../../src/worker/index.js';
+import { createRolloutWorker } from '../../src/worker/index.js';
+import { prebuiltWorkflowBundle } from '../support/bundle.js';
 import { cloneSet, testLogger } from '../support/env.js';
 
 let server: DevServer;
@@ -31,7 +32,7 @@ beforeAll(async () => {
     address: server.address,
     kubeConfig: cluster.kubeConfig(),
     logger: testLogger,
-    workflowBundle: await bundleWorkflows(testLogger),
+    workflowBundle: prebuiltWorkflowBundle(),
   });
   const running = worker.run();
   stopWorker = async () => {
