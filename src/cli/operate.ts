@@ -85,12 +85,17 @@ export function addOperateCommands(program: Command): void {
           return;
         }
         const tty = process.stdout.isTTY;
-        let prev: RolloutProgress | null = null;
-        for await (const p of h.watch(o.interval)) {
+        let prev = null as RolloutProgress | null;
+        const show = (p: RolloutProgress) => {
           if (tty) logUpdate(renderProgress(p));
           else for (const line of progressChanges(prev, p)) process.stdout.write(line + '\n');
           prev = p;
-        }
+        };
+        for await (const p of h.watch(o.interval)) show(p);
+        // The watch ends when the workflow closes, maybe before it saw the last progress: read it once more (a
+        // closed rollout still answers), so the last line is how it ended, not its phase a moment before.
+        const last = await h.progress().catch(() => null);
+        if (last && JSON.stringify(last) !== JSON.stringify(prev)) show(last);
         if (tty) logUpdate.done();
         if (prev) process.stdout.write(`${prev.namespace}/${prev.name}: ${prev.phase}\n`);
       });
