@@ -17,6 +17,7 @@ import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js
 import { PodStep } from '../../src/workflows/messages.js';
 import { createRolloutWorker } from '../../src/worker/index.js';
 import { prebuiltWorkflowBundle } from '../support/bundle.js';
+import { setSpecPaused } from '../support/brake.js';
 import { cloneSet, testLogger } from '../support/env.js';
 
 let server: DevServer;
@@ -64,13 +65,22 @@ describe('Temporal UI', () => {
     const cs = cloneSet('default', 'web', { replicas: 3, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 } });
     await applyCloneSet(k, cs);
     await (await client.start({ namespace: 'default', name: 'web' })).result();
+    // What makes the rollout slow enough, on any machine: it starts braked (the CloneSet's updateStrategy.paused)
+    // until an operator partition of 2 is in place, so it holds with one Pod updated; it is paused there, and the
+    // partition lifted: only the pause holds it while the browser looks.
+    await setSpecPaused(k, 'default', 'web', true);
     const handle = await client.start({ namespace: 'default', name: 'web', images: { nginx: 'nginx:1.27' } });
+    await handle.setPartition(2);
+    await setSpecPaused(k, 'default', 'web', false);
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const p = await handle.progress();
-      if (Object.values(p.pods).some((x) => x.step === PodStep.Done)) break;
+      if (p.counts.updated === 1 && Object.values(p.pods).some((x) => x.step === PodStep.Done) && /holding at partition/.test(p.waiting ?? '')) break;
+      if (Date.now() > deadline) throw new Error(`not held at the partition: ${JSON.stringify(p)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     await handle.pause();
+    await handle.setPartition(null);
     const p = await handle.progress();
 
     const page = await browser.newPage();
