@@ -99,6 +99,8 @@ describe('worker SIGKILL', () => {
     });
     done.catch(() => undefined); // awaited below; a failure is reported there
     const ended = () => endedAt;
+    // Nothing here needs the rollout slower than it is: a kill after its last Pod step counts its end as the
+    // resumption, and the resumption is timed from the new worker being up, not from its (machine-bound) start.
     const resumes: number[] = [];
     // 1. Right after the first image patch (the workflow may not have recorded the patch activity yet).
     await until('first image patch', () => w.steps.some((s) => s.what === 'image'));
