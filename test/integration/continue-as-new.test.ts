@@ -66,7 +66,9 @@ describe('continue-as-new', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     await handle.pause();
-    await handle.setPartition(null);
+    // Lifted with 0, not null (back to the CloneSet's): a null partition accepted while the loop plans under the old
+    // one can end the run as Completed with Pods left (the workflow checks the hold against the new controls).
+    await handle.setPartition(0);
     // Let the paused run hand over again if it would (it must not lose the pause), then check nothing moves.
     await new Promise((r) => setTimeout(r, 1_500));
     const p1 = await handle.progress();

@@ -80,15 +80,23 @@ describe('Temporal UI', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     await handle.pause();
-    await handle.setPartition(null);
+    // 0, not null: see the continue-as-new test (lifting the partition with null while paused can end the run).
+    await handle.setPartition(0);
     const p = await handle.progress();
 
     const page = await browser.newPage();
     try {
+      // The list has both runs of the workflow ID (the first rollout created the Pods): open this one, by its run ID,
+      // reloading until the list shows it (the visibility store may lag behind the start).
+      const { runId } = await handle.workflow.describe();
       const query = encodeURIComponent('CloneSetName="web"');
-      await page.goto(`${server.uiUrl}/namespaces/default/workflows?query=${query}`, { waitUntil: 'domcontentloaded' });
-      const link = page.locator(`a[href*="${encodeURIComponent(handle.workflowId)}"]`).first();
-      await link.waitFor({ timeout: 30_000 });
+      const link = page.locator(`a[href*="${encodeURIComponent(handle.workflowId)}/${runId}"]`).first();
+      const listDeadline = Date.now() + 60_000;
+      for (;;) {
+        await page.goto(`${server.uiUrl}/namespaces/default/workflows?query=${query}`, { waitUntil: 'domcontentloaded' });
+        if (await link.waitFor({ timeout: 5_000 }).then(() => true, () => false)) break;
+        if (Date.now() > listDeadline) throw new Error(`the workflows list never showed run ${runId}`);
+      }
       await link.click();
       await page.waitForURL(/\/workflows\/cloneset/, { timeout: 30_000 });
       // The summary and the current details live under the workflow's "User Metadata" tab.
