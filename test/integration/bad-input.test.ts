@@ -209,7 +209,7 @@ describe('bad rollout input', () => {
         return w;
       }),
     );
-    const hooks = watchers.map((w) => new HookActor(env.k, ns, w));
+    const hooks = names.map((name) => new HookActor(env.k, ns, `app=${name}`));
     for (const h of hooks) {
       h.holdUpdated(true);
       h.release(1);
@@ -236,7 +236,7 @@ describe('bad rollout input', () => {
     expect(out).toMatch(/CloneSetNotFound/);
     expect(out).toMatch(new RegExp(`CloneSet ${ns}/gone-cli (not found|was deleted)`));
     // The held Pods finished (hooked again, back to Normal) before the actors stop.
-    for (const [i, w] of watchers.entries()) await until(() => w.livePods().every((p) => p.metadata?.labels?.['lifecycle.apps.kruise.io/state'] === 'Normal'), 60_000).finally(() => hooks[i]!.stop());
+    for (const h of hooks) await until(() => h.listed().length === 3 && h.listed().every((p) => p.metadata?.labels?.['lifecycle.apps.kruise.io/state'] === 'Normal'), 60_000).finally(() => h.stop());
     watchers.forEach((w) => w.stop());
     // The simulated apiserver has no garbage collector, so the orphaned Pods stay (a real cluster would delete them
     // once their owner is gone). What matters while they live: the rollout abandoned none half-way, so each one

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RolloutControlRejectedError, RolloutNotRunningError, type RolloutHandle } from '../../src/client/index.js';
 import { PodStep, RolloutPhase, type RolloutProgress } from '../../src/workflows/messages.js';
 import { HookActor, setSpecPaused, withUpdateHook } from '../support/brake.js';
-import { watchPods } from '../support/watcher.js';
+import { watchPods, type ReadinessWatcher } from '../support/watcher.js';
 import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
 
 let env: TestEnv;
@@ -33,6 +33,25 @@ async function until(handle: RolloutHandle, what: string, pred: (p: RolloutProgr
   }
 }
 
+/** The result, or (after `ms`) an error with the progress and the Pods' hook state, to see where a rollout stopped. */
+async function resultWithin(handle: RolloutHandle, w: ReadinessWatcher, ms = 120_000) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void (async () => {
+        const p = await handle.progress().catch((e: unknown) => String(e));
+        const pods = w.livePods().map((x) => ({ name: x.metadata!.name, labels: x.metadata!.labels, image: x.spec!.containers[0]!.image, gate: x.status?.conditions?.find((c) => c.type === 'InPlaceUpdateReady')?.status }));
+        reject(new Error(`no result within ${ms} ms:\n${JSON.stringify(p, null, 1)}\n${JSON.stringify(pods, null, 1)}`));
+      })();
+    }, ms);
+  });
+  try {
+    return await Promise.race([handle.result(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const podsAt = (p: RolloutProgress, step: string) => Object.values(p.pods).filter((x) => x.step === step).length;
 const images = async (ns: string) => (await livePods(env, ns, 'web')).map((p) => p.spec!.containers[0]!.image).sort();
 const uids = async (ns: string) => (await livePods(env, ns, 'web')).map((p) => p.metadata!.uid).sort();
@@ -44,7 +63,7 @@ describe('rollout controls', () => {
     const w = await watch(ns, 4);
     // Slow enough by construction: the first Pod taken is held in flight by its lifecycle hook until the pause is
     // accepted; only then is it let through (hook, drain, 2 s grace, patch...), so the pause lands during its lane.
-    const hooks = new HookActor(env.k, ns, w);
+    const hooks = new HookActor(env.k, ns);
     const handle = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } });
     await until(handle, 'a Pod held by its hook', (p) => podsAt(p, PodStep.Hooked) === 1);
 
@@ -77,7 +96,7 @@ describe('rollout controls', () => {
     hooks.open();
     expect(await handle.resume()).toMatchObject({ paused: false });
     const result = await handle.result();
-    hooks.stop();
+    await hooks.stop();
     w.stop();
     expect(result.updatedInPlace).toBe(4);
     expect(await images(ns)).toEqual(Array(4).fill('nginx:1.27'));
@@ -91,7 +110,7 @@ describe('rollout controls', () => {
     const before = await uids(ns);
     const w = await watch(ns, 4);
     // Slow enough by construction: the hook lets two Pods through and holds the third in flight until the abort is in.
-    const hooks = new HookActor(env.k, ns, w);
+    const hooks = new HookActor(env.k, ns);
     hooks.release(2);
     const handle = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } });
     await until(handle, 'two Pods updated, the third held', (p) => podsAt(p, PodStep.Done) === 2 && podsAt(p, PodStep.Hooked) === 1);
@@ -101,7 +120,7 @@ describe('rollout controls', () => {
     expect(view.aborted).toMatchObject({ rollback: true });
     await expect(handle.pause()).rejects.toThrow(/being aborted with rollback/);
     const result = await handle.result();
-    hooks.stop();
+    await hooks.stop();
     w.stop();
     expect(result.aborted).toMatchObject({ rollback: true });
     expect((await handle.progress()).phase).toBe(RolloutPhase.RolledBack);
@@ -120,7 +139,7 @@ describe('rollout controls', () => {
     const w = await watch(ns, 3);
     // Slow enough by construction: the first Pod is let through its update but held in Updated (its lane still in
     // flight) until the abort is in; then its lane finishes.
-    const hooks = new HookActor(env.k, ns, w);
+    const hooks = new HookActor(env.k, ns);
     hooks.holdUpdated(true);
     hooks.release(1);
     const handle = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } });
@@ -128,7 +147,7 @@ describe('rollout controls', () => {
     await handle.abort();
     hooks.open();
     const result = await handle.result();
-    hooks.stop();
+    await hooks.stop();
     w.stop();
     expect(result.aborted).toEqual({ rollback: false, atMs: expect.any(Number) });
     expect(result.updatedInPlace).toBe(1);
@@ -144,7 +163,7 @@ describe('rollout controls', () => {
     const w = await watch(ns, 4);
     // Slow enough by construction: the hook lets one Pod through and holds the second in flight until the retarget
     // is sent; then every Pod goes through.
-    const hooks = new HookActor(env.k, ns, w);
+    const hooks = new HookActor(env.k, ns);
     hooks.release(1);
     const { handle, started } = await env.client.startOrRetarget({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } });
     expect(started).toBe(true);
@@ -155,8 +174,8 @@ describe('rollout controls', () => {
     const again = await retargeting;
     expect(again.started).toBe(false);
     expect(again.handle.workflowId).toBe(handle.workflowId);
-    const result = await handle.result();
-    hooks.stop();
+    const result = await resultWithin(handle, w);
+    await hooks.stop();
     w.stop();
     expect(result.toRevision).toBe(again.retarget.updateRevision);
     expect(await images(ns)).toEqual(Array(4).fill('nginx:1.28'));

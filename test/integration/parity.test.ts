@@ -152,7 +152,7 @@ describe('the plan query', () => {
     const names = Object.keys(uids(await livePods(env, ns, 'web'))).sort();
     // Slow enough by construction: the first Pod taken is held in flight by its lifecycle hook until the plan is read.
     const w = await watch(ns, 4);
-    const hooks = new HookActor(env.k, ns, w);
+    const hooks = new HookActor(env.k, ns);
     const handle = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } });
     let plan = await handle.plan();
     const deadline = Date.now() + 60_000;
@@ -171,7 +171,7 @@ describe('the plan query', () => {
     expect(plan.estimatedSeconds).toBeGreaterThanOrEqual(3 * 3); // three more waves, each at least the 3 s grace
     hooks.open();
     await handle.result();
-    hooks.stop();
+    await hooks.stop();
     w.stop();
   });
 });

@@ -10,7 +10,6 @@
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { CLONESET, type KubeClients } from '../../src/kube/clients.js';
 import type { CloneSet } from '../../src/rollout/index.js';
-import type { ReadinessWatcher } from './watcher.js';
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -32,32 +31,39 @@ export function withUpdateHook(cs: CloneSet): CloneSet {
 export const lifecycleState = (p: V1Pod | undefined) => p?.metadata?.labels?.[LIFECYCLE_STATE];
 
 /**
- * Plays the service registry the hook waits on, every 50 ms: releases Pods held in PreparingUpdate only as the test
- * allows ({@link release}, {@link open}), and hooks updated Pods again (Updated → Normal) unless {@link holdUpdated}.
+ * Plays the service registry the hook waits on: releases Pods held in PreparingUpdate only as the test allows
+ * ({@link release}, {@link open}), and hooks updated Pods again (Updated → Normal) unless {@link holdUpdated}. It
+ * lists the Pods itself every 50 ms (no watch that could fall behind or drop), one step at a time.
  */
 export class HookActor {
   private budget = 0;
   private readonly released = new Set<string>();
   private holdAfter = false;
-  private readonly timer: NodeJS.Timeout;
-  private readonly patching = new Set<string>();
+  private stopped = false;
+  private pods: V1Pod[] = [];
+  private readonly loop: Promise<void>;
 
   constructor(
     private readonly k: KubeClients,
     private readonly namespace: string,
-    private readonly w: ReadinessWatcher,
+    private readonly labelSelector = 'app=web',
   ) {
-    this.timer = setInterval(() => this.tick(), 50);
+    this.loop = this.run();
   }
 
-  /** Pods held in PreparingUpdate now (not released). */
+  /** Pods held in PreparingUpdate now (not released), as last listed. */
   held(): string[] {
-    return this.w.livePods().filter((p) => lifecycleState(p) === 'PreparingUpdate' && p.metadata?.labels?.[HOOK_LABEL] === 'true' && !this.released.has(p.metadata!.name!)).map((p) => p.metadata!.name!);
+    return this.pods.filter((p) => lifecycleState(p) === 'PreparingUpdate' && p.metadata?.labels?.[HOOK_LABEL] === 'true' && !this.released.has(p.metadata!.name!)).map((p) => p.metadata!.name!);
   }
 
-  /** Pods waiting in Updated for the hook to come back. */
+  /** The Pods (not terminating) as last listed. */
+  listed(): V1Pod[] {
+    return this.pods;
+  }
+
+  /** Pods waiting in Updated for the hook to come back, as last listed. */
   updated(): string[] {
-    return this.w.livePods().filter((p) => lifecycleState(p) === 'Updated').map((p) => p.metadata!.name!);
+    return this.pods.filter((p) => lifecycleState(p) === 'Updated').map((p) => p.metadata!.name!);
   }
 
   /** Lets `n` more Pods (the next ones to reach PreparingUpdate, or these names) through. */
@@ -77,12 +83,26 @@ export class HookActor {
     this.holdAfter = hold;
   }
 
-  stop(): void {
-    clearInterval(this.timer);
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
   }
 
-  private tick(): void {
-    for (const p of this.w.livePods()) {
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.tick();
+      } catch {
+        // the next round lists again
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private async tick(): Promise<void> {
+    const list = await within(this.k.core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.labelSelector }));
+    this.pods = list.items.filter((p) => !p.metadata?.deletionTimestamp);
+    for (const p of this.pods) {
       const name = p.metadata!.name!;
       const label = p.metadata?.labels?.[HOOK_LABEL];
       const state = lifecycleState(p);
@@ -91,20 +111,23 @@ export class HookActor {
           this.budget--;
           this.released.add(name);
         }
-        if (this.released.has(name)) this.label(name, 'false');
-      } else if (state === 'Updated' && label === 'false' && !this.holdAfter) {
+        if (this.released.has(name)) await this.label(p, 'false');
+      } else if (state === 'Updated' && label !== 'true' && !this.holdAfter) {
         this.released.delete(name); // a later update of the same Pod (a rollback, a retarget) is held again
-        this.label(name, 'true');
+        await this.label(p, 'true');
       }
     }
   }
 
-  private label(name: string, value: string): void {
-    if (this.patching.has(name)) return;
-    this.patching.add(name);
-    void this.k.core
-      .patchNamespacedPod({ name, namespace: this.namespace, body: { metadata: { labels: { [HOOK_LABEL]: value } } } }, merge)
-      .catch(() => undefined)
-      .finally(() => this.patching.delete(name));
+  /** Sets the hook label, on the version listed (a Pod changed since is seen again next round). */
+  private async label(p: V1Pod, value: string): Promise<void> {
+    const body = { metadata: { resourceVersion: p.metadata!.resourceVersion, labels: { [HOOK_LABEL]: value } } };
+    await within(this.k.core.patchNamespacedPod({ name: p.metadata!.name!, namespace: this.namespace, body }, merge)).catch(() => undefined);
   }
+}
+
+/** A Kubernetes call, or a rejection after 5 s (a call that never answers must not stall the actor). */
+function within<T>(call: Promise<T>, ms = 5_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([call, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }
