@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects:
+ * Four projects:
  * - `unit`: pure modules and the simulated cluster; no Temporal server.
  * - `realkube`: the same API rules checked against a real kube-apiserver (scripts/build-kube-apiserver.sh).
  * - `integration`: workflows on a real Temporal dev server shared by the whole run (globalSetup).

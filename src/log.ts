@@ -30,6 +30,33 @@ export function createLogger(name: string, opts: LoggerOptions = {}): Logger {
   );
 }
 
+/**
+ * The logger of a human-facing command (the demo, whose live view owns the terminal): its JSON lines go to `file`,
+ * and only errors also reach stderr, as one plain line each (`name: message`), never as raw JSON.
+ */
+export function createFileLogger(name: string, file: string, level = process.env.LOG_LEVEL ?? 'warn'): Logger {
+  const human = {
+    write(line: string) {
+      let msg = line.trim();
+      try {
+        const o = JSON.parse(line) as { msg?: string; err?: { message?: string } | string };
+        const err = typeof o.err === 'string' ? o.err : o.err?.message;
+        msg = `${o.msg ?? ''}${err ? ` (${err})` : ''}`;
+      } catch {
+        // not JSON: as is
+      }
+      process.stderr.write(`${name}: ${msg} (log: ${file})\n`);
+    },
+  };
+  return pino(
+    { name, level, redact: REDACT },
+    pino.multistream([
+      { level: level as pino.Level, stream: pino.destination({ dest: file, sync: true, mkdir: true }) },
+      { level: 'error', stream: human },
+    ]),
+  );
+}
+
 const pinoLevel: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
   DEBUG: 'debug',

@@ -22,12 +22,24 @@ export function activityLogger(base: Logger, fields: Record<string, unknown> = {
   }
 }
 
-/** Heartbeats if running inside an activity (no-op in plain function calls, e.g. unit tests). */
+/**
+ * Heartbeats if running inside a (regular) activity. A no-op in a local activity — the server knows nothing of
+ * those, and the SDK would log "Activity heartbeat failed" (UnknownActivity) at each call; the batch steps run as
+ * local activities (src/workflows/activities.ts) and share the per-Pod helpers with regular ones — and in plain
+ * function calls (e.g. unit tests).
+ */
 export function heartbeat(details?: unknown): void {
+  let ctx: Context;
   try {
-    Context.current().heartbeat(details);
+    ctx = Context.current();
   } catch {
-    // not in an activity context
+    return; // not in an activity context
+  }
+  if (ctx.info.isLocal) return;
+  try {
+    ctx.heartbeat(details);
+  } catch {
+    // best effort, as before: a heartbeat that cannot be sent never fails the step
   }
 }
 

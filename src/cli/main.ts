@@ -2,7 +2,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../constants.js';
 import { loadKubeConfig } from '../kube/clients.js';
-import { createLogger } from '../log.js';
+import { createFileLogger, createLogger } from '../log.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { RolloutClient } from '../client/index.js';
 import { applyCloneSet, parseCloneSets } from '../kube/apply.js';
@@ -74,8 +76,11 @@ program
   .option('--state-dir <dir>', 'keep the environment here (default: a temporary dir)')
   .option('--keep', 'keep the environment and its UI running after the demo, until Ctrl-C')
   .action(async (o: { fast?: boolean; json?: boolean; stateDir?: string; keep?: boolean }) => {
-    const logger = createLogger('cloneset-rollout-demo', { level: process.env.LOG_LEVEL ?? 'warn' });
+    // The live view owns the terminal: worker and SDK logs go to a file (errors also as a plain line on stderr).
+    const logFile = o.stateDir ? join(o.stateDir, 'demo.log') : join(tmpdir(), `cloneset-rollout-demo-${process.pid}.log`);
+    const logger = createFileLogger('cloneset-rollout demo', logFile);
     const evidence = await runDemo({ minReadySeconds: o.fast ? 3 : undefined, json: !!o.json, stateDir: o.stateDir, keep: !!o.keep, logger });
+    if (!o.json) process.stdout.write(`Logs: ${logFile}\n`);
     process.exitCode = evidence.ok ? 0 : 1;
   });
 

@@ -107,18 +107,18 @@ export function addOperateCommands(program: Command): void {
           return;
         }
         const tty = process.stdout.isTTY;
-        let prev: RolloutProgress | null = null;
-        for await (const p of h.watch(o.interval)) {
+        let prev = null as RolloutProgress | RolloutStatus | null;
+        const show = (p: RolloutProgress | RolloutStatus) => {
           if (tty) logUpdate(renderProgress(p));
           else for (const line of progressChanges(prev, p)) process.stdout.write(line + '\n');
           prev = p;
-        }
-        // The record of a closed run is as the run left it; the execution says how it ended.
+        };
+        for await (const p of h.watch(o.interval)) show(p);
+        // The watch ends when the workflow closes, maybe before it saw the last progress; and the record of a closed
+        // run is as the run left it: the execution says how it ended. Read both once more, so the last lines say so.
         const final = await h.status();
-        if (tty) {
-          logUpdate(renderProgress(final));
-          logUpdate.done();
-        } else if (prev && final.phase !== prev.phase) process.stdout.write(`${final.namespace}/${final.name}: phase ${final.phase}\n`);
+        show(final);
+        if (tty) logUpdate.done();
         process.stdout.write(statusLine(final) + '\n');
         if (unsuccessful(final)) process.exitCode = EXIT_UNSUCCESSFUL;
       });

@@ -358,7 +358,8 @@ export async function runPlan(flags: PlanFlags, io: PlanIO): Promise<number> {
     io.stdout(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
     return 0;
   } catch (err) {
-    io.stderr(`cloneset-rollout plan: ${(err as Error)?.message ?? String(err)}\n`);
+    const offline = (err as Error)?.name === 'NoKubeconfigError' ? '; or plan offline with --from FILE (the current CloneSet manifest)' : '';
+    io.stderr(`cloneset-rollout plan: ${(err as Error)?.message ?? String(err)}${offline}\n`);
     return 1;
   }
 }

@@ -22,7 +22,7 @@ export interface RolloutWorkerOptions {
   /** How the activities reach Kubernetes. */
   kubeConfig: KubeConfig;
   logger: Logger;
-  /** A prebuilt bundle (tests build one per file); default: dist/workflow-bundle.js, else bundled at start. */
+  /** A prebuilt bundle (tests pass dist/workflow-bundle.js, test/support/bundle.ts); default: dist/workflow-bundle.js, else bundled at start. */
   workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
   /** TLS / API key options for a secured Temporal (see src/temporal/connection.ts). */
   connection?: Parameters<typeof NativeConnection.connect>[0];

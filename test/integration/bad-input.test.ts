@@ -16,6 +16,7 @@ import { applyCloneSet } from '../../src/kube/apply.js';
 import { CLONESET } from '../../src/kube/clients.js';
 import { findTemporalCli } from '../../src/temporal/binary.js';
 import type { CloneSet, RolloutInput } from '../../src/rollout/index.js';
+import { HookActor, withUpdateHook } from '../support/brake.js';
 import { ReadinessWatcher } from '../support/watcher.js';
 import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
 
@@ -194,10 +195,12 @@ describe('bad rollout input', () => {
   });
 
   it('fails with CloneSetNotFound, non-retryably, when the CloneSet is deleted mid-rollout, finishing the Pod in flight', async () => {
-    // A slow rollout (grace 3 s, one Pod at a time), started once through the CLI and once through the client.
+    // A rollout (grace 1 s, one Pod at a time), started once through the CLI and once through the client. Slow
+    // enough by construction: each first Pod, once patched, is held in Updated (its lane in flight) by its lifecycle
+    // hook until its CloneSet is deleted; then the hook lets it finish.
     const names = ['gone-cli', 'gone-client'];
     for (const name of names) {
-      await applyAndRoll(env, cloneSet(ns, name, { replicas: 3, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 3 } } }));
+      await applyAndRoll(env, withUpdateHook(cloneSet(ns, name, { replicas: 3, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } } })));
     }
     const watchers = await Promise.all(
       names.map(async (name) => {
@@ -206,14 +209,20 @@ describe('bad rollout input', () => {
         return w;
       }),
     );
+    const hooks = names.map((name) => new HookActor(env.k, ns, `app=${name}`));
+    for (const h of hooks) {
+      h.holdUpdated(true);
+      h.release(1);
+    }
     const cliId = `bad-input-cli-gone-${randomBytes(4).toString('hex')}`;
     await run(cli, ['workflow', 'start', '--address', env.address, '--workflow-id', cliId, '--type', ROLLOUT_WORKFLOW_TYPE, '--task-queue', env.taskQueue, '--input', JSON.stringify({ namespace: ns, name: 'gone-cli', images: { nginx: 'nginx:1.27' } })]);
     const handle = await env.client.start({ namespace: ns, name: 'gone-client', images: { nginx: 'nginx:1.27' } });
-    // Delete each CloneSet while its first Pod is in its grace period.
+    // Delete each CloneSet while its first Pod is in flight (patched, held in Updated), then let the Pod finish.
     await Promise.all(
       watchers.map(async (w, i) => {
-        await until(() => Object.values(w.pods).some((h) => h.gateOffAt.length > 0), 20_000);
+        await until(() => hooks[i]!.updated().length === 1, 60_000);
         await env.k.custom.deleteNamespacedCustomObject({ ...CLONESET, namespace: ns, name: names[i]! });
+        hooks[i]!.open();
       }),
     );
     const viaClientErr = (await handle.result().catch((e: unknown) => e)) as RolloutFailedError;
@@ -226,6 +235,8 @@ describe('bad rollout input', () => {
     );
     expect(out).toMatch(/CloneSetNotFound/);
     expect(out).toMatch(new RegExp(`CloneSet ${ns}/gone-cli (not found|was deleted)`));
+    // The held Pods finished (hooked again, back to Normal) before the actors stop.
+    for (const h of hooks) await until(() => h.listed().length === 3 && h.listed().every((p) => p.metadata?.labels?.['lifecycle.apps.kruise.io/state'] === 'Normal'), 60_000).finally(() => h.stop());
     watchers.forEach((w) => w.stop());
     // The simulated apiserver has no garbage collector, so the orphaned Pods stay (a real cluster would delete them
     // once their owner is gone). What matters while they live: the rollout abandoned none half-way, so each one

@@ -4,6 +4,7 @@
  * every run, the window holds across the hand-overs (checked by the independent watcher), and the controls carry on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setSpecPaused } from '../support/brake.js';
 import { listRuns } from '../support/runs.js';
 import { watchPods } from '../support/watcher.js';
 import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
@@ -51,14 +52,23 @@ describe('continue-as-new', () => {
     const ns = uniqueNamespace('can');
     const cs = cloneSet(ns, 'web', { replicas: 20, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 } });
     await applyAndRoll(env, cs);
+    // What makes the rollout slow enough, on any machine: it starts braked (the CloneSet's updateStrategy.paused)
+    // until an operator partition of 2 is in place, so it cannot finish before the pause: it holds with 2 Pods left.
+    // 18 waves make far more than 200 events, so it hands over before that hold, whatever the speed.
+    await setSpecPaused(env.k, ns, 'web', true);
     const handle = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' }, historyEventsLimit: 200 });
-    // Wait for the first hand-over, then pause the (new) run.
-    const deadline = Date.now() + 60_000;
+    await handle.setPartition(2);
+    await setSpecPaused(env.k, ns, 'web', false);
+    // Wait for the first hand-over, then pause the (new) run, and lift the partition: only the pause holds it now.
+    const deadline = Date.now() + 120_000;
     while ((await handle.progress()).earlierRuns === undefined) {
-      if (Date.now() > deadline) throw new Error('no hand-over within 60 s');
+      if (Date.now() > deadline) throw new Error('no hand-over within 120 s');
       await new Promise((r) => setTimeout(r, 100));
     }
     await handle.pause();
+    // Lifted with 0, not null (back to the CloneSet's): a null partition accepted while the loop plans under the old
+    // one can end the run as Completed with Pods left (the workflow checks the hold against the new controls).
+    await handle.setPartition(0);
     // Let the paused run hand over again if it would (it must not lose the pause), then check nothing moves.
     await new Promise((r) => setTimeout(r, 1_500));
     const p1 = await handle.progress();

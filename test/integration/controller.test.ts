@@ -161,6 +161,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     await applyCloneSet(env.k, cs);
     const first = await completedRun(ns, 'stuck');
     cs.spec.updateStrategy = { type: 'InPlaceIfPossible' };
+    // Stuck by construction (the image never pulls): the rollout is still running when the test terminates it.
     cs.spec.template.spec.containers[0]!.image = 'nginx:unpullable';
     await applyCloneSet(env.k, cs);
     const warnings = await until('a FailedUpdate Warning on the CloneSet', async () => {

@@ -1,14 +1,30 @@
-/** The README's main command, as a user runs it (`cloneset-rollout demo`, quick mode, JSON evidence). */
+/**
+ * The README's main command, as a user runs it (`cloneset-rollout demo`, quick mode): with JSON evidence, and as
+ * people read it — human lines only, never a raw JSON log line (worker and SDK logs go to a file).
+ */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
-describe('cloneset-rollout demo --fast --json', () => {
-  it('runs the seed walkthrough end to end and prints passing evidence', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['bin/cloneset-rollout.js', 'demo', '--fast', '--json'], {
+/** Lines of `text` that parse as a JSON object (a raw log line, or evidence). */
+const jsonLines = (text: string) =>
+  text.split('\n').filter((l) => {
+    try {
+      const v: unknown = JSON.parse(l);
+      return typeof v === 'object' && v !== null;
+    } catch {
+      return false;
+    }
+  });
+
+describe('cloneset-rollout demo --fast', () => {
+  it('--json: runs the seed walkthrough end to end and prints passing evidence, one JSON object and nothing else', async () => {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/cloneset-rollout.js', 'demo', '--fast', '--json'], {
       env: { ...process.env, LOG_LEVEL: 'error' },
       timeout: 150_000,
     });
+    expect(jsonLines(stderr)).toEqual([]);
+    expect(stdout.trim().split('\n')).toHaveLength(1);
     const evidence = JSON.parse(stdout.trim()) as {
       ok: boolean;
       checks: { name: string; ok: boolean }[];
@@ -25,5 +41,14 @@ describe('cloneset-rollout demo --fast --json', () => {
     expect(evidence.after.every((p) => p.image === 'nginx:latest' && p.restartCount === 1)).toBe(true);
     expect(evidence.result).toMatchObject({ updatedInPlace: 4, deleted: 1 });
     expect(evidence.uiUrl).toMatch(/\/namespaces\/default\/workflows\/cloneset%2Fdefault%2Fnginxweb1$/);
+  });
+
+  it('prints human lines only: no line of its output (stdout or stderr) is a JSON object, at the default log level', async () => {
+    const env: Record<string, string | undefined> = { ...process.env };
+    delete env.LOG_LEVEL;
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/cloneset-rollout.js', 'demo', '--fast'], { env, timeout: 150_000 });
+    expect(jsonLines(stdout)).toEqual([]);
+    expect(jsonLines(stderr)).toEqual([]);
+    expect(stdout).toMatch(/^Logs: .*\.log$/m);
   });
 });

@@ -3,6 +3,9 @@
  * PreparingDelete until an external actor — this test, acting like a service-registry controller — releases it, and
  * holds an updated Pod in Updated until the actor hooks it again. The worker runs as a separate process and is
  * SIGKILLed while a Pod is held: the hold survives, and nothing moves until the release.
+ *
+ * Slow enough by construction: every step the test checks happens while a hook holds the Pod, and only the test
+ * releases it (the sleeps only check that nothing moves meanwhile).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

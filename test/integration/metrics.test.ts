@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installTemporalLogging } from '../../src/log.js';
 import { rolloutMetrics } from '../../src/metrics/rollout.js';
 import { startHealthServer, type HealthServer } from '../../src/metrics/server.js';
-import { bundleWorkflows, createRolloutWorker } from '../../src/worker/index.js';
+import { createRolloutWorker } from '../../src/worker/index.js';
+import { prebuiltWorkflowBundle } from '../support/bundle.js';
 import { applyAndRoll, cloneSet, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
 
 async function freePort(): Promise<number> {
@@ -46,7 +47,7 @@ beforeAll(async () => {
     taskQueue: env.taskQueue,
     kubeConfig: env.cluster.kubeConfig(),
     logger,
-    workflowBundle: await bundleWorkflows(),
+    workflowBundle: prebuiltWorkflowBundle(),
   });
   const running = worker.run();
   workerRunning = true;

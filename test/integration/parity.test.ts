@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { applyCloneSet } from '../../src/kube/apply.js';
+import { HookActor, withUpdateHook } from '../support/brake.js';
 import { watchPods } from '../support/watcher.js';
 import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
 
@@ -146,12 +147,15 @@ describe('updateStrategy.paused in the spec', () => {
 describe('the plan query', () => {
   it('shows what is left from the last observation: the Pod in flight, then the others one wave each', async () => {
     const ns = uniqueNamespace('plan');
-    const cs = cloneSet(ns, 'web', { replicas: 4, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 3 } } });
+    const cs = withUpdateHook(cloneSet(ns, 'web', { replicas: 4, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 3 } } }));
     await applyAndRoll(env, cs);
     const names = Object.keys(uids(await livePods(env, ns, 'web'))).sort();
+    // Slow enough by construction: the first Pod taken is held in flight by its lifecycle hook until the plan is read.
+    const w = await watch(ns, 4);
+    const hooks = new HookActor(env.k, ns);
     const handle = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } });
     let plan = await handle.plan();
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     while (!plan || plan.inFlight.length === 0) {
       if (Date.now() > deadline) throw new Error(`no plan with a Pod in flight: ${JSON.stringify(plan)}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -165,6 +169,9 @@ describe('the plan query', () => {
     expect(plan.waves.flatMap((w) => w.pods.map((m) => m.name)).sort()).toEqual(names.filter((n) => n !== moving));
     expect(plan.waves.every((w) => w.pods.every((m) => m.to === plan!.updateRevision))).toBe(true);
     expect(plan.estimatedSeconds).toBeGreaterThanOrEqual(3 * 3); // three more waves, each at least the 3 s grace
+    hooks.open();
     await handle.result();
+    await hooks.stop();
+    w.stop();
   });
 });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTemporalCli } from '../../src/temporal/binary.js';
 import { applyCloneSet } from '../../src/kube/apply.js';
 import { CLONESET } from '../../src/kube/clients.js';
+import { setSpecPaused } from '../support/brake.js';
 import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
 
 let env: TestEnv;
@@ -53,6 +54,11 @@ describe('README "Operate a rollout"', () => {
     expect(commands.length).toBeGreaterThanOrEqual(11);
     const ns = uniqueNamespace('readme');
     await applyAndRoll(env, cloneSet(ns, 'nginxweb1', { replicas: 4, minReadySeconds: 2, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 } }));
+    // What makes the rollout slow enough, on any machine: it starts braked (the CloneSet's own updateStrategy.paused,
+    // invisible to the README's commands), so no Pod moves before the README's pause; the brake is released right
+    // after it, and from there the pause holds the rollout, then the 50% partition does: it cannot complete before
+    // the README's abort.
+    await setSpecPaused(env.k, ns, 'nginxweb1', true);
     const temporal = findTemporalCli()!;
     const path = `${dirname(temporal)}:${process.env.PATH}`;
     const checked = new Set<RegExp>();
@@ -79,6 +85,7 @@ describe('README "Operate a rollout"', () => {
         throw new Error(`README command printed something else: ${cmd}\n${out}\n${(err as Error).message}`);
       }
       checked.add(check[0]);
+      if (/--name pause/.test(cmd)) await setSpecPaused(env.k, ns, 'nginxweb1', false);
     }
     expect(checked.size).toBe(checks.length); // every documented control was exercised
     // The abort with rollback left the CloneSet where it started.

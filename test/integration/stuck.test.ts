@@ -2,6 +2,9 @@
  * Stuck Pods: an image the kubelet can't pull (or that never gets ready) must not take the CloneSet down. With
  * progressDeadlineSeconds the rollout stops taking Pods, says so on the CloneSet and in its progress, and recovers
  * when the CloneSet gets a new spec; without one it still never exceeds maxUnavailable.
+ *
+ * Slow enough by construction: the image never pulls (or never gets ready), so each rollout waits, Stuck or not,
+ * for the new spec the test applies, however long the test takes to get there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCloneSet } from '../../src/kube/apply.js';
@@ -18,7 +21,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

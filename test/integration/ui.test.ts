@@ -15,7 +15,9 @@ import { makeClients } from '../../src/kube/clients.js';
 import { startSimCluster, type SimCluster } from '../../src/sim/index.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { PodStep } from '../../src/workflows/messages.js';
-import { bundleWorkflows, createRolloutWorker } from '../../src/worker/index.js';
+import { createRolloutWorker } from '../../src/worker/index.js';
+import { prebuiltWorkflowBundle } from '../support/bundle.js';
+import { setSpecPaused } from '../support/brake.js';
 import { cloneSet, testLogger } from '../support/env.js';
 
 let server: DevServer;
@@ -31,7 +33,7 @@ beforeAll(async () => {
     address: server.address,
     kubeConfig: cluster.kubeConfig(),
     logger: testLogger,
-    workflowBundle: await bundleWorkflows(testLogger),
+    workflowBundle: prebuiltWorkflowBundle(),
   });
   const running = worker.run();
   stopWorker = async () => {
@@ -63,21 +65,38 @@ describe('Temporal UI', () => {
     const cs = cloneSet('default', 'web', { replicas: 3, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 } });
     await applyCloneSet(k, cs);
     await (await client.start({ namespace: 'default', name: 'web' })).result();
+    // What makes the rollout slow enough, on any machine: it starts braked (the CloneSet's updateStrategy.paused)
+    // until an operator partition of 2 is in place, so it holds with one Pod updated; it is paused there, and the
+    // partition lifted: only the pause holds it while the browser looks.
+    await setSpecPaused(k, 'default', 'web', true);
     const handle = await client.start({ namespace: 'default', name: 'web', images: { nginx: 'nginx:1.27' } });
+    await handle.setPartition(2);
+    await setSpecPaused(k, 'default', 'web', false);
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const p = await handle.progress();
-      if (Object.values(p.pods).some((x) => x.step === PodStep.Done)) break;
+      if (p.counts.updated === 1 && Object.values(p.pods).some((x) => x.step === PodStep.Done) && /holding at partition/.test(p.waiting ?? '')) break;
+      if (Date.now() > deadline) throw new Error(`not held at the partition: ${JSON.stringify(p)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     await handle.pause();
+    // 0, not null: see the continue-as-new test (lifting the partition with null while paused can end the run).
+    await handle.setPartition(0);
     const p = await handle.progress();
 
     const page = await browser.newPage();
     try {
+      // The list has both runs of the workflow ID (the first rollout created the Pods): open this one, by its run ID,
+      // reloading until the list shows it (the visibility store may lag behind the start).
+      const { runId } = await handle.workflow.describe();
       const query = encodeURIComponent('CloneSetName="web"');
-      await page.goto(`${server.uiUrl}/namespaces/default/workflows?query=${query}`, { waitUntil: 'domcontentloaded' });
-      const link = page.locator(`a[href*="${encodeURIComponent(handle.workflowId)}"]`).first();
-      await link.waitFor({ timeout: 30_000 });
+      const link = page.locator(`a[href*="${encodeURIComponent(handle.workflowId)}/${runId}"]`).first();
+      const listDeadline = Date.now() + 60_000;
+      for (;;) {
+        await page.goto(`${server.uiUrl}/namespaces/default/workflows?query=${query}`, { waitUntil: 'domcontentloaded' });
+        if (await link.waitFor({ timeout: 5_000 }).then(() => true, () => false)) break;
+        if (Date.now() > listDeadline) throw new Error(`the workflows list never showed run ${runId}`);
+      }
       await link.click();
       await page.waitForURL(/\/workflows\/cloneset/, { timeout: 30_000 });
       // The summary and the current details live under the workflow's "User Metadata" tab.

@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { pino } from 'pino';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { RolloutClient } from '../../src/client/index.js';
 import { applyCloneSet } from '../../src/kube/apply.js';
 import { makeClients, type KubeClients } from '../../src/kube/clients.js';
@@ -13,9 +12,8 @@ import type { CloneSet } from '../../src/rollout/index.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { startRealApiServer } from '../../src/realkube/index.js';
 import { startSimCluster, startSimKubelet, type SimApiServer, type SimKubelet, type SimKubeletOptions } from '../../src/sim/index.js';
-import { bundleWorkflows, createRolloutWorker } from '../../src/worker/index.js';
-
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+import { createRolloutWorker } from '../../src/worker/index.js';
+import { prebuiltWorkflowBundle } from './bundle.js';
 
 /**
  * Which Kubernetes the suite runs against: `sim` (default: the embedded simulated apiserver) or `real` (a real
@@ -84,7 +82,6 @@ export async function startTestEnv(opts: { kubelet?: SimKubeletOptions; worker?:
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
   const cluster = await startCluster({ startDelayMs: 50, restartDelayMs: 100, readyDelayMs: 50, ...opts.kubelet });
-  bundle ??= bundleWorkflows();
   let stopWorker = async () => {};
   if (opts.worker !== false) {
     const { worker, connection } = await createRolloutWorker({
@@ -92,7 +89,7 @@ export async function startTestEnv(opts: { kubelet?: SimKubeletOptions; worker?:
       taskQueue,
       kubeConfig: cluster.kubeConfig(),
       logger: testLogger,
-      workflowBundle: await bundle,
+      workflowBundle: prebuiltWorkflowBundle(),
     });
     const running = worker.run();
     stopWorker = async () => {

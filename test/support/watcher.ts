@@ -62,20 +62,54 @@ export class ReadinessWatcher {
     await this.watch(list.metadata?.resourceVersion ?? '0');
   }
 
+  /**
+   * Watches from `resourceVersion`; when the watch ends it starts again from the last version seen, and when that
+   * version expired (410) or the watch cannot start, it lists again first, so the record never silently stops.
+   */
   private async watch(resourceVersion: string): Promise<void> {
     if (this.stopped) return;
     let rv = resourceVersion;
-    this.req = await new Watch(this.kc).watch(
-      `/api/v1/namespaces/${this.namespace}/pods`,
-      { labelSelector: this.labelSelector, resourceVersion: rv, allowWatchBookmarks: true },
-      (type: string, obj: V1Pod) => {
-        rv = obj.metadata?.resourceVersion ?? rv;
-        if (type !== 'BOOKMARK' && type !== 'ERROR') this.apply(type, obj);
-      },
-      () => {
-        if (!this.stopped) setTimeout(() => void this.watch(rv).catch(() => undefined), 50);
-      },
-    );
+    let expired = false;
+    const again = () => {
+      if (this.stopped) return;
+      setTimeout(() => void (expired ? this.relist() : this.watch(rv)).catch(() => this.retryRelist()), 50);
+    };
+    try {
+      this.req = await new Watch(this.kc).watch(
+        `/api/v1/namespaces/${this.namespace}/pods`,
+        { labelSelector: this.labelSelector, resourceVersion: rv, allowWatchBookmarks: true },
+        (type: string, obj: V1Pod) => {
+          if (type === 'ERROR') {
+            expired = true; // e.g. 410 Gone: the version is too old to watch from
+            return;
+          }
+          rv = obj.metadata?.resourceVersion ?? rv;
+          if (type !== 'BOOKMARK') this.apply(type, obj);
+        },
+        () => again(),
+      );
+    } catch {
+      expired = true;
+      again();
+    }
+  }
+
+  /** Lists the Pods again (changes and deletions missed are applied), then watches from the list. */
+  private async relist(): Promise<void> {
+    if (this.stopped) return;
+    const list = await this.kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: this.namespace, labelSelector: this.labelSelector });
+    const seen = new Set<string>();
+    for (const p of list.items) {
+      const name = p.metadata?.name ?? '';
+      seen.add(name);
+      this.apply(this.current.has(name) ? 'MODIFIED' : 'ADDED', p);
+    }
+    for (const [name, p] of [...this.current.entries()]) if (!seen.has(name)) this.apply('DELETED', p);
+    await this.watch(list.metadata?.resourceVersion ?? '0');
+  }
+
+  private retryRelist(): void {
+    if (!this.stopped) setTimeout(() => void this.relist().catch(() => this.retryRelist()), 200);
   }
 
   private apply(type: string, pod: V1Pod): void {

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { prebuiltWorkflowBundle } from './bundle.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = `${ROOT}bin/cloneset-rollout.js`;
@@ -33,6 +34,7 @@ export class WorkerProcess {
 
   constructor(private readonly opts: WorkerProcessOptions) {
     if (!existsSync(`${ROOT}dist/cli/main.js`)) throw new Error('dist/ is missing: run `npm run build` first');
+    prebuiltWorkflowBundle(); // the worker loads it: refuse a missing or stale one with "run npm run build"
   }
 
   get pid(): number | undefined {
