@@ -29,7 +29,16 @@ it('1000 pods: start, in-place update, then idle', async () => {
     await sleep(2000);
     expect(kubelet.stats().statusPatches).toBe(before); // no patch churn when idle
     expect(kubelet.stats().restarts).toBe(1000);
-    console.info(JSON.stringify({ createdMs: created, readyMs: ready, updateMs: updated, cpuUserMs: Math.round(cpu.user / 1000), cpuSystemMs: Math.round(cpu.system / 1000), stats: kubelet.stats() }));
+    console.info(
+      JSON.stringify({
+        createdMs: created,
+        readyMs: ready,
+        updateMs: updated,
+        cpuUserMs: Math.round(cpu.user / 1000),
+        cpuSystemMs: Math.round(cpu.system / 1000),
+        stats: kubelet.stats(),
+      }),
+    );
   } finally {
     await cluster.stop();
   }

@@ -18,7 +18,11 @@ describe('rollout benchmarks', () => {
     const env: TestEnv = await startTestEnv({ kubelet: { startDelayMs: 100, restartDelayMs: 1000, readyDelayMs: 0 } });
     try {
       const ns = uniqueNamespace('s1');
-      const spec = { replicas: 200, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible' as const, maxUnavailable: 20, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } } };
+      const spec = {
+        replicas: 200,
+        minReadySeconds: 1,
+        updateStrategy: { type: 'InPlaceIfPossible' as const, maxUnavailable: 20, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } },
+      };
       await applyAndRoll(env, cloneSet(ns, 'web', spec));
       await new Promise((r) => setTimeout(r, 1500)); // let every Pod pass minReadySeconds first
       const t0 = Date.now();
@@ -51,7 +55,9 @@ describe('rollout benchmarks', () => {
     const env = await startTestEnv({ kubelet: { startDelayMs: 100, restartDelayMs: 1000, readyDelayMs: 0 } });
     try {
       const names = Array.from({ length: 100 }, (_, i) => ({ ns: uniqueNamespace('s4'), i }));
-      await Promise.all(names.map(({ ns }) => applyAndRoll(env, cloneSet(ns, 'web', { replicas: 10, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 2 } }))));
+      await Promise.all(
+        names.map(({ ns }) => applyAndRoll(env, cloneSet(ns, 'web', { replicas: 10, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 2 } }))),
+      );
       const ideal = Math.ceil(10 / 2) * 1; // restart 1 s per wave, no grace, no minReady
       const ratios = await Promise.all(
         names.map(async ({ ns }) => {

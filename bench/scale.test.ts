@@ -43,37 +43,41 @@ describe('scale benchmarks', () => {
   it('S3 scale: 10,000 Pods in place, window 500, one worker process', async () => {
     const env = await startTestEnv({ worker: false, kubelet: { startDelayMs: 0, restartDelayMs: 0, readyDelayMs: 0, nodes: 100 } });
     try {
-      await withWorkerProcess(env, async (worker) => {
-        const ns = uniqueNamespace('s3');
-        const pods = 10_000;
-        const seedStart = Date.now();
-        await seedCloneSet(env, cloneSet(ns, 'web', { updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 500 } }), pods, { timeoutMs: 600_000 });
-        const seedS = (Date.now() - seedStart) / 1000;
-        const t0 = Date.now();
-        const startedAt = Date.now() - 1_000; // the server's clock may be a little behind ours
-        const handle = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } });
-        const result = await handle.result();
-        const makespanS = (Date.now() - t0) / 1000;
-        const runs = await listRuns(env.client.client, handle.workflowId, result.runs ?? 1, startedAt);
-        const lengths = runs.map((r) => r.historyLength);
-        const rss = peakRssMb(worker.pid!);
-        report({
-          scenario: 'S3',
-          pods,
-          window: 500,
-          seedS: +seedS.toFixed(1),
-          makespanS: +makespanS.toFixed(1),
-          podsPerS: +(pods / makespanS).toFixed(1),
-          runs: lengths.length,
-          maxEventsPerRun: Math.max(...lengths),
-          maxHistoryMB: +(Math.max(...runs.map((r) => r.historySizeBytes ?? 0)) / 2 ** 20).toFixed(2),
-          workerPeakRssMB: rss,
-          target: '≤ 4,096 events per run, worker ≤ 400 MB',
-        });
-        expect(result.updatedInPlace).toBe(pods);
-        expect(Math.max(...lengths)).toBeLessThanOrEqual(4096);
-        expect(rss).toBeLessThanOrEqual(400);
-      }, { NODE_OPTIONS: WORKER_NODE_OPTIONS });
+      await withWorkerProcess(
+        env,
+        async (worker) => {
+          const ns = uniqueNamespace('s3');
+          const pods = 10_000;
+          const seedStart = Date.now();
+          await seedCloneSet(env, cloneSet(ns, 'web', { updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 500 } }), pods, { timeoutMs: 600_000 });
+          const seedS = (Date.now() - seedStart) / 1000;
+          const t0 = Date.now();
+          const startedAt = Date.now() - 1_000; // the server's clock may be a little behind ours
+          const handle = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } });
+          const result = await handle.result();
+          const makespanS = (Date.now() - t0) / 1000;
+          const runs = await listRuns(env.client.client, handle.workflowId, result.runs ?? 1, startedAt);
+          const lengths = runs.map((r) => r.historyLength);
+          const rss = peakRssMb(worker.pid!);
+          report({
+            scenario: 'S3',
+            pods,
+            window: 500,
+            seedS: +seedS.toFixed(1),
+            makespanS: +makespanS.toFixed(1),
+            podsPerS: +(pods / makespanS).toFixed(1),
+            runs: lengths.length,
+            maxEventsPerRun: Math.max(...lengths),
+            maxHistoryMB: +(Math.max(...runs.map((r) => r.historySizeBytes ?? 0)) / 2 ** 20).toFixed(2),
+            workerPeakRssMB: rss,
+            target: '≤ 4,096 events per run, worker ≤ 400 MB',
+          });
+          expect(result.updatedInPlace).toBe(pods);
+          expect(Math.max(...lengths)).toBeLessThanOrEqual(4096);
+          expect(rss).toBeLessThanOrEqual(400);
+        },
+        { NODE_OPTIONS: WORKER_NODE_OPTIONS },
+      );
     } finally {
       await env.stop();
     }

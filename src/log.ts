@@ -93,7 +93,8 @@ export interface TemporalRuntimeOptions {
  */
 export function installTemporalLogging(logger: Logger, opts: TemporalRuntimeOptions = {}): boolean {
   if (installed) {
-    if (opts.metricsBindAddress) logger.warn({ metricsBindAddress: opts.metricsBindAddress }, 'Temporal Runtime already installed: SDK metrics options ignored');
+    if (opts.metricsBindAddress)
+      logger.warn({ metricsBindAddress: opts.metricsBindAddress }, 'Temporal Runtime already installed: SDK metrics options ignored');
     return false;
   }
   installed = true;

@@ -154,7 +154,12 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
    * the one it chose in the CloneSet's rollback annotation: resolving again could name another (by then it may have
    * been renumbered, and "the previous revision" of the template it set is the one it left).
    */
-  function chooseRollback(current: CloneSet, history: StoredRevision[], requested: number, run: string | null): { marker: RollbackMarker; template: PodTemplateSpec } {
+  function chooseRollback(
+    current: CloneSet,
+    history: StoredRevision[],
+    requested: number,
+    run: string | null,
+  ): { marker: RollbackMarker; template: PodTemplateSpec } {
     const cloneSet = `${current.metadata.namespace}/${current.metadata.name}`;
     const marker = parseRollbackMarker(current.metadata.annotations?.[ROLLBACK_ANNOTATION]);
     let chosen: StoredRevision;
@@ -208,10 +213,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       });
       if (canonicalJson(raw.status ?? {}) !== canonicalJson(status)) {
         try {
-          await k.custom.patchNamespacedCustomObjectStatus(
-            { ...CLONESET, namespace: t.namespace, name: t.name, body: { status } },
-            mergePatch,
-          );
+          await k.custom.patchNamespacedCustomObjectStatus({ ...CLONESET, namespace: t.namespace, name: t.name, body: { status } }, mergePatch);
         } catch (err) {
           if (!isNotFound(err)) toActivityError(err, `update status of CloneSet ${t.name}`);
         }
@@ -250,10 +252,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
           ? { ok: true as const, value: JSON.parse(JSON.stringify(rollback.template)) as PodTemplateSpec }
           : applyImages(current.spec.template, input.images);
         if (!applied.ok) {
-          throw ApplicationFailure.nonRetryable(
-            `CloneSet ${input.namespace}/${input.name}: ${formatErrors(applied.errors)}`,
-            NonRetryable.InvalidSpec,
-          );
+          throw ApplicationFailure.nonRetryable(`CloneSet ${input.namespace}/${input.name}: ${formatErrors(applied.errors)}`, NonRetryable.InvalidSpec);
         }
         // A rollback marks the CloneSet with the revision it chose, in the same write as the template (retries).
         const marker = rollback && run !== null ? formatRollbackMarker(rollback.marker) : undefined;
@@ -341,7 +340,18 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       const t = input.target;
       const obs = await observeCloneSet(t);
       if (obs.generation !== t.generation) {
-        return { atMs: obs.atMs, generation: obs.generation, decision: null, pods: {}, orphans: [], orphanPods: {}, blocking: {}, ready: 0, previousImages: null, all: null };
+        return {
+          atMs: obs.atMs,
+          generation: obs.generation,
+          decision: null,
+          pods: {},
+          orphans: [],
+          orphanPods: {},
+          blocking: {},
+          ready: 0,
+          previousImages: null,
+          all: null,
+        };
       }
       const decision = planStep({
         spec: t.spec,
@@ -377,12 +387,22 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
      * already has that status and reason. ProgressDeadlineExceeded (False) when no Pod progressed for
      * progressDeadlineSeconds; CloneSetUpdated (True) once Pods move again.
      */
-    async setProgressing(input: { namespace: string; name: string; uid: string; status: 'True' | 'False'; reason: string; message: string }): Promise<{ atMs: number }> {
+    async setProgressing(input: {
+      namespace: string;
+      name: string;
+      uid: string;
+      status: 'True' | 'False';
+      reason: string;
+      message: string;
+    }): Promise<{ atMs: number }> {
       const log = activityLogger(logger, { cloneSet: `${input.namespace}/${input.name}` });
       for (;;) {
         const raw = await readCloneSet(input.namespace, input.name);
         if (raw.metadata.uid !== input.uid) {
-          throw ApplicationFailure.nonRetryable(`CloneSet ${input.namespace}/${input.name} was deleted (and recreated) mid-rollout`, NonRetryable.CloneSetNotFound);
+          throw ApplicationFailure.nonRetryable(
+            `CloneSet ${input.namespace}/${input.name} was deleted (and recreated) mid-rollout`,
+            NonRetryable.CloneSetNotFound,
+          );
         }
         const conditions = raw.status?.conditions ?? [];
         const existing = conditions.find((c) => c.type === 'Progressing');
@@ -402,7 +422,10 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
               ...CLONESET,
               namespace: input.namespace,
               name: input.name,
-              body: { metadata: { resourceVersion: raw.metadata.resourceVersion }, status: { conditions: [...conditions.filter((c) => c !== existing), condition] } },
+              body: {
+                metadata: { resourceVersion: raw.metadata.resourceVersion },
+                status: { conditions: [...conditions.filter((c) => c !== existing), condition] },
+              },
             },
             mergePatch,
           );

@@ -55,7 +55,14 @@ export function makePodEvent(k: KubeClients, logger: Logger) {
     await recordEvent(k.core, log, { kind: 'Pod', apiVersion: 'v1', namespace: ref.namespace, name: ref.name, uid: ref.uid }, type, reason, text);
     const owner = pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'CloneSet');
     if (owner) {
-      await recordEvent(k.core, log, { kind: 'CloneSet', apiVersion: owner.apiVersion, namespace: ref.namespace, name: owner.name, uid: owner.uid }, type, reason, text);
+      await recordEvent(
+        k.core,
+        log,
+        { kind: 'CloneSet', apiVersion: owner.apiVersion, namespace: ref.namespace, name: owner.name, uid: owner.uid },
+        type,
+        reason,
+        text,
+      );
     }
   };
 }
@@ -150,8 +157,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
       for (;;) {
         const pod = await readPod(p);
         const v = toPodView(pod as never);
-        const applied =
-          v.revision === p.revision && Object.entries(p.images).every(([n, img]) => v.containers.find((c) => c.name === n)?.specImage === img);
+        const applied = v.revision === p.revision && Object.entries(p.images).every(([n, img]) => v.containers.find((c) => c.name === n)?.specImage === img);
         if (applied) {
           const recorded = v.inPlaceState?.lastContainerStatuses ?? {};
           const previousImageIDs = Object.fromEntries(Object.keys(p.images).map((n) => [n, recorded[n]?.imageID ?? null]));
@@ -163,9 +169,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
             throw ApplicationFailure.nonRetryable(`Pod ${p.name} has no container "${name}"`, NonRetryable.Rejected);
           }
         }
-        const previousImageIDs = Object.fromEntries(
-          Object.keys(p.images).map((n) => [n, v.containers.find((c) => c.name === n)?.imageID ?? null]),
-        );
+        const previousImageIDs = Object.fromEntries(Object.keys(p.images).map((n) => [n, v.containers.find((c) => c.name === n)?.imageID ?? null]));
         const state = {
           revision: p.revision,
           updateTimestamp: new Date().toISOString(),
@@ -280,7 +284,11 @@ export function podActivities(k: KubeClients, logger: Logger) {
         try {
           if (current !== p.state) {
             await k.core.patchNamespacedPod(
-              { name: p.name, namespace: p.namespace, body: { metadata: { uid: p.uid, resourceVersion: pod.metadata?.resourceVersion, labels: { [Labels.lifecycleState]: p.state } } } },
+              {
+                name: p.name,
+                namespace: p.namespace,
+                body: { metadata: { uid: p.uid, resourceVersion: pod.metadata?.resourceVersion, labels: { [Labels.lifecycleState]: p.state } } },
+              },
               smp,
             );
             log.info({ hooked: isPodHooked(p.hook, meta) }, `lifecycle ${p.state}: held by a hook`);

@@ -13,9 +13,10 @@ export function containersUpdated(
   images: Record<string, string>,
   previousImageIDs: Record<string, string | null>,
 ): { done: boolean; waiting: string[]; stuck: string[] } {
-  const last = Object.fromEntries(
-    Object.entries(previousImageIDs).flatMap(([n, id]) => (id === null ? [] : [[n, { imageID: id }]])),
-  ) as Record<string, { imageID: string }>;
+  const last = Object.fromEntries(Object.entries(previousImageIDs).flatMap(([n, id]) => (id === null ? [] : [[n, { imageID: id }]]))) as Record<
+    string,
+    { imageID: string }
+  >;
   const completion = checkInPlaceCompletion(pod, images, last);
   const notReady = Object.keys(images).filter((n) => !pod.containers.find((c) => c.name === n)?.ready);
   const waiting = [...new Set([...completion.pending, ...notReady])].sort();

@@ -121,9 +121,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoEvidence> {
     say(`   ${before.length} Pods running: ${before.map((p) => p.name).join(', ')}\n`);
 
     const second = await loadExample('nginx02.yaml', opts.minReadySeconds);
-    say(
-      `2. kubectl apply -f examples/nginx02.yaml  (InPlaceIfPossible, 4 replicas, minReadySeconds ${second.spec.minReadySeconds}, nginx:latest)`,
-    );
+    say(`2. kubectl apply -f examples/nginx02.yaml  (InPlaceIfPossible, 4 replicas, minReadySeconds ${second.spec.minReadySeconds}, nginx:latest)`);
     await applyCloneSet(k, second);
     const { result, workflowId } = await rollOut(client, second, opts.json);
     const after = await podFacts(k, ns, name);
@@ -134,10 +132,26 @@ export async function runDemo(opts: DemoOptions): Promise<DemoEvidence> {
       checks: [
         check('4 replicas', after.length === 4, `${after.length} Pods`),
         check('Pod names and UIDs unchanged', kept.length === after.length, `${kept.length}/${after.length} Pods kept name, UID, node and IP`),
-        check('restartCount 1', after.every((p) => p.restartCount === 1), after.map((p) => `${p.name}=${p.restartCount}`).join(' ')),
-        check('nginx:latest running', after.every((p) => p.image === 'nginx:latest' && p.ready), after.map((p) => p.image).join(' ')),
-        check('updated in place, none recreated', result.updatedInPlace === 4 && result.recreated === 0, `${result.updatedInPlace} in place, ${result.recreated} recreated, ${result.deleted} scaled away`),
-        check('same nodes and IPs', kept.every((a) => before.some((b) => b.uid === a.uid && b.node === a.node && b.ip === a.ip)), 'node and Pod IP per UID'),
+        check(
+          'restartCount 1',
+          after.every((p) => p.restartCount === 1),
+          after.map((p) => `${p.name}=${p.restartCount}`).join(' '),
+        ),
+        check(
+          'nginx:latest running',
+          after.every((p) => p.image === 'nginx:latest' && p.ready),
+          after.map((p) => p.image).join(' '),
+        ),
+        check(
+          'updated in place, none recreated',
+          result.updatedInPlace === 4 && result.recreated === 0,
+          `${result.updatedInPlace} in place, ${result.recreated} recreated, ${result.deleted} scaled away`,
+        ),
+        check(
+          'same nodes and IPs',
+          kept.every((a) => before.some((b) => b.uid === a.uid && b.node === a.node && b.ip === a.ip)),
+          'node and Pod IP per UID',
+        ),
       ],
       before,
       after,

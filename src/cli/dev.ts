@@ -114,7 +114,14 @@ export async function startDev(opts: DevOptions): Promise<DevEnvironment> {
       };
     }
     if (opts.controller) {
-      const stopController = await startController({ address: server.address, namespace, taskQueue, kubeConfig: cluster.kubeConfig(), all: opts.all, logger: log });
+      const stopController = await startController({
+        address: server.address,
+        namespace,
+        taskQueue,
+        kubeConfig: cluster.kubeConfig(),
+        all: opts.all,
+        logger: log,
+      });
       const stopRest = stopWorker;
       stopWorker = async () => {
         await stopController(); // first: no new rollouts while the worker drains

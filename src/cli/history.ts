@@ -26,13 +26,19 @@ export function renderHistory(h: CloneSetHistory): string {
   const rows = h.revisions.map((r) => [
     String(r.revision),
     r.name,
-    Object.entries(r.images).map(([c, i]) => `${c}=${i}`).join(',') || '-',
+    Object.entries(r.images)
+      .map(([c, i]) => `${c}=${i}`)
+      .join(',') || '-',
     String(r.pods),
     r.createdAt ?? '-',
     [r.current ? 'current' : '', r.update ? 'update' : ''].filter(Boolean).join(', '),
   ]);
   const widths = header.map((_, i) => Math.max(header[i]!.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const lines = [line(header), ...rows.map(line)];
   if (!h.revisions.some((r) => r.update)) lines.push(`(the template's revision ${h.updateRevision} is not recorded yet: it was not rolled out)`);
   return lines.join('\n');

@@ -40,29 +40,27 @@ program
   .option('--task-queue <name>', 'task queue of the worker', DEFAULT_TASK_QUEUE)
   .option('--controller', 'also run the CloneSet controller (rolls out managed CloneSets on every change)')
   .option('--all', 'with --controller: manage every CloneSet, not only those labelled cloneset-rollout.io/managed=true')
-  .action(async (o: { stateDir: string; port?: number; uiPort?: number; worker: boolean; ui: boolean; taskQueue: string; controller?: boolean; all?: boolean }) => {
-    const logger = createLogger('cloneset-rollout-dev');
-    const env = await startDev({ ...o, logger });
-    onShutdown(env.stop, logger);
-    process.stdout.write(
-      `Temporal: ${env.endpoints.temporalAddress}  UI: ${env.endpoints.uiUrl ?? '(off)'}\n` +
-        `KUBECONFIG=${env.endpoints.kubeconfig}\nendpoints: ${o.stateDir}/endpoints.json  (Ctrl-C to stop)\n`,
-    );
-  });
+  .action(
+    async (o: { stateDir: string; port?: number; uiPort?: number; worker: boolean; ui: boolean; taskQueue: string; controller?: boolean; all?: boolean }) => {
+      const logger = createLogger('cloneset-rollout-dev');
+      const env = await startDev({ ...o, logger });
+      onShutdown(env.stop, logger);
+      process.stdout.write(
+        `Temporal: ${env.endpoints.temporalAddress}  UI: ${env.endpoints.uiUrl ?? '(off)'}\n` +
+          `KUBECONFIG=${env.endpoints.kubeconfig}\nendpoints: ${o.stateDir}/endpoints.json  (Ctrl-C to stop)\n`,
+      );
+    },
+  );
 
 addServeOptions(
-  program
-    .command('worker')
-    .description('run a rollout worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KUBECONFIG or in-cluster config; TLS: see README)'),
+  program.command('worker').description('run a rollout worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KUBECONFIG or in-cluster config; TLS: see README)'),
   { controllerFlag: true },
 ).action(async (o: ServeFlags) => {
   await serve(o, { worker: true }, createLogger('cloneset-rollout-worker'));
 });
 
 addServeOptions(
-  program
-    .command('controller')
-    .description('watch CloneSets (label cloneset-rollout.io/managed=true by default) and start their rollouts on new generations'),
+  program.command('controller').description('watch CloneSets (label cloneset-rollout.io/managed=true by default) and start their rollouts on new generations'),
   { controllerFlag: false },
 ).action(async (o: ServeFlags) => {
   await serve({ ...o, controller: true }, { worker: false }, createLogger('cloneset-rollout-controller'));
@@ -70,7 +68,7 @@ addServeOptions(
 
 program
   .command('demo')
-  .description("the seed walkthrough: nginxweb1 5 × nginx:perl, then in place to nginx:latest with 4 replicas")
+  .description('the seed walkthrough: nginxweb1 5 × nginx:perl, then in place to nginx:latest with 4 replicas')
   .option('--fast', 'shorten minReadySeconds to 3 s for a quick run (default: honour the manifests)')
   .option('--json', 'print the evidence as one JSON object')
   .option('--state-dir <dir>', 'keep the environment here (default: a temporary dir)')
@@ -96,7 +94,10 @@ addConnectOptions(
   const k = makeClients(loadKubeConfig(c.kubeconfig));
   // TLS / API key from TEMPORAL_TLS_* / TEMPORAL_API_KEY / TEMPORAL_CONFIG_FILE (src/temporal/connection.ts).
   const client = o.rollout
-    ? await RolloutClient.connect({ ...c, connection: clientConnectionOptions(loadConnectionSettings({ overrides: { address: c.address, namespace: c.namespace } })) })
+    ? await RolloutClient.connect({
+        ...c,
+        connection: clientConnectionOptions(loadConnectionSettings({ overrides: { address: c.address, namespace: c.namespace } })),
+      })
     : null;
   try {
     for (const cs of cloneSets) {

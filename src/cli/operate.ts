@@ -67,12 +67,7 @@ function describeControls(v: ControlsView): string {
 }
 
 function operation(program: Command, name: string, description: string): Command {
-  return addConnectOptions(
-    program
-      .command(name)
-      .description(description)
-      .option('-n, --cloneset-namespace <ns>', 'namespace of the CloneSet', 'default'),
-  );
+  return addConnectOptions(program.command(name).description(description).option('-n, --cloneset-namespace <ns>', 'namespace of the CloneSet', 'default'));
 }
 
 /** Adds the operating commands to the program. */
@@ -124,7 +119,7 @@ export function addOperateCommands(program: Command): void {
       });
     });
 
-  operation(program, 'report', 'write a self-contained HTML timeline of each Pod\'s steps and the window at work')
+  operation(program, 'report', "write a self-contained HTML timeline of each Pod's steps and the window at work")
     .argument('<name>', 'CloneSet name')
     .requiredOption('--out <file.html>', 'where to write the report')
     .addHelpText('after', `${EXIT_CODES_HELP}\nThe report is written in every case but 1.`)

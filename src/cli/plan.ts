@@ -165,7 +165,9 @@ export async function liveState(k: KubeClients, desired: NormalizedCloneSet): Pr
     podSelector: (live) => {
       const selector = live.spec?.selector ?? desired.spec.selector;
       if (canonicalJson(selector) !== canonicalJson(desired.spec.selector)) {
-        throw new Error(`CloneSet ${namespace}/${name}: spec.selector is immutable (live ${selectorString(selector)}, file ${selectorString(desired.spec.selector)})`);
+        throw new Error(
+          `CloneSet ${namespace}/${name}: spec.selector is immutable (live ${selectorString(selector)}, file ${selectorString(desired.spec.selector)})`,
+        );
       }
       return selector;
     },
@@ -232,7 +234,17 @@ export function buildPlan(
       updateRevision,
       inFlight: [],
       waves: [],
-      totals: { waves: 0, inPlace: 0, recreate: 0, create: 0, delete: 0, surge: 0, maxUnavailable: 0, maxPods: state.pods.length, remainingOld: state.pods.filter((p) => p.revision !== updateRevision).length },
+      totals: {
+        waves: 0,
+        inPlace: 0,
+        recreate: 0,
+        create: 0,
+        delete: 0,
+        surge: 0,
+        maxUnavailable: 0,
+        maxPods: state.pods.length,
+        remainingOld: state.pods.filter((p) => p.revision !== updateRevision).length,
+      },
       estimatedSeconds: 0,
       timings: simulationTimings(spec, { ...timings, gracePeriodSeconds: desired.spec.updateStrategy.inPlaceUpdateStrategy.gracePeriodSeconds }),
       rounds: 0,
@@ -268,14 +280,25 @@ export function formatDuration(seconds: number): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const describeAction = (r: RevisionMove): string =>
   r.action === 'none'
     ? 'already there'
     : r.action === 'inPlace'
-      ? `in place (${Object.entries(r.images).map(([c, i]) => `${c}=${i}`).join(', ') || 'metadata only'})`
+      ? `in place (${
+          Object.entries(r.images)
+            .map(([c, i]) => `${c}=${i}`)
+            .join(', ') || 'metadata only'
+        })`
       : r.action === 'recreate'
         ? `recreate (${r.reasons.join('; ')})`
         : `can not be updated (${r.reasons.join('; ')})`;

@@ -62,7 +62,9 @@ export function inFlightCurve(pods: Record<string, PodProgress>): [number, numbe
 }
 
 export function renderReport(r: ReportInput): string {
-  const rows = Object.entries(r.pods).map(([name, pod]) => ({ name, pod, segs: segments(pod) })).filter((x) => x.segs.length > 0);
+  const rows = Object.entries(r.pods)
+    .map(([name, pod]) => ({ name, pod, segs: segments(pod) }))
+    .filter((x) => x.segs.length > 0);
   const t0 = Math.min(...rows.flatMap((x) => x.segs.map((s) => s.fromMs)), Infinity);
   const t1 = Math.max(...rows.flatMap((x) => x.segs.map((s) => s.toMs)), -Infinity);
   const span = Number.isFinite(t0) && t1 > t0 ? t1 - t0 : 1;
@@ -73,7 +75,10 @@ export function renderReport(r: ReportInput): string {
     .map(({ name, pod, segs }, i) => {
       const y = i * rowH;
       const rects = segs
-        .map((s) => `<rect x="${x(s.fromMs)}" y="${y + 3}" width="${Math.max(1, ((s.toMs - s.fromMs) / span) * W).toFixed(1)}" height="${rowH - 6}" fill="${COLORS[s.step] ?? '#999'}"><title>${esc(`${name}: ${s.step} ${((s.toMs - s.fromMs) / 1000).toFixed(2)}s (from +${((s.fromMs - t0) / 1000).toFixed(2)}s)`)}</title></rect>`)
+        .map(
+          (s) =>
+            `<rect x="${x(s.fromMs)}" y="${y + 3}" width="${Math.max(1, ((s.toMs - s.fromMs) / span) * W).toFixed(1)}" height="${rowH - 6}" fill="${COLORS[s.step] ?? '#999'}"><title>${esc(`${name}: ${s.step} ${((s.toMs - s.fromMs) / 1000).toFixed(2)}s (from +${((s.fromMs - t0) / 1000).toFixed(2)}s)`)}</title></rect>`,
+        )
         .join('');
       return `<text x="-8" y="${y + rowH / 2 + 4}" text-anchor="end">${esc(name)} <tspan fill="#888">${esc(pod.action)}</tspan></text>${rects}`;
     })
@@ -85,7 +90,10 @@ export function renderReport(r: ReportInput): string {
   let path = `M0,${yN(0)}`;
   for (const [t, n] of curve) path += ` H${x(t)} V${yN(n)}`;
   path += ` H${W}`;
-  const windowLine = r.window !== undefined ? `<line x1="0" x2="${W}" y1="${yN(r.window)}" y2="${yN(r.window)}" stroke="#d9534f" stroke-dasharray="4 3"/><text x="${W + 6}" y="${Number(yN(r.window)) + 4}" fill="#d9534f">window ${r.window}</text>` : '';
+  const windowLine =
+    r.window !== undefined
+      ? `<line x1="0" x2="${W}" y1="${yN(r.window)}" y2="${yN(r.window)}" stroke="#d9534f" stroke-dasharray="4 3"/><text x="${W + 6}" y="${Number(yN(r.window)) + 4}" fill="#d9534f">window ${r.window}</text>`
+      : '';
   const legend = Object.entries(COLORS)
     .map(([step, c]) => `<span><i style="background:${c}"></i>${esc(step)}</span>`)
     .join(' ');

@@ -52,17 +52,15 @@ export async function readHistory(k: KubeClients, namespace: string, name: strin
   const updateRevision = revisionName(name, cs.spec.template);
   const currentRevision = cs.status?.currentRevision || null;
   const revisions = read.revisions
-    .map(
-      (r): RevisionInfo => ({
-        revision: r.revision,
-        name: r.name,
-        images: templateImages(r.template),
-        pods: counts[r.name] ?? 0,
-        createdAt: r.createdAt,
-        current: r.name === currentRevision,
-        update: r.name === updateRevision,
-      }),
-    )
+    .map((r): RevisionInfo => ({
+      revision: r.revision,
+      name: r.name,
+      images: templateImages(r.template),
+      pods: counts[r.name] ?? 0,
+      createdAt: r.createdAt,
+      current: r.name === currentRevision,
+      update: r.name === updateRevision,
+    }))
     .sort(byRevision);
   return { namespace, name, updateRevision, currentRevision, revisions };
 }

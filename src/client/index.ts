@@ -44,7 +44,10 @@ import { rolloutStatus, type RolloutStatus } from './status.js';
  */
 export class RolloutAlreadyRunningError extends Error {
   override name = 'RolloutAlreadyRunningError';
-  constructor(readonly workflowId: string, options?: ErrorOptions) {
+  constructor(
+    readonly workflowId: string,
+    options?: ErrorOptions,
+  ) {
     super(`a rollout of this CloneSet is already running (workflow ${workflowId}); it moves to the newest spec by itself`, options);
   }
 }
@@ -57,7 +60,12 @@ export class RolloutFailedError extends Error {
   override name = 'RolloutFailedError';
   /** How far the rollout got (outcome Failed, its revisions and totals), when the workflow said so. */
   readonly details: RolloutFailureDetails | undefined;
-  constructor(message: string, readonly type: string | undefined, readonly workflowId: string, options?: ErrorOptions & { details?: RolloutFailureDetails }) {
+  constructor(
+    message: string,
+    readonly type: string | undefined,
+    readonly workflowId: string,
+    options?: ErrorOptions & { details?: RolloutFailureDetails },
+  ) {
     super(message, options);
     this.details = options?.details;
   }
@@ -85,7 +93,11 @@ export class RolloutControlRejectedError extends Error {
  */
 export class RolloutNotRunningError extends Error {
   override name = 'RolloutNotRunningError';
-  constructor(readonly workflowId: string, detail: string, options?: ErrorOptions) {
+  constructor(
+    readonly workflowId: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
     super(`no running rollout ${workflowId}: ${detail}`, options);
   }
 }
@@ -139,10 +151,12 @@ export function staticDetails(input: RolloutInput): string {
     input.revision !== undefined
       ? `**rollback** → ${input.revision ? `revision ${input.revision}` : 'the previous revision'} (its template is set in the CloneSet first)`
       : input.images
-        ? `**images** → ${Object.entries(input.images).map(([c, i]) => `\`${c}\`: \`${i}\``).join(', ')}`
+        ? `**images** → ${Object.entries(input.images)
+            .map(([c, i]) => `\`${c}\`: \`${i}\``)
+            .join(', ')}`
         : '**images**: the CloneSet template as it is',
     '',
-    '**strategy**: the CloneSet\'s updateStrategy (in place when only images change; see current details)',
+    "**strategy**: the CloneSet's updateStrategy (in place when only images change; see current details)",
     '',
     `operate: \`cloneset-rollout pause|resume|abort ${input.name} -n ${input.namespace}\` or \`temporal workflow update execute -w ${id} --name pause\``,
   ];
@@ -294,7 +308,11 @@ export class RolloutClient {
 
   /** Start options shared by {@link start} and {@link startOrRetarget}: ID, queue, timeouts, the UI's summary and details. */
   private startOptions(input: RolloutInput, workflowId: string): WorkflowStartOptions {
-    const images = input.images ? Object.entries(input.images).map(([c, i]) => `${c}=${i}`).join(', ') : '';
+    const images = input.images
+      ? Object.entries(input.images)
+          .map(([c, i]) => `${c}=${i}`)
+          .join(', ')
+      : '';
     return {
       workflowId,
       taskQueue: this.taskQueue,

@@ -22,10 +22,7 @@ export interface CloneSetMeta {
  * - `closed`: the latest run ended; `generation` is the CloneSet generation the controller started it for (memo), or
  *   null when someone else started it (CLI, client) and it carries no memo.
  */
-export type RunState =
-  | { kind: 'none' }
-  | { kind: 'running' }
-  | { kind: 'closed'; status: string; generation: number | null; runId?: string };
+export type RunState = { kind: 'none' } | { kind: 'running' } | { kind: 'closed'; status: string; generation: number | null; runId?: string };
 
 /**
  * Why the CloneSet's spec is not yet rolled out, or null when it is. A rollout writes `status.observedGeneration`

@@ -161,5 +161,7 @@ export async function clearFailure(
   runId: string,
   message: string,
 ): Promise<boolean> {
-  return updateConditions(k, cs.namespace, cs.name, { uid: cs.uid }, (conditions) => withStarted(conditions, workflowId, runId, message, new Date().toISOString()));
+  return updateConditions(k, cs.namespace, cs.name, { uid: cs.uid }, (conditions) =>
+    withStarted(conditions, workflowId, runId, message, new Date().toISOString()),
+  );
 }

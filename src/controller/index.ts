@@ -82,7 +82,10 @@ export class CloneSetController {
     this.core = k.core;
     const path = `/apis/${CLONESET.group}/${CLONESET.version}/${CLONESET.plural}`;
     const list = () =>
-      k.custom.listClusterCustomObject({ ...CLONESET, labelSelector: opts.labelSelector }) as Promise<{ items: CloneSet[]; metadata?: { resourceVersion?: string } }>;
+      k.custom.listClusterCustomObject({ ...CLONESET, labelSelector: opts.labelSelector }) as Promise<{
+        items: CloneSet[];
+        metadata?: { resourceVersion?: string };
+      }>;
     this.informer = makeInformer<CloneSet>(opts.kubeConfig, path, list as never, opts.labelSelector);
     const onChange = (cs: CloneSet) => {
       this.backoffMs = 500; // events flow again: the watch is healthy
@@ -203,8 +206,8 @@ export class CloneSetController {
         'RolloutStarted',
         `started rollout workflow ${workflowId}: ${reason}`,
       );
-      await clearFailure(this.k, target, workflowId, handle.firstExecutionRunId, `started for generation ${cs.metadata.generation ?? 0}`).catch((err: unknown) =>
-        log.warn({ err: (err as Error)?.message ?? String(err) }, 'could not update the Progressing condition'),
+      await clearFailure(this.k, target, workflowId, handle.firstExecutionRunId, `started for generation ${cs.metadata.generation ?? 0}`).catch(
+        (err: unknown) => log.warn({ err: (err as Error)?.message ?? String(err) }, 'could not update the Progressing condition'),
       );
       this.follow(handle, target, cs.metadata.generation ?? 0, log);
     } catch (err) {
@@ -239,7 +242,13 @@ export class CloneSetController {
   }
 
   /** Reports a closed run's failure (once: the resync calls this for every failed run it sees). */
-  private async reportClosed(cs: { namespace: string; name: string; uid: string }, workflowId: string, runId: string, generation: number, log: Logger): Promise<void> {
+  private async reportClosed(
+    cs: { namespace: string; name: string; uid: string },
+    workflowId: string,
+    runId: string,
+    generation: number,
+    log: Logger,
+  ): Promise<void> {
     if (this.reported.has(runId)) return;
     try {
       await this.opts.client.workflow.getHandle(workflowId, runId, { followRuns: false }).result();

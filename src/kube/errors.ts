@@ -38,8 +38,7 @@ export function statusBody(err: unknown): KubeStatus | undefined {
 
 export const isNotFound = (err: unknown): boolean => statusCode(err) === 404;
 export const isConflict = (err: unknown): boolean => statusCode(err) === 409 && statusBody(err)?.reason !== 'AlreadyExists';
-export const isAlreadyExists = (err: unknown): boolean =>
-  statusCode(err) === 409 && statusBody(err)?.reason === 'AlreadyExists';
+export const isAlreadyExists = (err: unknown): boolean => statusCode(err) === 409 && statusBody(err)?.reason === 'AlreadyExists';
 
 /** A short human-readable description of an API error (never includes request headers or credentials). */
 export function describe(err: unknown): string {

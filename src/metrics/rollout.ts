@@ -56,15 +56,52 @@ export class RolloutMetrics {
   constructor() {
     const registers = [this.registry];
     const labelNames = ['namespace', 'cloneset'] as const;
-    this.updatedInPlace = new Counter({ name: 'cloneset_rollout_pods_updated_in_place_total', help: 'Pods whose containers were updated in place (new images running).', labelNames, registers });
-    this.recreated = new Counter({ name: 'cloneset_rollout_pods_recreated_total', help: 'Pods deleted to be recreated on the update revision.', labelNames, registers });
+    this.updatedInPlace = new Counter({
+      name: 'cloneset_rollout_pods_updated_in_place_total',
+      help: 'Pods whose containers were updated in place (new images running).',
+      labelNames,
+      registers,
+    });
+    this.recreated = new Counter({
+      name: 'cloneset_rollout_pods_recreated_total',
+      help: 'Pods deleted to be recreated on the update revision.',
+      labelNames,
+      registers,
+    });
     this.created = new Counter({ name: 'cloneset_rollout_pods_created_total', help: 'Pods created (scale up and recreations).', labelNames, registers });
     this.deleted = new Counter({ name: 'cloneset_rollout_pods_deleted_total', help: 'Pods deleted for scale down.', labelNames, registers });
-    this.failures = new Counter({ name: 'cloneset_rollout_activity_failures_total', help: 'Failed rollout activity attempts (retried or not).', labelNames: [...labelNames, 'activity'], registers });
-    this.podSeconds = new Histogram({ name: 'cloneset_rollout_pod_update_seconds', help: 'One Pod in place: gate off to Ready again.', labelNames, buckets: [1, 2, 5, 10, 30, 60, 120, 300, 600], registers });
-    this.rolloutSeconds = new Histogram({ name: 'cloneset_rollout_duration_seconds', help: 'Rollout run: target resolved to every Pod updated and available.', labelNames, buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600], registers });
-    this.inFlightGauge = new Gauge({ name: 'cloneset_rollout_pods_in_flight', help: 'Pods being updated, created or deleted right now (by this worker).', labelNames, registers });
-    this.unavailableGauge = new Gauge({ name: 'cloneset_rollout_pods_unavailable', help: 'Unavailable Pods of the CloneSet at its last observation.', labelNames, registers });
+    this.failures = new Counter({
+      name: 'cloneset_rollout_activity_failures_total',
+      help: 'Failed rollout activity attempts (retried or not).',
+      labelNames: [...labelNames, 'activity'],
+      registers,
+    });
+    this.podSeconds = new Histogram({
+      name: 'cloneset_rollout_pod_update_seconds',
+      help: 'One Pod in place: gate off to Ready again.',
+      labelNames,
+      buckets: [1, 2, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    });
+    this.rolloutSeconds = new Histogram({
+      name: 'cloneset_rollout_duration_seconds',
+      help: 'Rollout run: target resolved to every Pod updated and available.',
+      labelNames,
+      buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    });
+    this.inFlightGauge = new Gauge({
+      name: 'cloneset_rollout_pods_in_flight',
+      help: 'Pods being updated, created or deleted right now (by this worker).',
+      labelNames,
+      registers,
+    });
+    this.unavailableGauge = new Gauge({
+      name: 'cloneset_rollout_pods_unavailable',
+      help: 'Unavailable Pods of the CloneSet at its last observation.',
+      labelNames,
+      registers,
+    });
   }
 
   /** Prometheus text exposition. */

@@ -112,9 +112,7 @@ export async function startRealApiServer(opts: RealApiServerOptions = {}): Promi
     tail.push(line);
     log?.debug({ component: 'kube-apiserver' }, line);
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.once('exit', (code, signal) => res({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
 
   let stopped = false;
   const stop = async (): Promise<void> => {

@@ -96,7 +96,10 @@ export function resolveRevision<T extends RevisionEntry>(
     return { ok: false, error: `revision ${requested} must be an integer ≥ 0 (0: the previous revision)` };
   }
   if (!requested) {
-    const previous = revisions.filter((r) => r.name !== opts.templateRevision).sort(byRevision).at(-1);
+    const previous = revisions
+      .filter((r) => r.name !== opts.templateRevision)
+      .sort(byRevision)
+      .at(-1);
     if (!previous) return { ok: false, error: `CloneSet ${opts.cloneSet} has no previous revision to roll back to (known: ${known})` };
     return { ok: true, value: previous };
   }
@@ -105,7 +108,10 @@ export function resolveRevision<T extends RevisionEntry>(
   if (matches.length > 1) {
     return {
       ok: false,
-      error: `CloneSet ${opts.cloneSet} has ${matches.length} revisions numbered ${requested} (${matches.map((m) => m.name).sort().join(', ')}); roll out one of them by its images instead`,
+      error: `CloneSet ${opts.cloneSet} has ${matches.length} revisions numbered ${requested} (${matches
+        .map((m) => m.name)
+        .sort()
+        .join(', ')}); roll out one of them by its images instead`,
     };
   }
   return { ok: true, value: matches[0] as T };

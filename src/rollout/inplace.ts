@@ -36,10 +36,7 @@ export interface TemplateDiff {
 
 const same = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
 
-function mapDiff(
-  oldMap: Record<string, string> | undefined,
-  newMap: Record<string, string> | undefined,
-): Record<string, string | null> {
+function mapDiff(oldMap: Record<string, string> | undefined, newMap: Record<string, string> | undefined): Record<string, string | null> {
   const out: Record<string, string | null> = {};
   const o = oldMap ?? {};
   const n = newMap ?? {};
@@ -90,11 +87,7 @@ function diffContainers(oldCs: Container[], newCs: Container[], images: Record<s
  * Compares an old and a new pod template. `reasons` lists every change that is not in-place-able; `inPlace` is
  * true when there is none and the strategy is not ReCreate. Identical templates give inPlace true and no images.
  */
-export function diffTemplates(
-  oldTemplate: PodTemplateSpec,
-  newTemplate: PodTemplateSpec,
-  strategyType: UpdateStrategyType,
-): TemplateDiff {
+export function diffTemplates(oldTemplate: PodTemplateSpec, newTemplate: PodTemplateSpec, strategyType: UpdateStrategyType): TemplateDiff {
   const reasons: string[] = [];
   const containerImages: Record<string, string> = {};
   const om = oldTemplate.metadata ?? {};
@@ -145,11 +138,7 @@ export interface PodUpdatePlan {
  * - old template unknown → recreate (InPlaceIfPossible) or fail (InPlaceOnly);
  * - in-place-able → inPlace; otherwise recreate (InPlaceIfPossible) or fail naming the fields (InPlaceOnly).
  */
-export function planPodUpdate(
-  oldTemplate: PodTemplateSpec | null,
-  newTemplate: PodTemplateSpec,
-  strategyType: UpdateStrategyType,
-): PodUpdatePlan {
+export function planPodUpdate(oldTemplate: PodTemplateSpec | null, newTemplate: PodTemplateSpec, strategyType: UpdateStrategyType): PodUpdatePlan {
   if (strategyType === UpdateStrategyType.ReCreate) {
     return { action: PodUpdateAction.Recreate, reasons: ['update strategy is ReCreate'], diff: null };
   }
@@ -159,8 +148,7 @@ export function planPodUpdate(
   }
   const diff = diffTemplates(oldTemplate, newTemplate, strategyType);
   if (diff.inPlace) return { action: PodUpdateAction.InPlace, reasons: [], diff };
-  const reasons =
-    fallback === PodUpdateAction.Fail ? diff.reasons.map((r) => `can not update in-place: ${r}`) : diff.reasons;
+  const reasons = fallback === PodUpdateAction.Fail ? diff.reasons.map((r) => `can not update in-place: ${r}`) : diff.reasons;
   return { action: fallback, reasons, diff };
 }
 
@@ -237,10 +225,7 @@ export function checkInPlaceCompletion(
     // Without a recorded imageID (unknown), only the image string can prove the update.
     const last = lastImageIDs[name]?.imageID;
     const imageIdMoved = last !== undefined && c?.imageID != null && c.imageID !== last;
-    const applied =
-      c !== undefined &&
-      c.statusImage !== null &&
-      (imageIdMoved || normalizeImage(c.statusImage) === normalizeImage(target));
+    const applied = c !== undefined && c.statusImage !== null && (imageIdMoved || normalizeImage(c.statusImage) === normalizeImage(target));
     if (!applied) pending.push(name);
     if (c?.waitingReason && (STUCK_WAITING_REASONS as readonly string[]).includes(c.waitingReason)) {
       stuck.push(`${name}: ${c.waitingReason}`);

@@ -14,9 +14,7 @@ const DOMAIN = `(?:localhost(?::[0-9]+)?|${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPO
 const PATH_COMPONENT = '(?:[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)';
 const TAG = '[\\w][\\w.-]{0,127}';
 const DIGEST = 'sha256:[a-f0-9]{64}';
-const IMAGE_RE = new RegExp(
-  `^(?<name>(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(?<tag>${TAG}))?(?:@(?<digest>${DIGEST}))?$`,
-);
+const IMAGE_RE = new RegExp(`^(?<name>(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(?<tag>${TAG}))?(?:@(?<digest>${DIGEST}))?$`);
 
 /** Longest repository name Docker accepts. */
 const MAX_IMAGE_NAME = 255;
@@ -47,69 +45,66 @@ export const ImageRef = z.string().superRefine((s, ctx) => {
 /**
  * A rollout request. Strict: unknown fields are rejected, so a typo such as `image` for `images` is caught.
  */
-export const RolloutInput = z.strictObject({
-  /** Namespace of the CloneSet (DNS-1123 label). */
-  namespace: z.string().refine(isDns1123Label, {
-    message: 'must be a DNS-1123 label (lowercase alphanumerics and "-", at most 63 characters)',
-  }),
-  /** CloneSet name (DNS-1123 subdomain). */
-  name: z.string().refine(isDns1123Subdomain, {
-    message: 'must be a DNS-1123 subdomain (lowercase alphanumerics, "-" and ".", at most 253 characters)',
-  }),
-  /** New images by container name; containers not named keep their image. Unset: roll out the template as is. */
-  images: z
-    .record(
-      z.string().refine(isDns1123Label, { message: 'container name must be a DNS-1123 label' }),
-      ImageRef,
-    )
-    .optional(),
-  /**
-   * When the CloneSet's progressDeadlineSeconds passes with no Pod progressing, roll the Pods already updated back to
-   * the starting revision in place (as `abort` with `rollback: true`). Default false: stop and wait for a new spec.
-   */
-  rollbackOnFailure: z.boolean().optional(),
-  /**
-   * Roll back: first set the template of this ControllerRevision (its number in `cloneset-rollout history`; 0: the
-   * previous revision, like `kubectl rollout undo`), then roll out as usual. Not together with `images`.
-   */
-  revision: z
-    .number()
-    .refine((n) => Number.isSafeInteger(n) && n >= 0, { message: 'must be an integer ≥ 0 (a revision number; 0: the previous revision)' })
-    .optional(),
-  /**
-   * Continue as new (a fresh run of the same workflow, same ID) once this run's history passes this many events:
-   * Pods in flight finish first, then the next run picks up from the cluster. Default 3000, below the 4,096 events
-   * at which the server suggests it; lower it to exercise the hand-over.
-   */
-  historyEventsLimit: z
-    .number()
-    .refine((n) => Number.isSafeInteger(n) && n >= 200 && n <= 40_000, { message: 'must be an integer between 200 and 40000' })
-    .optional(),
-  /** Set by the rollout itself when it continues as new: what the earlier runs did. Not for callers. */
-  carry: z
-    .strictObject({
-      /** Runs before this one. */
-      runs: z.number().int().min(1),
-      startedAtMs: z.number().nullable(),
-      fromRevision: z.string().nullable(),
-      totals: z.strictObject({
-        updatedInPlace: z.number().int().min(0),
-        recreated: z.number().int().min(0),
-        created: z.number().int().min(0),
-        deleted: z.number().int().min(0),
-      }),
-      controls: z.record(z.string(), z.unknown()),
-    })
-    .optional(),
-}).superRefine((v, ctx) => {
-  if (v.revision !== undefined && v.images !== undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['revision'],
-      message: 'cannot be combined with images (a revision brings its own template; roll back, then roll out new images)',
-    });
-  }
-});
+export const RolloutInput = z
+  .strictObject({
+    /** Namespace of the CloneSet (DNS-1123 label). */
+    namespace: z.string().refine(isDns1123Label, {
+      message: 'must be a DNS-1123 label (lowercase alphanumerics and "-", at most 63 characters)',
+    }),
+    /** CloneSet name (DNS-1123 subdomain). */
+    name: z.string().refine(isDns1123Subdomain, {
+      message: 'must be a DNS-1123 subdomain (lowercase alphanumerics, "-" and ".", at most 253 characters)',
+    }),
+    /** New images by container name; containers not named keep their image. Unset: roll out the template as is. */
+    images: z.record(z.string().refine(isDns1123Label, { message: 'container name must be a DNS-1123 label' }), ImageRef).optional(),
+    /**
+     * When the CloneSet's progressDeadlineSeconds passes with no Pod progressing, roll the Pods already updated back to
+     * the starting revision in place (as `abort` with `rollback: true`). Default false: stop and wait for a new spec.
+     */
+    rollbackOnFailure: z.boolean().optional(),
+    /**
+     * Roll back: first set the template of this ControllerRevision (its number in `cloneset-rollout history`; 0: the
+     * previous revision, like `kubectl rollout undo`), then roll out as usual. Not together with `images`.
+     */
+    revision: z
+      .number()
+      .refine((n) => Number.isSafeInteger(n) && n >= 0, { message: 'must be an integer ≥ 0 (a revision number; 0: the previous revision)' })
+      .optional(),
+    /**
+     * Continue as new (a fresh run of the same workflow, same ID) once this run's history passes this many events:
+     * Pods in flight finish first, then the next run picks up from the cluster. Default 3000, below the 4,096 events
+     * at which the server suggests it; lower it to exercise the hand-over.
+     */
+    historyEventsLimit: z
+      .number()
+      .refine((n) => Number.isSafeInteger(n) && n >= 200 && n <= 40_000, { message: 'must be an integer between 200 and 40000' })
+      .optional(),
+    /** Set by the rollout itself when it continues as new: what the earlier runs did. Not for callers. */
+    carry: z
+      .strictObject({
+        /** Runs before this one. */
+        runs: z.number().int().min(1),
+        startedAtMs: z.number().nullable(),
+        fromRevision: z.string().nullable(),
+        totals: z.strictObject({
+          updatedInPlace: z.number().int().min(0),
+          recreated: z.number().int().min(0),
+          created: z.number().int().min(0),
+          deleted: z.number().int().min(0),
+        }),
+        controls: z.record(z.string(), z.unknown()),
+      })
+      .optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.revision !== undefined && v.images !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['revision'],
+        message: 'cannot be combined with images (a revision brings its own template; roll back, then roll out new images)',
+      });
+    }
+  });
 export type RolloutInput = z.infer<typeof RolloutInput>;
 
 function pathString(path: readonly PropertyKey[]): string {

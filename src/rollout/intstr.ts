@@ -44,9 +44,7 @@ export interface IntOrPercentRules {
 export function checkIntOrPercent(value: unknown, rules: IntOrPercentRules = {}): string | null {
   const max100 = rules.maxPercent100 ?? true;
   const parsed = parseIntOrPercent(value);
-  const expected = max100
-    ? 'must be an integer ≥ 0 or a percentage between 0% and 100%'
-    : 'must be an integer ≥ 0 or a percentage ≥ 0%';
+  const expected = max100 ? 'must be an integer ≥ 0 or a percentage between 0% and 100%' : 'must be an integer ≥ 0 or a percentage ≥ 0%';
   if (parsed === null || parsed.value < 0 || (max100 && parsed.kind === 'percent' && parsed.value > 100)) {
     return `${JSON.stringify(value)} ${expected}`;
   }
@@ -93,11 +91,7 @@ export function resolveMaxSurge(maxSurge: IntOrString | undefined, replicas: num
  * Resolved updateStrategy.maxUnavailable (default 20%): percent rounds UP when the resolved maxSurge is 0, DOWN
  * when it is > 0.
  */
-export function resolveMaxUnavailable(
-  maxUnavailable: IntOrString | undefined,
-  replicas: number,
-  resolvedMaxSurge: number,
-): number {
+export function resolveMaxUnavailable(maxUnavailable: IntOrString | undefined, replicas: number, resolvedMaxSurge: number): number {
   const value = maxUnavailable ?? Defaults.maxUnavailable;
   return Math.max(0, scaledValue(value, replicas, resolvedMaxSurge === 0));
 }
@@ -107,4 +101,3 @@ export function resolveScaleMaxUnavailable(value: IntOrString | undefined | null
   if (value === undefined || value === null) return null;
   return Math.max(0, scaledValue(value, replicas, true));
 }
-

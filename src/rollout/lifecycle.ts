@@ -32,10 +32,7 @@ export function isPodHooked(hook: LifecycleHook | undefined | null, pod: HookedM
   if (!hookDefined(hook)) return false;
   const labels = pod.labels ?? {};
   const finalizers = pod.finalizers ?? [];
-  return (
-    Object.entries(hook.labelsHandler ?? {}).some(([k, v]) => labels[k] === v) ||
-    (hook.finalizersHandler ?? []).some((f) => finalizers.includes(f))
-  );
+  return Object.entries(hook.labelsHandler ?? {}).some(([k, v]) => labels[k] === v) || (hook.finalizersHandler ?? []).some((f) => finalizers.includes(f));
 }
 
 /** The hooks a rollout carries: only the ones that name something. */

@@ -44,10 +44,7 @@ export function compareActivePods(a: PodView, b: PodView): number {
 
 /** Summed weight of the weightPriority terms whose selector matches the pod. */
 export function priorityWeight(p: PodView, strategy: UpdatePriorityStrategy): number {
-  return (strategy.weightPriority ?? []).reduce(
-    (sum, t) => (selectorMatches(t.matchSelector, p.labels) ? sum + t.weight : sum),
-    0,
-  );
+  return (strategy.weightPriority ?? []).reduce((sum, t) => (selectorMatches(t.matchSelector, p.labels) ? sum + t.weight : sum), 0);
 }
 
 /** The trailing integer of a label value (`web-12` → 12); null if the label is absent or has none. */
@@ -96,11 +93,7 @@ const matchesTerm = (p: PodView, t: UpdateScatterTerm): boolean => p.labels[t.ke
  * left, ⌊i·n/m⌋ for the i-th of m matching among n, so the first goes at once and they are not bunched together.
  * A term matched by at most one pod, or by every pod, changes nothing. Returns a new array.
  */
-export function scatterPods(
-  pods: readonly PodView[],
-  term: UpdateScatterTerm,
-  updated: readonly PodView[] = [],
-): PodView[] {
+export function scatterPods(pods: readonly PodView[], term: UpdateScatterTerm, updated: readonly PodView[] = []): PodView[] {
   const n = pods.length;
   const matching = pods.filter((p) => matchesTerm(p, term));
   const m = matching.length;
@@ -159,12 +152,7 @@ export function sortForScaleDown(pods: readonly PodView[]): PodView[] {
  * {@link sortForScaleDown} order. So scale-down prefers old revisions without breaking partition, and within a
  * revision prefers unscheduled, pending, not-ready, recently-ready, restarting and newer pods.
  */
-export function choosePodsToDelete(
-  pods: readonly PodView[],
-  count: number,
-  oldCount: number,
-  updateRevision: string,
-): PodView[] {
+export function choosePodsToDelete(pods: readonly PodView[], count: number, oldCount: number, updateRevision: string): PodView[] {
   if (count <= 0) return [];
   const oldPods = sortForScaleDown(pods.filter((p) => p.revision !== updateRevision));
   const newPods = sortForScaleDown(pods.filter((p) => p.revision === updateRevision));

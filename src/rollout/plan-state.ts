@@ -43,13 +43,11 @@ const MOVING: readonly InFlight['action'][] = ['inPlace', 'recreate', 'create'];
 
 export function classify(input: PlanInput): PlanState {
   const { spec, updateRevision, inFlight, nowMs } = input;
-  const flight = (name: string): InFlight | undefined =>
-    Object.prototype.hasOwnProperty.call(inFlight, name) ? inFlight[name] : undefined;
+  const flight = (name: string): InFlight | undefined => (Object.prototype.hasOwnProperty.call(inFlight, name) ? inFlight[name] : undefined);
   const isInFlight = (p: PodView): boolean => flight(p.name) !== undefined;
   const isAvailable = (p: PodView): boolean => !isInFlight(p) && isPodAvailableForWindow(p, spec.minReadySeconds, nowMs);
   const isSpecifiedDelete = (p: PodView): boolean => spec.podsToDelete.includes(p.name);
-  const effectiveRevision = (p: PodView): string | null =>
-    MOVING.includes(flight(p.name)?.action ?? 'delete') ? updateRevision : p.revision;
+  const effectiveRevision = (p: PodView): string | null => (MOVING.includes(flight(p.name)?.action ?? 'delete') ? updateRevision : p.revision);
 
   const observed = input.pods.filter((p) => p.deleting || isPodActive(p));
   const slots = observed.filter((p) => !p.deleting && flight(p.name)?.action !== 'delete');

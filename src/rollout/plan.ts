@@ -10,12 +10,7 @@ import { classify, type PlanState } from './plan-state.js';
 import type { PlanInput, PlanSpec } from './plan-types.js';
 import type { PodView } from './podview.js';
 import { availableAtMs, isPodReady } from './podview.js';
-import {
-  resolveMaxSurge,
-  resolveMaxUnavailable,
-  resolvePartition,
-  resolveScaleMaxUnavailable,
-} from './intstr.js';
+import { resolveMaxSurge, resolveMaxUnavailable, resolvePartition, resolveScaleMaxUnavailable } from './intstr.js';
 import { LifecycleState, UpdateStrategyType, type NormalizedCloneSetSpec } from './types.js';
 
 export { InFlightAction, type InFlight, type PlanInput, type PlanSpec } from './plan-types.js';
@@ -184,8 +179,7 @@ function limitDeletes(pods: PodView[], s: PlanState, limit: number): string[] {
  */
 export function planStep(input: PlanInput): RolloutDecision {
   const { spec, updateRevision } = input;
-  const actionFor = (rev: string | null): PodUpdateAction =>
-    (rev !== null ? input.actionsByRevision?.[rev] : undefined) ?? defaultAction(spec.type);
+  const actionFor = (rev: string | null): PodUpdateAction => (rev !== null ? input.actionsByRevision?.[rev] : undefined) ?? defaultAction(spec.type);
   const s = classify(input);
   const recreateNeeded = s.oldSlots.some((p) => actionFor(p.revision) === PodUpdateAction.Recreate);
   const { useSurge, useSurgeOld } = surgeToUse(s, spec, recreateNeeded);
@@ -241,9 +235,7 @@ export function planStep(input: PlanInput): RolloutDecision {
       const scaleUpOldRevision = Math.min(scaleUp, Math.max(expectedOld - s.oldCount, 0));
       return decide(DecisionPhase.Scaling, '', { scaleUp, scaleUpOldRevision });
     }
-    waits.push(
-      `scale-up limited by scaleStrategy.maxUnavailable: ${s.unavailableActive}/${spec.scaleMaxUnavailable} unavailable, ${missing} pod(s) missing`,
-    );
+    waits.push(`scale-up limited by scaleStrategy.maxUnavailable: ${s.unavailableActive}/${spec.scaleMaxUnavailable} unavailable, ${missing} pod(s) missing`);
   } else {
     // 2. podsToDelete, then 3. surplus pods; a pending podsToDelete holds back scale-down (Kruise).
     const specified = [...s.toDeleteNewPods, ...s.toDeleteOldPods];
@@ -301,11 +293,7 @@ export function planStep(input: PlanInput): RolloutDecision {
   const extra = { update, blocked, unavailable };
   if (update.length > 0) return decide(DecisionPhase.Updating, '', extra);
 
-  const settled =
-    s.current === spec.replicas &&
-    s.deleting === 0 &&
-    s.phantoms === 0 &&
-    s.toDeleteNewPods.length + s.toDeleteOldPods.length === 0;
+  const settled = s.current === spec.replicas && s.deleting === 0 && s.phantoms === 0 && s.toDeleteNewPods.length + s.toDeleteOldPods.length === 0;
   const inFlightCount = Object.keys(input.inFlight).length;
   if (settled && s.updateNum === 0 && inFlightCount === 0 && s.availableSlots === s.current && blocked.length === 0) {
     return decide(DecisionPhase.Done, '', extra);

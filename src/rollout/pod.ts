@@ -115,12 +115,7 @@ export function toRfc3339(ms: number): string {
  * The inplace-update-state for a pod about to be patched: the target revision, the time, and the current imageIDs
  * of the containers that will change (only those), so completion can be detected.
  */
-export function buildInPlaceUpdateState(
-  pod: Pick<PodView, 'containers'>,
-  revision: string,
-  images: Record<string, string>,
-  nowMs: number,
-): InPlaceUpdateState {
+export function buildInPlaceUpdateState(pod: Pick<PodView, 'containers'>, revision: string, images: Record<string, string>, nowMs: number): InPlaceUpdateState {
   const lastContainerStatuses: Record<string, { imageID: string }> = {};
   for (const name of Object.keys(images).sort()) {
     const c = pod.containers.find((x) => x.name === name);

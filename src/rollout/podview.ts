@@ -3,14 +3,7 @@
  * simulations of the `plan` command and query), and the readiness predicates the planner and the status computation
  * share.
  */
-import {
-  Annotations,
-  Conditions,
-  LifecycleState,
-  Labels,
-  PodPhase,
-  type InPlaceUpdateState,
-} from './types.js';
+import { Annotations, Conditions, LifecycleState, Labels, PodPhase, type InPlaceUpdateState } from './types.js';
 
 /**
  * The minimal structure of a Pod this module reads. Accepts plain JSON (timestamps as RFC3339 strings) and

@@ -22,14 +22,7 @@
  */
 import { PodUpdateAction } from './inplace.js';
 import { DecisionPhase, planStep, type InFlight, type PlanSpec, type RolloutDecision } from './plan.js';
-import {
-  isLifecycleNormal,
-  isPodActive,
-  isPodAvailableForWindow,
-  isPodReady,
-  type ContainerView,
-  type PodView,
-} from './podview.js';
+import { isLifecycleNormal, isPodActive, isPodAvailableForWindow, isPodReady, type ContainerView, type PodView } from './podview.js';
 import { Labels, LifecycleState, PodPhase, type PodTemplateSpec } from './types.js';
 
 /** How a Pod moves in a plan. */

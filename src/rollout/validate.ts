@@ -5,22 +5,8 @@
 import { fieldError, type FieldError, type Validated } from './fielderror.js';
 import { checkImageRef } from './input.js';
 import { checkIntOrPercent, resolveMaxSurge, scaledValue } from './intstr.js';
-import {
-  checkRequirement,
-  isDns1123Label,
-  isDns1123Subdomain,
-  isLabelValue,
-  isQualifiedName,
-  selectorMatches,
-} from './selector.js';
-import {
-  Defaults,
-  UpdateStrategyType,
-  type CloneSet,
-  type IntOrString,
-  type LabelSelector,
-  type NormalizedCloneSet,
-} from './types.js';
+import { checkRequirement, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName, selectorMatches } from './selector.js';
+import { Defaults, UpdateStrategyType, type CloneSet, type IntOrString, type LabelSelector, type NormalizedCloneSet } from './types.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -74,7 +60,11 @@ function checkSelector(c: Collector, v: unknown): void {
         else if (typeof e.key !== 'string' || !isQualifiedName(e.key)) c.add(`${ef}.key`, `${show(e.key)} is not a valid label key`);
         if (missing(e.operator)) return c.add(`${ef}.operator`, REQUIRED);
         if (typeof e.key !== 'string') return;
-        const problem = checkRequirement({ key: e.key, operator: typeof e.operator === 'string' ? e.operator : show(e.operator), values: e.values as string[] });
+        const problem = checkRequirement({
+          key: e.key,
+          operator: typeof e.operator === 'string' ? e.operator : show(e.operator),
+          values: e.values as string[],
+        });
         if (problem) c.add(`${ef}.operator`, problem);
       });
   }

@@ -97,10 +97,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       const tries = attempt > 1 ? ` (attempt ${attempt} of ${attempts})` : '';
       throw new Error(`Temporal dev server did not start: ${result.reason}${tries}\n${result.output}`);
     }
-    opts.logger?.debug(
-      { attempt, ports, taken: portsInUse(result.output) },
-      'Temporal dev server could not bind its ports; retrying with other ports',
-    );
+    opts.logger?.debug({ attempt, ports, taken: portsInUse(result.output) }, 'Temporal dev server could not bind its ports; retrying with other ports');
   }
 }
 

@@ -139,7 +139,6 @@ export function controlledPhase(phase: RolloutPhase, c: ControlsState): RolloutP
   return phase;
 }
 
-
 const SETTLED: readonly string[] = [PodStep.Done, PodStep.Failed];
 
 /** Pods with a lane running, from the progress record (a lane cancelled as superseded carries an error). */

@@ -174,8 +174,7 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
       return view();
     },
     {
-      validator: (value) =>
-        reject(checkNotAborted(state, 'setMaxUnavailable') ?? checkMaxUnavailable(value === undefined ? null : value, target?.spec)),
+      validator: (value) => reject(checkNotAborted(state, 'setMaxUnavailable') ?? checkMaxUnavailable(value === undefined ? null : value, target?.spec)),
     },
   );
 
@@ -199,7 +198,9 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
         const t = await api.prepareRollout.executeWithOptions(
           {
             ...apiOptions,
-            summary: `rollback: ${Object.entries(state.previousImages ?? {}).map(([c, i]) => `${c}=${i}`).join(', ')}`,
+            summary: `rollback: ${Object.entries(state.previousImages ?? {})
+              .map(([c, i]) => `${c}=${i}`)
+              .join(', ')}`,
           },
           [{ namespace: progress.namespace, name: progress.name, images: state.previousImages ?? {} }],
         );
@@ -244,7 +245,12 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
         retargeting++;
         try {
           const t = await api.prepareRollout.executeWithOptions(
-            { ...apiOptions, summary: `retarget: ${Object.entries(images).map(([c, i]) => `${c}=${i}`).join(', ')}` },
+            {
+              ...apiOptions,
+              summary: `retarget: ${Object.entries(images)
+                .map(([c, i]) => `${c}=${i}`)
+                .join(', ')}`,
+            },
             [{ namespace: progress.namespace, name: progress.name, images }],
           );
           return { updateRevision: t.updateRevision, images: t.images };
@@ -261,7 +267,8 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
       validator: (opts: RetargetOptions | undefined) => {
         reject(checkNotAborted(state, 'retarget'));
         if (ending) reject('retarget: the rollout is completing; start a new one');
-        if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) reject('retarget takes { "images": { "<container>": "<image>" } }');
+        if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts)))
+          reject('retarget takes { "images": { "<container>": "<image>" } }');
         reject(checkRetargetImages(opts?.images));
       },
     },

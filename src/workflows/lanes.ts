@@ -186,7 +186,12 @@ export function startHookedInPlace(run: RunState, t: RolloutTarget, pod: RoundPo
     }
     run.mark(pod.name, PodStep.Patching);
     const applied = await api.patchPodInPlace.executeWithOptions(
-      { ...apiOptions, summary: `${pod.name}: patch ${Object.entries(plan.images).map(([c, i]) => `${c}=${i}`).join(', ')}` },
+      {
+        ...apiOptions,
+        summary: `${pod.name}: patch ${Object.entries(plan.images)
+          .map(([c, i]) => `${c}=${i}`)
+          .join(', ')}`,
+      },
       [{ ...r, revision: t.updateRevision, images: plan.images, labels: plan.labels, annotations: plan.annotations }],
     );
     run.mark(pod.name, PodStep.Restarting, applied.atMs);

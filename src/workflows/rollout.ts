@@ -108,7 +108,12 @@ async function observe(run: RunState, controls: Controls): Promise<PlannedObserv
   const t = run.target;
   let round: PlannedObservation;
   try {
-    round = await api.observePlan({ target: { ...t, spec: controls.plan(t) }, inFlight: run.inFlight, fromRevision: run.progress.fromRevision, fullPodsUpTo: FULL_PODS_UP_TO });
+    round = await api.observePlan({
+      target: { ...t, spec: controls.plan(t) },
+      inFlight: run.inFlight,
+      fromRevision: run.progress.fromRevision,
+      fullPodsUpTo: FULL_PODS_UP_TO,
+    });
   } catch (err) {
     run.failure ??= toFailure(err, 'ObserveFailed');
     return null;
@@ -137,7 +142,14 @@ async function followNewSpec(run: RunState): Promise<void> {
 /** Step 3's record: counts, window and why nothing more starts, for the queries and the UI. */
 function showRound(run: RunState, round: PlannedObservation, decision: RolloutDecision): void {
   const c = decision.counts;
-  run.progress.counts = { desired: c.desired, total: c.current, updated: c.updated, ready: round.ready, available: c.available, unavailable: decision.unavailable };
+  run.progress.counts = {
+    desired: c.desired,
+    total: c.current,
+    updated: c.updated,
+    ready: round.ready,
+    available: c.available,
+    unavailable: decision.unavailable,
+  };
   run.progress.window = decision.budget;
   run.progress.waiting = decision.waiting || null;
 }
@@ -164,7 +176,14 @@ async function holdsAtDeadline(run: RunState, round: PlannedObservation, decisio
     run.setPhase(RolloutPhase.Stuck);
     run.progress.error = verdict.message;
     log.warn('rollout stuck', { deadline, blocking: verdict.blocking, revision: t.updateRevision });
-    await api.setProgressing({ namespace: t.namespace, name: t.name, uid: t.uid, status: 'False', reason: 'ProgressDeadlineExceeded', message: verdict.message });
+    await api.setProgressing({
+      namespace: t.namespace,
+      name: t.name,
+      uid: t.uid,
+      status: 'False',
+      reason: 'ProgressDeadlineExceeded',
+      message: verdict.message,
+    });
     // Opt-in: take the updated Pods back to the starting revision in place instead of waiting for a new spec.
     if (input.rollbackOnFailure && (await controls.rollbackOnFailure())) {
       run.rollingBackOnFailure = true;

@@ -337,7 +337,14 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
         d.timelineFrom = d.watcher.timeline.length; // the initial list's ADDED events count up from 0 Ready
       }),
     );
-    const initialUids = Object.fromEntries(drivers.map((d) => [d.spec.name, Object.values(d.watcher.pods).map((h) => h.uid).sort()]));
+    const initialUids = Object.fromEntries(
+      drivers.map((d) => [
+        d.spec.name,
+        Object.values(d.watcher.pods)
+          .map((h) => h.uid)
+          .sort(),
+      ]),
+    );
     log(`setup done in ${Date.now() - started} ms: ${drivers.length} CloneSets × ${drivers.map((d) => d.spec.replicas).join('/')} Pods`);
 
     // Faults in the simulated apiserver (they hit the kubelet too, as a flaky apiserver would).
@@ -492,21 +499,33 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
       };
       let killed: Promise<void> | undefined;
       if (kind === 'after-image') {
-        const hit = await onNextStep((_d, s) => s.what === 'image', 8_000, (d, s) => {
-          killed = kill(`image patch of ${s.pod}`, s.atMs);
-        });
+        const hit = await onNextStep(
+          (_d, s) => s.what === 'image',
+          8_000,
+          (d, s) => {
+            killed = kill(`image patch of ${s.pod}`, s.atMs);
+          },
+        );
         if (!hit) kind = 'random';
       } else if (kind === 'readiness') {
         // Gate back on: the workflow now waits for the kubelet's Ready (readyDelayMs) and minReadySeconds.
-        const hit = await onNextStep((_d, s) => s.what === 'gate-on', 8_000, (d, s) => {
-          killed = kill(`readiness wait of ${s.pod} (gate on)`, s.atMs);
-        });
+        const hit = await onNextStep(
+          (_d, s) => s.what === 'gate-on',
+          8_000,
+          (d, s) => {
+            killed = kill(`readiness wait of ${s.pod} (gate on)`, s.atMs);
+          },
+        );
         if (!hit) kind = 'random';
       } else if (kind === 'grace') {
         let aimed: { d: Driver; s: WatcherStep } | undefined;
-        const hit = await onNextStep((d, s) => s.what === 'gate-off' && d.spec.gracePeriodSeconds > 0, 8_000, (d, s) => {
-          aimed = { d, s };
-        });
+        const hit = await onNextStep(
+          (d, s) => s.what === 'gate-off' && d.spec.gracePeriodSeconds > 0,
+          8_000,
+          (d, s) => {
+            aimed = { d, s };
+          },
+        );
         if (hit && aimed) {
           const graceMs = aimed.d.spec.gracePeriodSeconds * 1000;
           const into = rand(150, Math.max(200, graceMs - 350));
@@ -567,7 +586,9 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
       maxSeen[name] = { seen: wch.maxUnavailable, allowed: d.spec.maxUnavailable };
       const over = wch.timeline.slice(d.timelineFrom).filter((e) => d.spec.replicas - e.ready > d.spec.maxUnavailable);
       for (const e of over.slice(0, 3)) {
-        violate(`${name}: ${d.spec.replicas - e.ready} unavailable > maxUnavailable ${d.spec.maxUnavailable} at +${e.atMs - chaosStart} ms (${e.type} ${e.pod})`);
+        violate(
+          `${name}: ${d.spec.replicas - e.ready} unavailable > maxUnavailable ${d.spec.maxUnavailable} at +${e.atMs - chaosStart} ms (${e.type} ${e.pod})`,
+        );
       }
       if (over.length > 3) violate(`${name}: … ${over.length - 3} more instants over maxUnavailable`);
       const created = wch.steps.filter((s) => s.what === 'created' || s.what === 'deleting');
@@ -577,7 +598,8 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
       }
       const pods = (await k.core.listNamespacedPod({ namespace, labelSelector: `app=${name}` })).items;
       const uids = pods.map((p) => p.metadata!.uid!).sort();
-      if (JSON.stringify(uids) !== JSON.stringify(initialUids[name])) violate(`${name}: Pod set changed (${uids.length} Pods now, ${initialUids[name]!.length} before)`);
+      if (JSON.stringify(uids) !== JSON.stringify(initialUids[name]))
+        violate(`${name}: Pod set changed (${uids.length} Pods now, ${initialUids[name]!.length} before)`);
       const lastRevision = d.results[d.results.length - 1]?.toRevision;
       let atTarget = 0;
       for (const p of pods) {
@@ -590,7 +612,8 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
         }
         if (gateOf(p) !== 'True') violate(`${name}: Pod ${pn} InPlaceUpdateReady=${gateOf(p)}`);
         if (!isReady(p)) violate(`${name}: Pod ${pn} not Ready`);
-        if (p.metadata?.labels?.['lifecycle.apps.kruise.io/state'] !== 'Normal') violate(`${name}: Pod ${pn} lifecycle ${p.metadata?.labels?.['lifecycle.apps.kruise.io/state']}`);
+        if (p.metadata?.labels?.['lifecycle.apps.kruise.io/state'] !== 'Normal')
+          violate(`${name}: Pod ${pn} lifecycle ${p.metadata?.labels?.['lifecycle.apps.kruise.io/state']}`);
         for (const cs of p.status?.containerStatuses ?? []) {
           if (cs.image !== specImages(p)[cs.name] || !cs.ready) violate(`${name}: Pod ${pn} container ${cs.name} runs ${cs.image} ready=${cs.ready}`);
         }
@@ -598,8 +621,10 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
           const seen = h?.images[c] ?? [];
           const ids = h?.containerIds[c] ?? [];
           // Each image change applied to a container restarts it exactly once.
-          if (ids.length !== seen.length) violate(`${name}: Pod ${pn} container ${c}: ${ids.length} container instances for ${seen.length} images (${seen.join(' → ')})`);
-          if (full && seen.length !== 1 + d.changesOf(c)) violate(`${name}: Pod ${pn} container ${c} went through ${seen.join(' → ')} (want ${1 + d.changesOf(c)} images)`);
+          if (ids.length !== seen.length)
+            violate(`${name}: Pod ${pn} container ${c}: ${ids.length} container instances for ${seen.length} images (${seen.join(' → ')})`);
+          if (full && seen.length !== 1 + d.changesOf(c))
+            violate(`${name}: Pod ${pn} container ${c} went through ${seen.join(' → ')} (want ${1 + d.changesOf(c)} images)`);
         }
       }
       const want = d.spec.replicas - (d.spec.partition ?? 0);
@@ -622,7 +647,11 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
       faults: injected,
       faultsTotal: Object.values(injected).reduce((a, b) => a + b, 0),
       violations,
-      resume: { samples: resumes.length, p50: percentile(resumes, 50), p95: percentile(resumes, 95), max: resumes.length ? Math.max(...resumes) : null,
+      resume: {
+        samples: resumes.length,
+        p50: percentile(resumes, 50),
+        p95: percentile(resumes, 95),
+        max: resumes.length ? Math.max(...resumes) : null,
         fromRunningP50: percentile(afterBoot, 50),
         fromRunningP95: percentile(afterBoot, 95),
       },
@@ -651,13 +680,35 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
 export function formatReport(r: ChaosReport): string {
   const rows: [string, string][] = [
     ['size', r.size],
-    ['kills', `${r.kills.total} (${Object.entries(r.kills.byKind).map(([k, v]) => `${k} ${v}`).join(', ')})`],
-    ['server restarts', `${r.serverRestarts.total} (down ${r.serverRestarts.log.map((x) => `${x.downMs} ms`).join(', ') || '-'}; worker survived ${r.serverRestarts.log.filter((x) => x.workerSurvived).length})`],
+    [
+      'kills',
+      `${r.kills.total} (${Object.entries(r.kills.byKind)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
+    ],
+    [
+      'server restarts',
+      `${r.serverRestarts.total} (down ${r.serverRestarts.log.map((x) => `${x.downMs} ms`).join(', ') || '-'}; worker survived ${r.serverRestarts.log.filter((x) => x.workerSurvived).length})`,
+    ],
     ['worker starts / exits on their own', `${r.workerStarts} / ${r.unexpectedWorkerExits}`],
-    ['faults injected', `${r.faultsTotal}: ${Object.entries(r.faults).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`],
+    [
+      'faults injected',
+      `${r.faultsTotal}: ${Object.entries(r.faults)
+        .sort()
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    ],
     ['invariant violations', String(r.violations.length)],
-    ['max unavailable seen / allowed', Object.entries(r.maxUnavailableSeen).map(([n, m]) => `${n} ${m.seen}/${m.allowed}`).join(', ')],
-    ['resumption p50 / p95 / max', `${r.resume.p50 ?? '-'} / ${r.resume.p95 ?? '-'} / ${r.resume.max ?? '-'} ms (${r.resume.samples} samples, from worker spawn; from RUNNING: ${r.resume.fromRunningP50 ?? '-'} / ${r.resume.fromRunningP95 ?? '-'} ms)`],
+    [
+      'max unavailable seen / allowed',
+      Object.entries(r.maxUnavailableSeen)
+        .map(([n, m]) => `${n} ${m.seen}/${m.allowed}`)
+        .join(', '),
+    ],
+    [
+      'resumption p50 / p95 / max',
+      `${r.resume.p50 ?? '-'} / ${r.resume.p95 ?? '-'} / ${r.resume.max ?? '-'} ms (${r.resume.samples} samples, from worker spawn; from RUNNING: ${r.resume.fromRunningP50 ?? '-'} / ${r.resume.fromRunningP95 ?? '-'} ms)`,
+    ],
     ['rollouts completed', `${r.rollouts.completed} / ${r.rollouts.planned}`],
     ['duration', `${(r.durationMs / 1000).toFixed(1)} s (chaos phase ${(r.chaosMs / 1000).toFixed(1)} s)`],
   ];

@@ -54,30 +54,125 @@ const rows: Row[] = [
   { scenario: 'empty object', input: {}, type: 'InvalidSpec', message: /2 problems:[\s\S]*namespace[\s\S]*name/ },
   { scenario: 'name of the wrong type (name: 5)', input: { namespace: ns, name: 5 }, type: 'InvalidSpec', message: /name: must be a string \(got number\)/ },
   { scenario: 'name not a DNS-1123 subdomain (Web_1)', input: web({ name: 'Web_1' }), type: 'InvalidSpec', message: /name: must be a DNS-1123 subdomain/ },
-  { scenario: 'namespace longer than 63 characters', input: web({ namespace: 'n'.repeat(64) }), type: 'InvalidSpec', message: /namespace: must be a DNS-1123 label/ },
+  {
+    scenario: 'namespace longer than 63 characters',
+    input: web({ namespace: 'n'.repeat(64) }),
+    type: 'InvalidSpec',
+    message: /namespace: must be a DNS-1123 label/,
+  },
   { scenario: 'unknown field (image instead of images)', input: web({ image: 'nginx:1.27' }), type: 'InvalidSpec', message: /image: unknown field/ },
-  { scenario: 'two unknown fields, both named', input: web({ replicas: 3, dryRun: true }), type: 'InvalidSpec', message: /replicas: unknown field[\s\S]*dryRun: unknown field/ },
-  { scenario: 'images not an object (a string)', input: web({ images: 'nginx:1.27' }), type: 'InvalidSpec', message: /images: must be an object \(got string\)/ },
+  {
+    scenario: 'two unknown fields, both named',
+    input: web({ replicas: 3, dryRun: true }),
+    type: 'InvalidSpec',
+    message: /replicas: unknown field[\s\S]*dryRun: unknown field/,
+  },
+  {
+    scenario: 'images not an object (a string)',
+    input: web({ images: 'nginx:1.27' }),
+    type: 'InvalidSpec',
+    message: /images: must be an object \(got string\)/,
+  },
   { scenario: 'images as a list', input: web({ images: ['nginx:1.27'] }), type: 'InvalidSpec', message: /images: must be an object \(got array\)/ },
-  { scenario: 'rollbackOnFailure not a boolean ("yes")', input: web({ rollbackOnFailure: 'yes' }), type: 'InvalidSpec', message: /rollbackOnFailure: must be a boolean \(got string\)/ },
+  {
+    scenario: 'rollbackOnFailure not a boolean ("yes")',
+    input: web({ rollbackOnFailure: 'yes' }),
+    type: 'InvalidSpec',
+    message: /rollbackOnFailure: must be a boolean \(got string\)/,
+  },
   { scenario: 'empty image', input: web({ images: { nginx: '' } }), type: 'InvalidSpec', message: /images\.nginx: image must be a non-empty string/ },
-  { scenario: 'image of the wrong type (number)', input: web({ images: { nginx: 127 } }), type: 'InvalidSpec', message: /images\.nginx: must be a string \(got number\)/ },
-  { scenario: 'image with an empty tag (nginx:)', input: web({ images: { nginx: 'nginx:' } }), type: 'InvalidSpec', message: /images\.nginx: image "nginx:" is not a valid reference/ },
-  { scenario: 'image with upper case (UPPER/case)', input: web({ images: { nginx: 'UPPER/case' } }), type: 'InvalidSpec', message: /images\.nginx: image "UPPER\/case" is not a valid reference/ },
-  { scenario: 'image with spaces', input: web({ images: { nginx: 'nginx 1.27' } }), type: 'InvalidSpec', message: /images\.nginx: image "nginx 1.27" must not contain whitespace/ },
-  { scenario: 'image with a truncated digest', input: web({ images: { nginx: 'nginx@sha256:abc' } }), type: 'InvalidSpec', message: /images\.nginx: .*not a valid reference/ },
-  { scenario: 'container name not a DNS-1123 label', input: web({ images: { Nginx_1: 'nginx:1.27' } }), type: 'InvalidSpec', message: /images\.Nginx_1: container name must be a DNS-1123 label/ },
-  { scenario: 'images for an unknown container', input: web({ images: { php: 'php:8' } }), type: 'InvalidSpec', message: /images\.php: no container named "php" in the template \(containers: nginx\)/ },
+  {
+    scenario: 'image of the wrong type (number)',
+    input: web({ images: { nginx: 127 } }),
+    type: 'InvalidSpec',
+    message: /images\.nginx: must be a string \(got number\)/,
+  },
+  {
+    scenario: 'image with an empty tag (nginx:)',
+    input: web({ images: { nginx: 'nginx:' } }),
+    type: 'InvalidSpec',
+    message: /images\.nginx: image "nginx:" is not a valid reference/,
+  },
+  {
+    scenario: 'image with upper case (UPPER/case)',
+    input: web({ images: { nginx: 'UPPER/case' } }),
+    type: 'InvalidSpec',
+    message: /images\.nginx: image "UPPER\/case" is not a valid reference/,
+  },
+  {
+    scenario: 'image with spaces',
+    input: web({ images: { nginx: 'nginx 1.27' } }),
+    type: 'InvalidSpec',
+    message: /images\.nginx: image "nginx 1.27" must not contain whitespace/,
+  },
+  {
+    scenario: 'image with a truncated digest',
+    input: web({ images: { nginx: 'nginx@sha256:abc' } }),
+    type: 'InvalidSpec',
+    message: /images\.nginx: .*not a valid reference/,
+  },
+  {
+    scenario: 'container name not a DNS-1123 label',
+    input: web({ images: { Nginx_1: 'nginx:1.27' } }),
+    type: 'InvalidSpec',
+    message: /images\.Nginx_1: container name must be a DNS-1123 label/,
+  },
+  {
+    scenario: 'images for an unknown container',
+    input: web({ images: { php: 'php:8' } }),
+    type: 'InvalidSpec',
+    message: /images\.php: no container named "php" in the template \(containers: nginx\)/,
+  },
   { scenario: 'image null', input: web({ images: { nginx: null } }), type: 'InvalidSpec', message: /images\.nginx: must be a string \(got null\)/ },
   { scenario: 'unknown CloneSet', input: { namespace: ns, name: 'nope' }, type: 'CloneSetNotFound', message: new RegExp(`CloneSet ${ns}/nope not found`) },
-  { scenario: 'negative partition in the CloneSet spec', input: { namespace: ns, name: 'neg-partition' }, type: 'InvalidSpec', message: /spec\.updateStrategy\.partition: -1 must be an integer/ },
-  { scenario: 'maxUnavailable "150%" in the CloneSet spec', input: { namespace: ns, name: 'mu-150' }, type: 'InvalidSpec', message: /spec\.updateStrategy\.maxUnavailable: "150%" must be .*between 0% and 100%/ },
-  { scenario: 'selector not matching the template labels', input: { namespace: ns, name: 'selector-mismatch' }, type: 'InvalidSpec', message: /spec\.template\.metadata\.labels: `selector` does not match template `labels`/ },
-  { scenario: 'maxUnavailable 0 with maxSurge 0 (no Pod could move)', input: { namespace: ns, name: 'zero-window' }, type: 'InvalidSpec', message: /spec\.updateStrategy\.maxUnavailable: .*must not both be less than 1/ },
-  { scenario: 'restartPolicy Never in the template', input: { namespace: ns, name: 'restart-never' }, type: 'InvalidSpec', message: /spec\.template\.spec\.restartPolicy: "Never" is not supported/ },
-  { scenario: 'InPlaceOnly with maxSurge 1', input: { namespace: ns, name: 'inplaceonly-surge' }, type: 'InvalidSpec', message: /spec\.updateStrategy\.maxSurge: 1 can not be used with type InPlaceOnly/ },
-  { scenario: 'negative gracePeriodSeconds', input: { namespace: ns, name: 'neg-grace' }, type: 'InvalidSpec', message: /gracePeriodSeconds: -5 must be an integer ≥ 0/ },
-  { scenario: 'invalid image in the CloneSet template itself', input: { namespace: ns, name: 'bad-template-image' }, type: 'InvalidSpec', message: /spec\.template\.spec\.containers\[0\]\.image: .*whitespace/ },
+  {
+    scenario: 'negative partition in the CloneSet spec',
+    input: { namespace: ns, name: 'neg-partition' },
+    type: 'InvalidSpec',
+    message: /spec\.updateStrategy\.partition: -1 must be an integer/,
+  },
+  {
+    scenario: 'maxUnavailable "150%" in the CloneSet spec',
+    input: { namespace: ns, name: 'mu-150' },
+    type: 'InvalidSpec',
+    message: /spec\.updateStrategy\.maxUnavailable: "150%" must be .*between 0% and 100%/,
+  },
+  {
+    scenario: 'selector not matching the template labels',
+    input: { namespace: ns, name: 'selector-mismatch' },
+    type: 'InvalidSpec',
+    message: /spec\.template\.metadata\.labels: `selector` does not match template `labels`/,
+  },
+  {
+    scenario: 'maxUnavailable 0 with maxSurge 0 (no Pod could move)',
+    input: { namespace: ns, name: 'zero-window' },
+    type: 'InvalidSpec',
+    message: /spec\.updateStrategy\.maxUnavailable: .*must not both be less than 1/,
+  },
+  {
+    scenario: 'restartPolicy Never in the template',
+    input: { namespace: ns, name: 'restart-never' },
+    type: 'InvalidSpec',
+    message: /spec\.template\.spec\.restartPolicy: "Never" is not supported/,
+  },
+  {
+    scenario: 'InPlaceOnly with maxSurge 1',
+    input: { namespace: ns, name: 'inplaceonly-surge' },
+    type: 'InvalidSpec',
+    message: /spec\.updateStrategy\.maxSurge: 1 can not be used with type InPlaceOnly/,
+  },
+  {
+    scenario: 'negative gracePeriodSeconds',
+    input: { namespace: ns, name: 'neg-grace' },
+    type: 'InvalidSpec',
+    message: /gracePeriodSeconds: -5 must be an integer ≥ 0/,
+  },
+  {
+    scenario: 'invalid image in the CloneSet template itself',
+    input: { namespace: ns, name: 'bad-template-image' },
+    type: 'InvalidSpec',
+    message: /spec\.template\.spec\.containers\[0\]\.image: .*whitespace/,
+  },
   { scenario: 'InPlaceOnly with an env change', input: { namespace: ns, name: 'inplaceonly-env' }, type: 'InPlaceNotPossible', message: /InPlaceOnly .*env/ },
 ];
 
@@ -159,7 +254,10 @@ describe('bad rollout input', () => {
 
   it.each(rows)('refuses $scenario with $type, naming the problem, cluster unchanged', async (row) => {
     const before = await snapshot();
-    for (const [path, attempt] of [['cli', viaCli], ['client', viaClient]] as const) {
+    for (const [path, attempt] of [
+      ['cli', viaCli],
+      ['client', viaClient],
+    ] as const) {
       const got = await attempt(row.input);
       expect(got.type, `${path}: ${got.message}`).toBe(row.type);
       expect(got.message, path).toMatch(row.message);
@@ -174,7 +272,20 @@ describe('bad rollout input', () => {
     const file = join(tmp, 'big.json');
     writeFileSync(file, JSON.stringify(input));
     const workflowId = `bad-input-cli-big-${randomBytes(4).toString('hex')}`;
-    const cliErr = await run(cli, ['workflow', 'start', '--address', env.address, '--workflow-id', workflowId, '--type', ROLLOUT_WORKFLOW_TYPE, '--task-queue', env.taskQueue, '--input-file', file]).then(
+    const cliErr = await run(cli, [
+      'workflow',
+      'start',
+      '--address',
+      env.address,
+      '--workflow-id',
+      workflowId,
+      '--type',
+      ROLLOUT_WORKFLOW_TYPE,
+      '--task-queue',
+      env.taskQueue,
+      '--input-file',
+      file,
+    ]).then(
       () => '',
       (e: { stderr: string }) => e.stderr,
     );
@@ -200,7 +311,15 @@ describe('bad rollout input', () => {
     // hook until its CloneSet is deleted; then the hook lets it finish.
     const names = ['gone-cli', 'gone-client'];
     for (const name of names) {
-      await applyAndRoll(env, withUpdateHook(cloneSet(ns, name, { replicas: 3, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } } })));
+      await applyAndRoll(
+        env,
+        withUpdateHook(
+          cloneSet(ns, name, {
+            replicas: 3,
+            updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } },
+          }),
+        ),
+      );
     }
     const watchers = await Promise.all(
       names.map(async (name) => {
@@ -215,7 +334,20 @@ describe('bad rollout input', () => {
       h.release(1);
     }
     const cliId = `bad-input-cli-gone-${randomBytes(4).toString('hex')}`;
-    await run(cli, ['workflow', 'start', '--address', env.address, '--workflow-id', cliId, '--type', ROLLOUT_WORKFLOW_TYPE, '--task-queue', env.taskQueue, '--input', JSON.stringify({ namespace: ns, name: 'gone-cli', images: { nginx: 'nginx:1.27' } })]);
+    await run(cli, [
+      'workflow',
+      'start',
+      '--address',
+      env.address,
+      '--workflow-id',
+      cliId,
+      '--type',
+      ROLLOUT_WORKFLOW_TYPE,
+      '--task-queue',
+      env.taskQueue,
+      '--input',
+      JSON.stringify({ namespace: ns, name: 'gone-cli', images: { nginx: 'nginx:1.27' } }),
+    ]);
     const handle = await env.client.start({ namespace: ns, name: 'gone-client', images: { nginx: 'nginx:1.27' } });
     // Delete each CloneSet while its first Pod is in flight (patched, held in Updated), then let the Pod finish.
     await Promise.all(
@@ -236,7 +368,11 @@ describe('bad rollout input', () => {
     expect(out).toMatch(/CloneSetNotFound/);
     expect(out).toMatch(new RegExp(`CloneSet ${ns}/gone-cli (not found|was deleted)`));
     // The held Pods finished (hooked again, back to Normal) before the actors stop.
-    for (const h of hooks) await until(() => h.listed().length === 3 && h.listed().every((p) => p.metadata?.labels?.['lifecycle.apps.kruise.io/state'] === 'Normal'), 60_000).finally(() => h.stop());
+    for (const h of hooks)
+      await until(
+        () => h.listed().length === 3 && h.listed().every((p) => p.metadata?.labels?.['lifecycle.apps.kruise.io/state'] === 'Normal'),
+        60_000,
+      ).finally(() => h.stop());
     watchers.forEach((w) => w.stop());
     // The simulated apiserver has no garbage collector, so the orphaned Pods stay (a real cluster would delete them
     // once their owner is gone). What matters while they live: the rollout abandoned none half-way, so each one

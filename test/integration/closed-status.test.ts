@@ -52,7 +52,14 @@ async function views(ns: string, name: string) {
   const live = await cli('status', name, '-n', ns, '--interval', '200');
   const file = join(mkdtempSync(join(tmpdir(), 'closed-report-')), `${name}.html`);
   const report = await cli('report', name, '-n', ns, '--out', file);
-  return { once, json: { ...jsonOut, value: JSON.parse(jsonOut.stdout || 'null') as Record<string, unknown> | null }, live, report, html: readFileSync(file, 'utf8'), file };
+  return {
+    once,
+    json: { ...jsonOut, value: JSON.parse(jsonOut.stdout || 'null') as Record<string, unknown> | null },
+    live,
+    report,
+    html: readFileSync(file, 'utf8'),
+    file,
+  };
 }
 
 describe('status and report of rollouts that did not complete', () => {
@@ -60,8 +67,16 @@ describe('status and report of rollouts that did not complete', () => {
     const ns = uniqueNamespace('gone');
     const id = `cloneset/${ns}/nginxweb1`;
     const start = await temporal(
-      'workflow', 'start', '--type', 'rolloutCloneSet', '--task-queue', env.taskQueue, '--workflow-id', id,
-      '--input', JSON.stringify({ namespace: ns, name: 'nginxweb1' }),
+      'workflow',
+      'start',
+      '--type',
+      'rolloutCloneSet',
+      '--task-queue',
+      env.taskQueue,
+      '--workflow-id',
+      id,
+      '--input',
+      JSON.stringify({ namespace: ns, name: 'nginxweb1' }),
     );
     expect(start.code, start.stderr).toBe(0);
     const result = await closed(id);

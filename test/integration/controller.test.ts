@@ -185,7 +185,12 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     // Created unmanaged first, with a condition of someone else's, which the controller must keep.
     await applyCloneSet(env.k, cs);
     await env.k.custom.patchNamespacedCustomObjectStatus(
-      { ...CLONESET, namespace: ns, name: 'bad', body: { status: { conditions: [{ type: 'Audited', status: 'True', reason: 'Checked', message: 'by a test' }] } } },
+      {
+        ...CLONESET,
+        namespace: ns,
+        name: 'bad',
+        body: { status: { conditions: [{ type: 'Audited', status: 'True', reason: 'Checked', message: 'by a test' }] } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     cs.metadata.labels = { [MANAGED_LABEL]: 'true' };
@@ -208,7 +213,9 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
 
     type Cond = { type: string; status: string; reason?: string; message?: string };
     const conditionsNow = async () => ((await cloneSetNow(ns, 'bad')).status?.conditions ?? []) as Cond[];
-    const progressing = await until('Progressing=False on the CloneSet', async () => (await conditionsNow()).find((c) => c.type === 'Progressing' && c.status === 'False'));
+    const progressing = await until('Progressing=False on the CloneSet', async () =>
+      (await conditionsNow()).find((c) => c.type === 'Progressing' && c.status === 'False'),
+    );
     expect(progressing).toMatchObject({ reason: 'InvalidSpec', message: `${refusal} (rollout workflow cloneset/${ns}/bad run ${runId})` });
     expect((await conditionsNow()).find((c) => c.type === 'Audited')).toMatchObject({ status: 'True', reason: 'Checked' });
 
@@ -225,7 +232,11 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     const fixed = await completedRun(ns, 'bad', runId);
     expect(fixed.result.created).toBe(2);
     const after = await conditionsNow();
-    expect(after.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'True', reason: 'RolloutStarted', message: `started for generation 2 (rollout workflow cloneset/${ns}/bad run ${fixed.runId})` });
+    expect(after.find((c) => c.type === 'Progressing')).toMatchObject({
+      status: 'True',
+      reason: 'RolloutStarted',
+      message: `started for generation 2 (rollout workflow cloneset/${ns}/bad run ${fixed.runId})`,
+    });
     expect(after.find((c) => c.type === 'Audited')).toMatchObject({ status: 'True' });
   });
 });

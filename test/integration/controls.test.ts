@@ -40,7 +40,12 @@ async function resultWithin(handle: RolloutHandle, w: ReadinessWatcher, ms = 120
     timer = setTimeout(() => {
       void (async () => {
         const p = await handle.progress().catch((e: unknown) => String(e));
-        const pods = w.livePods().map((x) => ({ name: x.metadata!.name, labels: x.metadata!.labels, image: x.spec!.containers[0]!.image, gate: x.status?.conditions?.find((c) => c.type === 'InPlaceUpdateReady')?.status }));
+        const pods = w.livePods().map((x) => ({
+          name: x.metadata!.name,
+          labels: x.metadata!.labels,
+          image: x.spec!.containers[0]!.image,
+          gate: x.status?.conditions?.find((c) => c.type === 'InPlaceUpdateReady')?.status,
+        }));
         reject(new Error(`no result within ${ms} ms:\n${JSON.stringify(p, null, 1)}\n${JSON.stringify(pods, null, 1)}`));
       })();
     }, ms);
@@ -59,7 +64,15 @@ const uids = async (ns: string) => (await livePods(env, ns, 'web')).map((p) => p
 describe('rollout controls', () => {
   it('pauses at a safe point during a grace period (the lane finishes, no Pod left not-ready), then resumes to completion', async () => {
     const ns = uniqueNamespace('ctl');
-    await applyAndRoll(env, withUpdateHook(cloneSet(ns, 'web', { replicas: 4, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 2 } } })));
+    await applyAndRoll(
+      env,
+      withUpdateHook(
+        cloneSet(ns, 'web', {
+          replicas: 4,
+          updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 2 } },
+        }),
+      ),
+    );
     const w = await watch(ns, 4);
     // Slow enough by construction: the first Pod taken is held in flight by its lifecycle hook until the pause is
     // accepted; only then is it let through (hook, drain, 2 s grace, patch...), so the pause lands during its lane.
@@ -90,7 +103,9 @@ describe('rollout controls', () => {
     expect(bad).toBeInstanceOf(RolloutControlRejectedError);
     expect((bad as Error).message).toMatch(/partition "150%" must be an integer ≥ 0 or a percentage between 0% and 100%/);
     const history = await handle.workflow.fetchHistory();
-    const updates = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name);
+    const updates = history
+      .events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)
+      .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name);
     expect(updates).toEqual(['pause']); // the rejected update never reached history
 
     hooks.open();
@@ -108,7 +123,10 @@ describe('rollout controls', () => {
 
   it('aborts with rollback: updated Pods return in place to the previous images, within maxUnavailable=1', async () => {
     const ns = uniqueNamespace('ctl');
-    await applyAndRoll(env, withUpdateHook(cloneSet(ns, 'web', { replicas: 4, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 } })));
+    await applyAndRoll(
+      env,
+      withUpdateHook(cloneSet(ns, 'web', { replicas: 4, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 } })),
+    );
     const before = await uids(ns);
     const w = await watch(ns, 4);
     // Slow enough by construction: the hook lets two Pods through and holds the third in flight until the abort is in.
@@ -141,7 +159,15 @@ describe('rollout controls', () => {
 
   it('aborts without rollback: the Pod in flight finishes, the rest stay on the old images, the run ends Aborted', async () => {
     const ns = uniqueNamespace('ctl');
-    await applyAndRoll(env, withUpdateHook(cloneSet(ns, 'web', { replicas: 3, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } } })));
+    await applyAndRoll(
+      env,
+      withUpdateHook(
+        cloneSet(ns, 'web', {
+          replicas: 3,
+          updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } },
+        }),
+      ),
+    );
     const w = await watch(ns, 3);
     // Slow enough by construction: the first Pod is let through its update but held in Updated (its lane still in
     // flight) until the abort is in; then its lane finishes.
@@ -166,7 +192,10 @@ describe('rollout controls', () => {
 
   it('retargets mid-rollout to newer images: Pods in flight finish, every Pod ends on the newest, within maxUnavailable=1', async () => {
     const ns = uniqueNamespace('ctl');
-    await applyAndRoll(env, withUpdateHook(cloneSet(ns, 'web', { replicas: 4, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 } })));
+    await applyAndRoll(
+      env,
+      withUpdateHook(cloneSet(ns, 'web', { replicas: 4, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 } })),
+    );
     const before = await uids(ns);
     const w = await watch(ns, 4);
     // Slow enough by construction: the hook lets one Pod through and holds the second in flight until the retarget
@@ -193,7 +222,10 @@ describe('rollout controls', () => {
 
   it('holds a canary at an operator partition, widens the window with setMaxUnavailable, then finishes on setPartition 0', async () => {
     const ns = uniqueNamespace('ctl');
-    await applyAndRoll(env, cloneSet(ns, 'web', { replicas: 5, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, paused: false } }));
+    await applyAndRoll(
+      env,
+      cloneSet(ns, 'web', { replicas: 5, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, paused: false } }),
+    );
     const w = await watch(ns, 5);
     // Slow enough by construction: the rollout starts braked (the CloneSet's updateStrategy.paused) and the brake is
     // released only once the partition is in place, so exactly one Pod moves before the hold.

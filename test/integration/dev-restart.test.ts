@@ -71,11 +71,13 @@ async function startDev() {
   child.stdout!.resume();
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => (running.delete(child), r(code))));
   const file = join(stateDir, 'endpoints.json');
-  const endpoints = await waitFor('endpoints.json', () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : undefined), 120_000).catch(
-    (err: Error) => {
-      throw new Error(`${err.message}: ${stderr}`);
-    },
-  );
+  const endpoints = await waitFor(
+    'endpoints.json',
+    () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : undefined),
+    120_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${stderr}`);
+  });
   const kc = new KubeConfig();
   kc.loadFromFile(endpoints.kubeconfig!);
   const core = kc.makeApiClient(CoreV1Api);
@@ -90,8 +92,7 @@ async function startDev() {
   return { temporal, cli, pods, interrupt, stderr: () => stderr };
 }
 
-const facts = (ps: V1Pod[]) =>
-  ps.map((p) => ({ name: p.metadata!.name!, uid: p.metadata!.uid! })).sort((a, b) => a.name.localeCompare(b.name));
+const facts = (ps: V1Pod[]) => ps.map((p) => ({ name: p.metadata!.name!, uid: p.metadata!.uid! })).sort((a, b) => a.name.localeCompare(b.name));
 const gateOff = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'InPlaceUpdateReady' && c.status === 'False');
 const runId = (temporal: (...a: string[]) => string) =>
   (JSON.parse(temporal('workflow', 'describe', '--workflow-id', WORKFLOW, '--output', 'json')) as { workflowExecutionInfo: { execution: { runId: string } } })

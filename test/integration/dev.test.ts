@@ -31,12 +31,11 @@ describe('cloneset-rollout dev', () => {
     child.stderr.on('data', (d) => (stderr += d));
     try {
       const file = join(stateDir, 'endpoints.json');
-      const endpoints = await waitFor(
-        () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : undefined),
-        90_000,
-      ).catch((err) => {
-        throw new Error(`${err}: ${stderr}`);
-      });
+      const endpoints = await waitFor(() => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : undefined), 90_000).catch(
+        (err) => {
+          throw new Error(`${err}: ${stderr}`);
+        },
+      );
       expect(endpoints).toMatchObject({ namespace: 'default', taskQueue: 'cloneset-rollouts' });
       expect(endpoints.uiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(existsSync(join(stateDir, 'temporal.db'))).toBe(true);
@@ -56,8 +55,7 @@ describe('cloneset-rollout dev', () => {
 
       // The user's path: `apply -f` starts the first rollout (5 Pods) ...
       const node = (...args: string[]) => execFileSync(process.execPath, ['bin/cloneset-rollout.js', ...args], { encoding: 'utf8' });
-      const temporal = (...args: string[]) =>
-        execFileSync(findTemporalCli()!, [...args, '--address', endpoints.temporalAddress!], { encoding: 'utf8' });
+      const temporal = (...args: string[]) => execFileSync(findTemporalCli()!, [...args, '--address', endpoints.temporalAddress!], { encoding: 'utf8' });
       const applied = node('apply', '-f', 'examples/nginx01.yaml', '--state-dir', stateDir);
       expect(applied).toContain('clonesets.apps.kruise.io/nginxweb1 created');
       expect(applied).toContain('rollout started: workflow cloneset/default/nginxweb1');
@@ -66,13 +64,20 @@ describe('cloneset-rollout dev', () => {
 
       // ... and the README's `temporal workflow start` command is a complete in-place rollout.
       temporal(
-        'workflow', 'start', '--type', 'rolloutCloneSet', '--task-queue', 'cloneset-rollouts',
-        '--workflow-id', 'cloneset/default/nginxweb1',
-        '--input', '{"namespace":"default","name":"nginxweb1","images":{"nginx":"nginx:latest"}}',
+        'workflow',
+        'start',
+        '--type',
+        'rolloutCloneSet',
+        '--task-queue',
+        'cloneset-rollouts',
+        '--workflow-id',
+        'cloneset/default/nginxweb1',
+        '--input',
+        '{"namespace":"default","name":"nginxweb1","images":{"nginx":"nginx:latest"}}',
       );
-      const progress = JSON.parse(
-        temporal('workflow', 'query', '--workflow-id', 'cloneset/default/nginxweb1', '--name', 'progress', '--output', 'json'),
-      ) as { queryResult: [{ namespace: string; name: string }] };
+      const progress = JSON.parse(temporal('workflow', 'query', '--workflow-id', 'cloneset/default/nginxweb1', '--name', 'progress', '--output', 'json')) as {
+        queryResult: [{ namespace: string; name: string }];
+      };
       expect(progress.queryResult[0]).toMatchObject({ namespace: 'default', name: 'nginxweb1' });
       const result = JSON.parse(temporal('workflow', 'result', '--workflow-id', 'cloneset/default/nginxweb1', '--output', 'json')) as {
         status: string;

@@ -15,8 +15,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-const kubectl = (...args: string[]) =>
-  execFileSync('kubectl', ['--kubeconfig', env.cluster.kubeconfigPath!, ...args], { encoding: 'utf8' });
+const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', env.cluster.kubeconfigPath!, ...args], { encoding: 'utf8' });
 
 describe('kubectl drives the seed walkthrough', () => {
   it('applies both manifests, rolls out in place, and shows Kruise-style columns', async () => {

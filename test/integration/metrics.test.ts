@@ -111,7 +111,8 @@ describe('observability of a rollout', () => {
     for (const l of activityLines) {
       expect(l, JSON.stringify(l)).toMatchObject({ workflowId: `cloneset/${ns}/web`, runId: expect.any(String), activity: expect.any(String) });
       // Pod activities name their Pod; a batch step's own summary line names all of its Pods.
-      if (l.activity !== 'prepareRollout' && l.activity !== 'observePlan') expect(l.pod ?? l.pods, JSON.stringify(l)).toEqual(l.pod ? expect.any(String) : expect.arrayContaining([expect.any(String)]));
+      if (l.activity !== 'prepareRollout' && l.activity !== 'observePlan')
+        expect(l.pod ?? l.pods, JSON.stringify(l)).toEqual(l.pod ? expect.any(String) : expect.arrayContaining([expect.any(String)]));
     }
     expect(new Set(activityLines.map((l) => l.activity))).toEqual(
       new Set(['prepareRollout', 'createPod', 'markPodReady', 'markPodsNotReady', 'patchPodsInPlace', 'finishPodsInPlace']),

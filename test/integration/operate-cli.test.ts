@@ -58,7 +58,12 @@ describe('cloneset-rollout operating commands', () => {
     const wider = await cli('set-max-unavailable', 'web', '2', '-n', ns);
     expect(wider.stdout).toContain('paused, maxUnavailable 2, 0 Pod(s) in flight');
 
-    const json = JSON.parse((await cli('status', 'web', '-n', ns, '--once', '--json')).stdout) as { paused: boolean; phase: string; controls: { maxUnavailable: number }; counts: { updated: number } };
+    const json = JSON.parse((await cli('status', 'web', '-n', ns, '--once', '--json')).stdout) as {
+      paused: boolean;
+      phase: string;
+      controls: { maxUnavailable: number };
+      counts: { updated: number };
+    };
     expect(json).toMatchObject({ paused: true, phase: 'Paused', controls: { maxUnavailable: 2 } });
     const table = (await cli('status', 'web', '-n', ns, '--once')).stdout;
     expect(table).toContain('controls: paused · maxUnavailable 2 (override)');

@@ -81,7 +81,10 @@ describe('priorityStrategy', () => {
     await (await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } })).result();
     w.stop();
     const drained = w.steps.filter((s) => s.what === 'gate-off').map((s) => s.pod);
-    const expected = names.map((n, i) => [n, ranks[i]!] as const).sort((a, b) => b[1] - a[1]).map(([n]) => n);
+    const expected = names
+      .map((n, i) => [n, ranks[i]!] as const)
+      .sort((a, b) => b[1] - a[1])
+      .map(([n]) => n);
     expect(drained).toEqual(expected);
     expect(w.maxUnavailable).toBeLessThanOrEqual(1);
   });
@@ -147,7 +150,9 @@ describe('updateStrategy.paused in the spec', () => {
 describe('the plan query', () => {
   it('shows what is left from the last observation: the Pod in flight, then the others one wave each', async () => {
     const ns = uniqueNamespace('plan');
-    const cs = withUpdateHook(cloneSet(ns, 'web', { replicas: 4, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 3 } } }));
+    const cs = withUpdateHook(
+      cloneSet(ns, 'web', { replicas: 4, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 3 } } }),
+    );
     await applyAndRoll(env, cs);
     const names = Object.keys(uids(await livePods(env, ns, 'web'))).sort();
     // Slow enough by construction: the first Pod taken is held in flight by its lifecycle hook until the plan is read.

@@ -29,7 +29,13 @@ export function sectionCommands(readme: string, heading: string): string[] {
   const end = readme.indexOf('\n## ', start + 3);
   const section = readme.slice(start, end < 0 ? undefined : end);
   const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  return blocks.flatMap((b) => b.replace(/\\\n\s*/g, '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+  return blocks.flatMap((b) =>
+    b
+      .replace(/\\\n\s*/g, '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#')),
+  );
 }
 
 /** What each README command must print (the first pattern matching the command applies). */
@@ -153,8 +159,11 @@ describe('README: a second `temporal workflow start` joins the running rollout',
     };
     const runIdOf = (out: string) => /RunId\s+(\S+)/.exec(out)?.[1];
     const templateImage = async () =>
-      ((await env.k.custom.getNamespacedCustomObject({ ...CLONESET, namespace: ns, name: 'nginxweb1' })) as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec
-        .containers[0]!.image;
+      (
+        (await env.k.custom.getNamespacedCustomObject({ ...CLONESET, namespace: ns, name: 'nginxweb1' })) as {
+          spec: { template: { spec: { containers: { image: string }[] } } };
+        }
+      ).spec.template.spec.containers[0]!.image;
     const handle = env.client.handle(ns, 'nginxweb1');
 
     const firstOut = await sh(first);
@@ -172,7 +181,10 @@ describe('README: a second `temporal workflow start` joins the running rollout',
     expect(runIdOf(againOut)).toBe(runId); // the running run, not a new one
     const runs = await sh(`temporal workflow list --address ${env.address} --query "WorkflowId='cloneset/${ns}/nginxweb1'"`);
     // Two runs under the ID: the one that created the Pods (Completed) and the running one; the second start added none.
-    const rows = runs.trim().split('\n').filter((l) => l.includes(`cloneset/${ns}/nginxweb1`));
+    const rows = runs
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes(`cloneset/${ns}/nginxweb1`));
     expect(rows.map((l) => l.trim().split(/\s+/)[0]).sort()).toEqual(['Completed', 'Running']);
     expect(await templateImage()).toBe('nginx:1.27'); // nginx:1.28 dropped
     expect((await handle.progress()).toRevision).toBe(target);
@@ -189,7 +201,11 @@ describe('README: a second `temporal workflow start` joins the running rollout',
     await handle.workflow.terminate('test done'); // it would wait its hour
 
     // The output the README shows has the shape the commands print (the same labels, in the same order).
-    const labels = (out: string) => out.split('\n').map((l) => /^\s*(\w[\w ]*?)(?::|\s{2,}|$)/.exec(l)?.[1]).filter(Boolean);
+    const labels = (out: string) =>
+      out
+        .split('\n')
+        .map((l) => /^\s*(\w[\w ]*?)(?::|\s{2,}|$)/.exec(l)?.[1])
+        .filter(Boolean);
     const shown = /```console\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('**A second `temporal workflow start`')))![1]!.split(/^\$ .*(?:\\\n.*)*$/m);
     expect(labels(shown[1]!)).toEqual(labels(againOut));
     expect(labels(shown[2]!)).toEqual(labels(retargetOut));

@@ -193,11 +193,25 @@ describe('rolloutCloneSet', () => {
     expect(record).toMatchObject({ phase: 'Failed', error: expect.stringContaining('nope') });
 
     await applyAndRoll(env, cloneSet(ns, 'web', { replicas: 1 }));
-    const before = await env.k.custom.getNamespacedCustomObject({ group: 'apps.kruise.io', version: 'v1alpha1', plural: 'clonesets', namespace: ns, name: 'web' });
+    const before = await env.k.custom.getNamespacedCustomObject({
+      group: 'apps.kruise.io',
+      version: 'v1alpha1',
+      plural: 'clonesets',
+      namespace: ns,
+      name: 'web',
+    });
     const bad = await (await env.client.start({ namespace: ns, name: 'web', images: { php: 'php:8' } })).result().catch((e: unknown) => e);
     expect((bad as RolloutFailedError).type).toBe('InvalidSpec');
     expect((bad as Error).message).toContain('images.php');
-    const after = await env.k.custom.getNamespacedCustomObject({ group: 'apps.kruise.io', version: 'v1alpha1', plural: 'clonesets', namespace: ns, name: 'web' });
-    expect((after as { metadata: { resourceVersion: string } }).metadata.resourceVersion).toBe((before as { metadata: { resourceVersion: string } }).metadata.resourceVersion);
+    const after = await env.k.custom.getNamespacedCustomObject({
+      group: 'apps.kruise.io',
+      version: 'v1alpha1',
+      plural: 'clonesets',
+      namespace: ns,
+      name: 'web',
+    });
+    expect((after as { metadata: { resourceVersion: string } }).metadata.resourceVersion).toBe(
+      (before as { metadata: { resourceVersion: string } }).metadata.resourceVersion,
+    );
   });
 });

@@ -61,7 +61,13 @@ describe('seed walkthrough (examples/nginx01.yaml → examples/nginx02.yaml)', (
     // maxUnavailable defaults to 20% of 4 → 1 (rounded up): never more than one Pod down at once.
     expect(watcher.maxUnavailable, JSON.stringify(watcher.timeline)).toBeLessThanOrEqual(1);
 
-    const cs = (await env.k.custom.getNamespacedCustomObject({ group: 'apps.kruise.io', version: 'v1alpha1', plural: 'clonesets', namespace: ns, name: 'nginxweb1' })) as {
+    const cs = (await env.k.custom.getNamespacedCustomObject({
+      group: 'apps.kruise.io',
+      version: 'v1alpha1',
+      plural: 'clonesets',
+      namespace: ns,
+      name: 'nginxweb1',
+    })) as {
       metadata: { generation: number };
       status: Record<string, unknown>;
     };

@@ -47,7 +47,16 @@ beforeAll(async () => {
     executablePath: '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1400, height: 1600 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -94,7 +103,13 @@ describe('Temporal UI', () => {
       const listDeadline = Date.now() + 60_000;
       for (;;) {
         await page.goto(`${server.uiUrl}/namespaces/default/workflows?query=${query}`, { waitUntil: 'domcontentloaded' });
-        if (await link.waitFor({ timeout: 5_000 }).then(() => true, () => false)) break;
+        if (
+          await link.waitFor({ timeout: 5_000 }).then(
+            () => true,
+            () => false,
+          )
+        )
+          break;
         if (Date.now() > listDeadline) throw new Error(`the workflows list never showed run ${runId}`);
       }
       await link.click();
@@ -108,7 +123,14 @@ describe('Temporal UI', () => {
       while (!text.includes(want)) {
         if (Date.now() > deadline) throw new Error(`the UI never showed "${want}":\n${text}`);
         await new Promise((r) => setTimeout(r, 250));
-        const texts = await Promise.all(page.frames().map((f) => f.locator('body').innerText({ timeout: 1_000 }).catch(() => '')));
+        const texts = await Promise.all(
+          page.frames().map((f) =>
+            f
+              .locator('body')
+              .innerText({ timeout: 1_000 })
+              .catch(() => ''),
+          ),
+        );
         text = texts.join('\n');
       }
       expect(text).toContain('Roll CloneSet default/web to nginx=nginx:1.27'); // static summary from the client

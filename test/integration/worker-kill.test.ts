@@ -37,8 +37,7 @@ afterAll(async () => {
 
 const watch = (ns: string, desired: number) => watchPods(env.cluster.kubeConfig(), ns, desired);
 
-const readyPods = (w: ReadinessWatcher) =>
-  w.livePods().filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+const readyPods = (w: ReadinessWatcher) => w.livePods().filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
 
 /**
  * Kills the worker, starts a new one at once, and returns ms from the new worker being up (polling) to the next Pod
@@ -86,7 +85,11 @@ describe('worker SIGKILL', () => {
 
   it('resumes within 15 s of a new worker being up after kills right after an image patch and during readiness waits, restarting each container once', async () => {
     const ns = uniqueNamespace('kill');
-    const cs = cloneSet(ns, 'web', { replicas: 4, minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 2, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } } });
+    const cs = cloneSet(ns, 'web', {
+      replicas: 4,
+      minReadySeconds: 1,
+      updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 2, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } },
+    });
     if (!worker.running) await worker.start();
     await applyCloneSet(env.k, cs);
     await (await env.client.start({ namespace: ns, name: 'web' })).result();
@@ -107,7 +110,10 @@ describe('worker SIGKILL', () => {
     resumes.push(await killAndRestart(w, 'right after an image patch', ended));
     // 2. While a patched Pod waits for readiness (gate True, kubelet not Ready yet) or for its containers.
     const patchedSoFar = w.steps.filter((s) => s.what === 'image').length;
-    await until('a later patch', () => w.steps.filter((s) => s.what === 'image').length > patchedSoFar || (w.steps.some((s) => s.what === 'gate-on') && readyPods(w) < 4));
+    await until(
+      'a later patch',
+      () => w.steps.filter((s) => s.what === 'image').length > patchedSoFar || (w.steps.some((s) => s.what === 'gate-on') && readyPods(w) < 4),
+    );
     resumes.push(await killAndRestart(w, 'during a readiness wait', ended));
     const result = await done;
     w.stop();

@@ -113,7 +113,12 @@ function cluster(o: Omit<FakeCloneSetOptions, 'namespace'>): FakeCluster {
 async function start(c: FakeCluster, input: Omit<RolloutInput, 'namespace' | 'name'> = {}): Promise<Rollout> {
   const args: RolloutInput = { namespace: c.namespace, name: c.name, ...input };
   const h = new Rollout(
-    await client.workflow.start(ROLLOUT_WORKFLOW_TYPE, { workflowId: rolloutWorkflowId(c.namespace, c.name), taskQueue, args: [args], workflowTaskTimeout: '4s' }),
+    await client.workflow.start(ROLLOUT_WORKFLOW_TYPE, {
+      workflowId: rolloutWorkflowId(c.namespace, c.name),
+      taskQueue,
+      args: [args],
+      workflowTaskTimeout: '4s',
+    }),
   );
   started.push(h);
   return h;
@@ -145,7 +150,9 @@ function phasesIn(events: HistoryEvent[]): string[] {
 
 /** Names of the Updates the workflow accepted (a rejected Update leaves no event at all). */
 function acceptedUpdates(events: HistoryEvent[]): string[] {
-  return events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name!);
+  return events
+    .filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)
+    .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name!);
 }
 
 /** Activities the workflow asked to cancel (superseded lanes), with the Pods they were scheduled for. */
@@ -240,7 +247,9 @@ describe.concurrent('rolloutCloneSet on the real server, activities mocked', { t
     expect(phasesIn(await history(h))).toEqual([RolloutPhase.Updating, RolloutPhase.Completed]);
   });
 
-  it('stops at the progress deadline (Stuck, Progressing=False naming the waiting Pods), then a new generation moves it again: superseded lanes cancelled, Pods re-planned to the newer revision', async ({ expect }) => {
+  it('stops at the progress deadline (Stuck, Progressing=False naming the waiting Pods), then a new generation moves it again: superseded lanes cancelled, Pods re-planned to the newer revision', async ({
+    expect,
+  }) => {
     const c = cluster({ replicas: 4, updateStrategy: { maxUnavailable: 2 }, progressDeadlineSeconds: 2 });
     c.badImages.add('nginx:broken');
     const h = await start(c, { images: { nginx: 'nginx:broken' } });
@@ -300,7 +309,11 @@ describe.concurrent('rolloutCloneSet on the real server, activities mocked', { t
     expect(Object.values(c.images())).toEqual(Array(4).fill('nginx:1.0'));
     expect(c.views().every((p) => p.ready && p.gateReady === true && p.revision === from)).toBe(true);
     // The rollback set the starting images back in the template (as `kubectl rollout undo`).
-    expect(c.callsOf('prepareRollout').map((x) => (x.input as { images?: unknown }).images)).toEqual([{ nginx: 'nginx:broken' }, { nginx: 'nginx:1.0' }, undefined]);
+    expect(c.callsOf('prepareRollout').map((x) => (x.input as { images?: unknown }).images)).toEqual([
+      { nginx: 'nginx:broken' },
+      { nginx: 'nginx:1.0' },
+      undefined,
+    ]);
     expect(progressing(c).map(({ status, reason }) => ({ status, reason }))).toEqual([
       { status: 'False', reason: 'ProgressDeadlineExceeded' },
       { status: 'True', reason: 'CloneSetUpdated' },
@@ -328,7 +341,12 @@ describe.concurrent('rolloutCloneSet on the real server, activities mocked', { t
     for (const n of stuck) expect(result.pods[n]!.error).toMatch(/aborted while this Pod was stuck/);
     // Only the stuck batch was ever touched; the two others still serve on the old image.
     expect(c.podsOf('patchPodsInPlace')).toHaveLength(1);
-    expect(c.views().filter((v) => !stuck.includes(v.name)).map((v) => [v.containers[0]!.specImage, v.ready])).toEqual([
+    expect(
+      c
+        .views()
+        .filter((v) => !stuck.includes(v.name))
+        .map((v) => [v.containers[0]!.specImage, v.ready]),
+    ).toEqual([
       ['nginx:1.0', true],
       ['nginx:1.0', true],
     ]);

@@ -7,16 +7,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  Watch,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, Watch, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { backends, type RunningBackend } from './backends.js';
 
 const execFileP = promisify(execFile);
@@ -246,10 +237,7 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
       it('accepts a container image change by strategic merge patch, keeping the other fields', async () => {
         const pod = await createPod();
         const name = pod.metadata!.name!;
-        const patched = await core.patchNamespacedPod(
-          { namespace: NS, name, body: { spec: { containers: [{ name: 'nginx', image: 'nginx:latest' }] } } },
-          smp,
-        );
+        const patched = await core.patchNamespacedPod({ namespace: NS, name, body: { spec: { containers: [{ name: 'nginx', image: 'nginx:latest' }] } } }, smp);
         const [nginx, sidecar] = patched.spec!.containers;
         expect(nginx!.image).toBe('nginx:latest');
         // merged by name: the rest of the container and the other container are untouched
@@ -283,7 +271,14 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
             {
               namespace: NS,
               name,
-              body: { spec: { containers: [{ name: 'sidecar', image: 'busybox:1.37' }, { name: 'nginx', image: 'nginx:latest' }] } },
+              body: {
+                spec: {
+                  containers: [
+                    { name: 'sidecar', image: 'busybox:1.37' },
+                    { name: 'nginx', image: 'nginx:latest' },
+                  ],
+                },
+              },
             },
             smp,
           ),
@@ -295,7 +290,14 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
           {
             namespace: NS,
             name,
-            body: { spec: { containers: [{ name: 'nginx', image: 'nginx:latest' }, { name: 'sidecar', image: 'busybox:1.37' }] } },
+            body: {
+              spec: {
+                containers: [
+                  { name: 'nginx', image: 'nginx:latest' },
+                  { name: 'sidecar', image: 'busybox:1.37' },
+                ],
+              },
+            },
           },
           smp,
         );
@@ -330,10 +332,7 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
         const pod = await createPod();
         const name = pod.metadata!.name!;
         const { code, body } = await apiError(
-          core.patchNamespacedPod(
-            { namespace: NS, name, body: { spec: { containers: [{ name: 'nginx', env: [{ name: 'A', value: '2' }] }] } } },
-            smp,
-          ),
+          core.patchNamespacedPod({ namespace: NS, name, body: { spec: { containers: [{ name: 'nginx', env: [{ name: 'A', value: '2' }] }] } } }, smp),
         );
         expect(code).toBe(422);
         expect(body.reason).toBe('Invalid');
@@ -386,10 +385,7 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
         const pod = await createPod();
         const name = pod.metadata!.name!;
         const { body } = await apiError(
-          core.patchNamespacedPod(
-            { namespace: NS, name, body: { spec: { containers: [{ name: 'nginx', env: [{ name: 'A', value: '2' }] }] } } },
-            smp,
-          ),
+          core.patchNamespacedPod({ namespace: NS, name, body: { spec: { containers: [{ name: 'nginx', env: [{ name: 'A', value: '2' }] }] } } }, smp),
         );
         const diff = (body.message as string).slice(`Pod "${name}" is invalid: spec: Forbidden: ${UPDATABLE}`.length);
         expect(diff).toMatch(/^\n@@ -\d+,\d+ \+\d+,\d+ @@\n/);
@@ -434,10 +430,7 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
         const name = pod.metadata!.name!;
         await core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { labels: { touched: 'yes' } } } }, merge);
         const { code, body } = await apiError(
-          core.patchNamespacedPod(
-            { namespace: NS, name, body: { metadata: { resourceVersion: pod.metadata!.resourceVersion, labels: { x: 'y' } } } },
-            merge,
-          ),
+          core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { resourceVersion: pod.metadata!.resourceVersion, labels: { x: 'y' } } } }, merge),
         );
         expect(code).toBe(409);
         expect(body.reason).toBe('Conflict');
@@ -452,7 +445,14 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
           {
             namespace: NS,
             name,
-            body: { status: { conditions: [{ type: 'InPlaceUpdateReady', status: 'True' }, { type: 'Ready', status: 'False' }] } },
+            body: {
+              status: {
+                conditions: [
+                  { type: 'InPlaceUpdateReady', status: 'True' },
+                  { type: 'Ready', status: 'False' },
+                ],
+              },
+            },
           },
           smp,
         );
@@ -502,7 +502,14 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
               status: {
                 startTime: '2026-01-02T03:04:05.678Z',
                 containerStatuses: [
-                  { name: 'nginx', image: 'nginx:perl', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: '2026-01-02T03:04:06.5Z' } } },
+                  {
+                    name: 'nginx',
+                    image: 'nginx:perl',
+                    imageID: '',
+                    ready: true,
+                    restartCount: 0,
+                    state: { running: { startedAt: '2026-01-02T03:04:06.5Z' } },
+                  },
                 ],
               },
             },
@@ -519,13 +526,21 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
         const pod = await createPod();
         const name = pod.metadata!.name!;
         await core.patchNamespacedPodStatus(
-          { namespace: NS, name, body: { status: { conditions: [{ type: 'A', status: 'True' }, { type: 'B', status: 'True' }] } } },
+          {
+            namespace: NS,
+            name,
+            body: {
+              status: {
+                conditions: [
+                  { type: 'A', status: 'True' },
+                  { type: 'B', status: 'True' },
+                ],
+              },
+            },
+          },
           smp,
         );
-        const patched = await core.patchNamespacedPodStatus(
-          { namespace: NS, name, body: { status: { conditions: [{ type: 'B', status: 'False' }] } } },
-          merge,
-        );
+        const patched = await core.patchNamespacedPodStatus({ namespace: NS, name, body: { status: { conditions: [{ type: 'B', status: 'False' }] } } }, merge);
         expect(patched.status!.conditions!.map((c) => [c.type, c.status])).toEqual([['B', 'False']]);
       });
 
@@ -554,10 +569,7 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
       it('ignores status changes sent to the main resource', async () => {
         const pod = await createPod();
         const name = pod.metadata!.name!;
-        const patched = await core.patchNamespacedPod(
-          { namespace: NS, name, body: { status: { phase: 'Running' }, metadata: { labels: { a: 'b' } } } },
-          merge,
-        );
+        const patched = await core.patchNamespacedPod({ namespace: NS, name, body: { status: { phase: 'Running' }, metadata: { labels: { a: 'b' } } } }, merge);
         expect(patched.status!.phase).toBe('Pending');
         expect(patched.metadata!.labels).toEqual({ app: 'fidelity', a: 'b' });
       });
@@ -569,24 +581,15 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
         const name = cs.metadata.name;
         expect(cs.metadata.generation).toBe(1);
 
-        let got = (await custom.patchNamespacedCustomObject(
-          { ...CS, namespace: NS, name, body: { spec: { replicas: 3 } } },
-          merge,
-        )) as CloneSetObj;
+        let got = (await custom.patchNamespacedCustomObject({ ...CS, namespace: NS, name, body: { spec: { replicas: 3 } } }, merge)) as CloneSetObj;
         expect(got.metadata.generation).toBe(2);
 
         // metadata-only change: no bump
-        got = (await custom.patchNamespacedCustomObject(
-          { ...CS, namespace: NS, name, body: { metadata: { labels: { x: 'y' } } } },
-          merge,
-        )) as CloneSetObj;
+        got = (await custom.patchNamespacedCustomObject({ ...CS, namespace: NS, name, body: { metadata: { labels: { x: 'y' } } } }, merge)) as CloneSetObj;
         expect(got.metadata.generation).toBe(2);
 
         // a spec patch that changes nothing: no bump
-        got = (await custom.patchNamespacedCustomObject(
-          { ...CS, namespace: NS, name, body: { spec: { replicas: 3 } } },
-          merge,
-        )) as CloneSetObj;
+        got = (await custom.patchNamespacedCustomObject({ ...CS, namespace: NS, name, body: { spec: { replicas: 3 } } }, merge)) as CloneSetObj;
         expect(got.metadata.generation).toBe(2);
 
         // status subresource: no bump, and its spec is ignored
@@ -706,7 +709,9 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
           field: 'spec.replicas',
         });
         expect(status.message).toMatch(
-          new RegExp(`^CloneSet\\.apps\\.kruise\\.io "${name}" is invalid: \\[spec\\.replicas: Invalid value: "string": spec\\.replicas in body must be of type integer: "string", `),
+          new RegExp(
+            `^CloneSet\\.apps\\.kruise\\.io "${name}" is invalid: \\[spec\\.replicas: Invalid value: "string": spec\\.replicas in body must be of type integer: "string", `,
+          ),
         );
       });
 
@@ -733,19 +738,16 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
       it('serves the scale subresource from spec.replicas, status.replicas and status.labelSelector', async () => {
         const cs = await createCloneSet();
         const name = cs.metadata.name;
-        await custom.patchNamespacedCustomObjectStatus(
-          { ...CS, namespace: NS, name, body: { status: { replicas: 1, labelSelector: `app=${name}` } } },
-          merge,
-        );
+        await custom.patchNamespacedCustomObjectStatus({ ...CS, namespace: NS, name, body: { status: { replicas: 1, labelSelector: `app=${name}` } } }, merge);
         const scale = (await custom.getNamespacedCustomObjectScale({ ...CS, namespace: NS, name })) as Record<string, any>;
         expect(scale.apiVersion).toBe('autoscaling/v1');
         expect(scale.kind).toBe('Scale');
         expect(scale.spec).toEqual({ replicas: 2 });
         expect(scale.status).toEqual({ replicas: 1, selector: `app=${name}` });
-        const scaled = (await custom.patchNamespacedCustomObjectScale(
-          { ...CS, namespace: NS, name, body: { spec: { replicas: 6 } } },
-          merge,
-        )) as Record<string, any>;
+        const scaled = (await custom.patchNamespacedCustomObjectScale({ ...CS, namespace: NS, name, body: { spec: { replicas: 6 } } }, merge)) as Record<
+          string,
+          any
+        >;
         expect(scaled.spec).toEqual({ replicas: 6 });
         const after = await getCloneSet(name);
         expect(after.spec.replicas).toBe(6);
@@ -791,11 +793,8 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
         // after the server had written plenty, so "1" is older than its window: no etcd compaction is needed. (For
         // Pods, on a fresh server, "1" is *not* too old: their cache started at revision 1.)
         await createCloneSet();
-        const { events, error } = await collectWatch(
-          b.kc,
-          `/apis/${CS.group}/${CS.version}/namespaces/${NS}/${CS.plural}`,
-          { resourceVersion: '1' },
-          (ev) => ev.some((e) => e.type === 'ERROR'),
+        const { events, error } = await collectWatch(b.kc, `/apis/${CS.group}/${CS.version}/namespaces/${NS}/${CS.plural}`, { resourceVersion: '1' }, (ev) =>
+          ev.some((e) => e.type === 'ERROR'),
         );
         // the HTTP answer is 200; the 410 comes as the stream's only event
         expect(error).toBeUndefined();
@@ -815,12 +814,7 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
       it('starts a watch without resourceVersion with ADDED events for what exists', async () => {
         const pod = await createPod();
         const name = pod.metadata!.name!;
-        const { events } = await collectWatch(
-          b.kc,
-          `/api/v1/namespaces/${NS}/pods`,
-          { fieldSelector: `metadata.name=${name}` },
-          (ev) => ev.length >= 1,
-        );
+        const { events } = await collectWatch(b.kc, `/api/v1/namespaces/${NS}/pods`, { fieldSelector: `metadata.name=${name}` }, (ev) => ev.length >= 1);
         expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([['ADDED', name]]);
       });
 
@@ -899,9 +893,7 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
         const name = pod.metadata!.name!;
         await bind(name);
         await core.deleteNamespacedPod({ namespace: NS, name });
-        const { code, body } = await apiError(
-          core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { finalizers: ['example.com/f'] } } }, merge),
-        );
+        const { code, body } = await apiError(core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { finalizers: ['example.com/f'] } } }, merge));
         expect(code).toBe(422);
         expect(body.message).toBe(
           `Pod "${name}" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/f"}`,
@@ -975,9 +967,7 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
         const created = await apps.createNamespacedControllerRevision({ namespace: NS, body: { metadata: { name }, data, revision: 1 } });
         expect(created.data).toEqual(data);
         expect(created.metadata!.generation).toBeUndefined();
-        const { code, body } = await apiError(
-          apps.patchNamespacedControllerRevision({ namespace: NS, name, body: { data: { spec: { x: 1 } } } }, merge),
-        );
+        const { code, body } = await apiError(apps.patchNamespacedControllerRevision({ namespace: NS, name, body: { data: { spec: { x: 1 } } } }, merge));
         expect(code).toBe(422);
         expect(body.message).toBe(
           `ControllerRevision.apps "${name}" is invalid: data: Invalid value: {"spec":{"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x"}]}},"x":1}}: field is immutable`,
@@ -1031,7 +1021,7 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
     describe('kubectl', () => {
       const kubectl = (...args: string[]) => execFileP('/usr/bin/kubectl', ['--kubeconfig', b.kubeconfigPath, ...args]);
 
-      it('applies the seed CloneSet and prints Kruise\'s printer columns', async () => {
+      it("applies the seed CloneSet and prints Kruise's printer columns", async () => {
         const applied = await kubectl('apply', '-f', 'examples/nginx01.yaml');
         expect(applied.stdout.trim()).toBe('cloneset.apps.kruise.io/nginxweb1 created');
         const got = await kubectl('get', 'clonesets');
@@ -1043,7 +1033,17 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
         const wide = await kubectl('get', 'clone', 'nginxweb1', '-o', 'wide');
         const [head, line] = wide.stdout.trimEnd().split('\n');
         expect(head!.split(/\s+/)).toEqual([
-          'NAME', 'DESIRED', 'UPDATED', 'UPDATED_READY', 'UPDATED_AVAILABLE', 'READY', 'TOTAL', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR',
+          'NAME',
+          'DESIRED',
+          'UPDATED',
+          'UPDATED_READY',
+          'UPDATED_AVAILABLE',
+          'READY',
+          'TOTAL',
+          'AGE',
+          'CONTAINERS',
+          'IMAGES',
+          'SELECTOR',
         ]);
         expect(line).toContain('nginx:perl');
 

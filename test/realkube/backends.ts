@@ -23,7 +23,12 @@ export interface Backend {
   start(): Promise<RunningBackend>;
 }
 
-const wanted = new Set((process.env.FIDELITY_BACKENDS ?? 'real,sim').split(',').map((s) => s.trim()).filter(Boolean));
+const wanted = new Set(
+  (process.env.FIDELITY_BACKENDS ?? 'real,sim')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 export const backends: Backend[] = [
   {

@@ -22,7 +22,8 @@ afterAll(() => sim.server.close());
 const get = async (name: string) => (await sim.custom.getNamespacedCustomObject({ ...KRUISE, namespace: NS, name })) as CloneSet;
 const create = async (name: string, replicas = 3) =>
   (await sim.custom.createNamespacedCustomObject({ ...KRUISE, namespace: NS, body: cloneSetManifest(name, replicas) })) as CloneSet;
-const mergePatch = async (name: string, body: object) => (await sim.custom.patchNamespacedCustomObject({ ...KRUISE, namespace: NS, name, body }, asMerge)) as CloneSet;
+const mergePatch = async (name: string, body: object) =>
+  (await sim.custom.patchNamespacedCustomObject({ ...KRUISE, namespace: NS, name, body }, asMerge)) as CloneSet;
 const statusPatch = async (name: string, body: object) =>
   (await sim.custom.patchNamespacedCustomObjectStatus({ ...KRUISE, namespace: NS, name, body }, asMerge)) as CloneSet;
 
@@ -96,7 +97,10 @@ describe('schema validation', () => {
   it('removing the selector by patch is rejected too', async () => {
     await create('keep-selector');
     const s = await expectStatus(
-      sim.custom.patchNamespacedCustomObject({ ...KRUISE, namespace: NS, name: 'keep-selector', body: [{ op: 'remove', path: '/spec/selector' }] }, asJsonPatch),
+      sim.custom.patchNamespacedCustomObject(
+        { ...KRUISE, namespace: NS, name: 'keep-selector', body: [{ op: 'remove', path: '/spec/selector' }] },
+        asJsonPatch,
+      ),
       422,
       'Invalid',
     );
@@ -170,7 +174,9 @@ describe('delete', () => {
       namespace: NS,
       body: { ...cloneSetManifest('held'), metadata: { name: 'held', finalizers: ['rollout.example.com/guard'] } },
     });
-    const marked = (await sim.custom.deleteNamespacedCustomObject({ ...KRUISE, namespace: NS, name: 'held' })) as CloneSet & { metadata: { deletionTimestamp?: string } };
+    const marked = (await sim.custom.deleteNamespacedCustomObject({ ...KRUISE, namespace: NS, name: 'held' })) as CloneSet & {
+      metadata: { deletionTimestamp?: string };
+    };
     expect(marked.metadata.deletionTimestamp).toMatch(/Z$/);
     expect(marked.metadata.generation).toBe(2);
     await mergePatch('held', { metadata: { finalizers: [] } });
@@ -181,9 +187,17 @@ describe('delete', () => {
 describe('discovery', () => {
   it('lists clonesets with short name clone and their subresources', async () => {
     const res = await fetch(`${sim.server.url}/apis/apps.kruise.io/v1alpha1`);
-    const doc = (await res.json()) as { kind: string; resources: { name: string; kind: string; shortNames?: string[]; namespaced: boolean; verbs: string[] }[] };
+    const doc = (await res.json()) as {
+      kind: string;
+      resources: { name: string; kind: string; shortNames?: string[]; namespaced: boolean; verbs: string[] }[];
+    };
     expect(doc.kind).toBe('APIResourceList');
-    expect(doc.resources.find((r) => r.name === 'clonesets')).toMatchObject({ kind: 'CloneSet', shortNames: ['clone'], namespaced: true, verbs: expect.arrayContaining(['watch', 'patch']) });
+    expect(doc.resources.find((r) => r.name === 'clonesets')).toMatchObject({
+      kind: 'CloneSet',
+      shortNames: ['clone'],
+      namespaced: true,
+      verbs: expect.arrayContaining(['watch', 'patch']),
+    });
     expect(doc.resources.map((r) => r.name)).toEqual(['clonesets', 'clonesets/scale', 'clonesets/status']);
   });
 

@@ -28,7 +28,12 @@ describe('create', () => {
     expect(pod.metadata?.resourceVersion).toMatch(/^\d+$/);
     expect(pod.metadata?.generation).toBe(1);
     expect(pod.metadata?.creationTimestamp).toBeInstanceOf(Date);
-    expect(pod.spec).toMatchObject({ restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler' });
+    expect(pod.spec).toMatchObject({
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 30,
+      dnsPolicy: 'ClusterFirst',
+      schedulerName: 'default-scheduler',
+    });
     expect(pod.spec?.containers[0]).toMatchObject({ imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log' });
     expect(pod.status).toMatchObject({ phase: 'Pending', qosClass: 'BestEffort' });
   });
@@ -274,7 +279,10 @@ describe('events and controllerrevisions', () => {
 
   it('keeps ControllerRevision data and revision as given; data is mandatory and immutable', async () => {
     const data = { spec: { template: { spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] } } } };
-    const cr = await sim.apps.createNamespacedControllerRevision({ namespace: NS, body: { metadata: { name: 'cs-abc123', labels: { app: 'cs' } }, revision: 7, data } });
+    const cr = await sim.apps.createNamespacedControllerRevision({
+      namespace: NS,
+      body: { metadata: { name: 'cs-abc123', labels: { app: 'cs' } }, revision: 7, data },
+    });
     expect(cr.revision).toBe(7);
     expect(cr.data).toEqual(data);
     await expectStatus(sim.apps.createNamespacedControllerRevision({ namespace: NS, body: { metadata: { name: 'no-data' }, revision: 1 } }), 422, 'Invalid');

@@ -22,7 +22,11 @@ describe('injected errors', () => {
   it.each([
     [500, 'InternalError', 'Internal error occurred: injected fault'],
     [503, 'ServiceUnavailable', 'the server is currently unable to handle the request'],
-    [409, 'Conflict', 'Operation cannot be fulfilled on pods "f1": the object has been modified; please apply your changes to the latest version and try again'],
+    [
+      409,
+      'Conflict',
+      'Operation cannot be fulfilled on pods "f1": the object has been modified; please apply your changes to the latest version and try again',
+    ],
     [429, 'TooManyRequests', 'Too many requests, please try again later.'],
   ] as const)('code %i answers a %s Status and is counted', async (code, reason, message) => {
     const before = sim.server.faults.injected()[`patch:pods:${code}`] ?? 0;

@@ -87,10 +87,21 @@ describe('served over HTTP', () => {
     const cs = cloneSetManifest('tbl', 4);
     await sim.custom.createNamespacedCustomObject({ ...KRUISE, namespace: NS, body: cs });
     const res = await get(`/apis/apps.kruise.io/v1alpha1/namespaces/${NS}/clonesets`, 'application/json;as=Table;v=v1;g=meta.k8s.io');
-    const table = (await res.json()) as { kind: string; columnDefinitions: { name: string; priority: number }[]; rows: { cells: unknown[]; object: { kind: string } }[] };
+    const table = (await res.json()) as {
+      kind: string;
+      columnDefinitions: { name: string; priority: number }[];
+      rows: { cells: unknown[]; object: { kind: string } }[];
+    };
     expect(table.kind).toBe('Table');
     expect(table.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual([
-      'Name', 'DESIRED', 'UPDATED', 'UPDATED_READY', 'UPDATED_AVAILABLE', 'READY', 'TOTAL', 'AGE',
+      'Name',
+      'DESIRED',
+      'UPDATED',
+      'UPDATED_READY',
+      'UPDATED_AVAILABLE',
+      'READY',
+      'TOTAL',
+      'AGE',
     ]);
     const row = table.rows.find((r) => r.cells[0] === 'tbl')!;
     // no status yet: null cells (kubectl prints them empty); the age is a duration

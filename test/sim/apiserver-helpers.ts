@@ -119,7 +119,8 @@ export class WatchRecorder {
     this.controller = await this.sim.watch.watch(
       this.path,
       this.query,
-      (type, obj: KubernetesObject & Record<string, unknown>) => this.events.push({ type, name: obj.metadata?.name ?? '', rv: obj.metadata?.resourceVersion ?? '', obj }),
+      (type, obj: KubernetesObject & Record<string, unknown>) =>
+        this.events.push({ type, name: obj.metadata?.name ?? '', rv: obj.metadata?.resourceVersion ?? '', obj }),
       (err) => this.resolveDone(err),
     );
     return this;

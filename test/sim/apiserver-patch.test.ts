@@ -66,7 +66,10 @@ describe('patching one pod condition', () => {
 
   it('strategic $patch: delete removes one condition', async () => {
     const name = await podWithConditions();
-    const out = await sim.core.patchNamespacedPodStatus({ namespace: NS, name, body: { status: { conditions: [{ type: 'Initialized', $patch: 'delete' }] } } }, asStrategic);
+    const out = await sim.core.patchNamespacedPodStatus(
+      { namespace: NS, name, body: { status: { conditions: [{ type: 'Initialized', $patch: 'delete' }] } } },
+      asStrategic,
+    );
     expect(out.status?.conditions?.map((c) => c.type)).toEqual(['PodScheduled', 'Ready']);
   });
 
@@ -145,7 +148,10 @@ describe('optimistic patches and content types', () => {
     await sim.core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { finalizers: ['a.io/x'] } } }, asStrategic);
     const both = await sim.core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { finalizers: ['a.io/y', 'a.io/x'] } } }, asStrategic);
     expect(both.metadata?.finalizers).toEqual(['a.io/x', 'a.io/y']);
-    const one = await sim.core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { '$deleteFromPrimitiveList/finalizers': ['a.io/x'] } } }, asStrategic);
+    const one = await sim.core.patchNamespacedPod(
+      { namespace: NS, name, body: { metadata: { '$deleteFromPrimitiveList/finalizers': ['a.io/x'] } } },
+      asStrategic,
+    );
     expect(one.metadata?.finalizers).toEqual(['a.io/y']);
   });
 
@@ -166,7 +172,10 @@ describe('optimistic patches and content types', () => {
   it('an unknown patch content type is 415', async () => {
     const name = await podWithConditions();
     await expectStatus(
-      sim.core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { labels: { a: 'b' } } } }, setHeaderOptions('Content-Type', 'application/apply-patch+yaml')),
+      sim.core.patchNamespacedPod(
+        { namespace: NS, name, body: { metadata: { labels: { a: 'b' } } } },
+        setHeaderOptions('Content-Type', 'application/apply-patch+yaml'),
+      ),
       415,
       'UnsupportedMediaType',
     );

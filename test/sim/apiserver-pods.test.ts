@@ -23,8 +23,23 @@ describe('pod create validation', () => {
     ['no containers', { containers: [] }, 'spec.containers', 'Required value'],
     ['a container without image', { containers: [{ name: 'a', image: '' }] }, 'spec.containers[0].image', 'Required value'],
     ['a container without name', { containers: [{ name: '', image: 'x' }] }, 'spec.containers[0].name', 'Required value'],
-    ['duplicate container names', { containers: [{ name: 'a', image: 'x' }, { name: 'a', image: 'y' }] }, 'spec.containers[1].name', 'Duplicate value: "a"'],
-    ['an init container reusing a name', { initContainers: [{ name: 'a', image: 'x' }], containers: [{ name: 'a', image: 'y' }] }, 'spec.containers[0].name', 'Duplicate value: "a"'],
+    [
+      'duplicate container names',
+      {
+        containers: [
+          { name: 'a', image: 'x' },
+          { name: 'a', image: 'y' },
+        ],
+      },
+      'spec.containers[1].name',
+      'Duplicate value: "a"',
+    ],
+    [
+      'an init container reusing a name',
+      { initContainers: [{ name: 'a', image: 'x' }], containers: [{ name: 'a', image: 'y' }] },
+      'spec.containers[0].name',
+      'Duplicate value: "a"',
+    ],
     [
       'an unknown restartPolicy',
       { restartPolicy: 'Sometimes', containers: [{ name: 'a', image: 'x' }] },
@@ -42,7 +57,10 @@ describe('pod create validation', () => {
 describe('pod spec immutability', () => {
   it('accepts an image change by merge patch, strategic patch, JSON patch and update', async () => {
     const pod = await newPod();
-    const a = await sim.core.patchNamespacedPod({ namespace: NS, name: pod.metadata!.name!, body: { spec: { containers: [{ name: 'app', image: 'nginx:1.26' }] } } }, asStrategic);
+    const a = await sim.core.patchNamespacedPod(
+      { namespace: NS, name: pod.metadata!.name!, body: { spec: { containers: [{ name: 'app', image: 'nginx:1.26' }] } } },
+      asStrategic,
+    );
     expect(a.spec?.containers[0]?.image).toBe('nginx:1.26');
     expect(a.spec?.containers[0]?.env).toEqual([{ name: 'A', value: '1' }]);
     expect(a.metadata?.generation).toBe(2);
@@ -126,14 +144,22 @@ describe('status subresource', () => {
     const viaStatus = await sim.core.replaceNamespacedPodStatus({
       namespace: NS,
       name,
-      body: { ...pod, metadata: { ...pod.metadata, labels: { sneaky: 'yes' } }, spec: { ...pod.spec!, nodeName: 'node-z' }, status: { phase: 'Running', podIP: '10.1.2.3' } },
+      body: {
+        ...pod,
+        metadata: { ...pod.metadata, labels: { sneaky: 'yes' } },
+        spec: { ...pod.spec!, nodeName: 'node-z' },
+        status: { phase: 'Running', podIP: '10.1.2.3' },
+      },
     });
     expect(viaStatus.status).toMatchObject({ phase: 'Running', podIP: '10.1.2.3', qosClass: 'BestEffort' });
     expect(viaStatus.spec?.nodeName).toBeUndefined();
     expect(viaStatus.metadata?.labels).toEqual({ sneaky: 'yes' });
     expect(viaStatus.metadata?.generation).toBe(1);
 
-    const viaMain = await sim.core.patchNamespacedPod({ namespace: NS, name, body: { status: { phase: 'Failed' }, metadata: { labels: { l: '1' } } } }, asMerge);
+    const viaMain = await sim.core.patchNamespacedPod(
+      { namespace: NS, name, body: { status: { phase: 'Failed' }, metadata: { labels: { l: '1' } } } },
+      asMerge,
+    );
     expect(viaMain.status?.phase).toBe('Running');
     expect(viaMain.metadata?.labels).toEqual({ sneaky: 'yes', l: '1' });
   });
@@ -265,7 +291,11 @@ describe('deletion', () => {
     expect(s1.message).toContain('the UID in the precondition (other-uid) does not match the UID in record');
     const s2 = await expectStatus(sim.core.deleteNamespacedPod({ namespace: NS, name, body: { preconditions: { resourceVersion: '1' } } }), 409, 'Conflict');
     expect(s2.message).toContain('the ResourceVersion in the precondition (1) does not match');
-    await sim.core.deleteNamespacedPod({ namespace: NS, name, body: { preconditions: { uid: pod.metadata!.uid!, resourceVersion: pod.metadata!.resourceVersion! } } });
+    await sim.core.deleteNamespacedPod({
+      namespace: NS,
+      name,
+      body: { preconditions: { uid: pod.metadata!.uid!, resourceVersion: pod.metadata!.resourceVersion! } },
+    });
     await expectStatus(sim.core.readNamespacedPod({ namespace: NS, name }), 404, 'NotFound');
   });
 

@@ -74,7 +74,11 @@ describe('JSON merge patch (RFC 7386 appendix A)', () => {
     [{ a: 'c' }, { a: ['b'] }, { a: ['b'] }],
     [{ a: { b: 'c' } }, { a: { b: 'd', c: null } }, { a: { b: 'd' } }],
     [{ a: [{ b: 'c' }] }, { a: [1] }, { a: [1] }],
-    [['a', 'b'], ['c', 'd'], ['c', 'd']],
+    [
+      ['a', 'b'],
+      ['c', 'd'],
+      ['c', 'd'],
+    ],
     [{ a: 'b' }, ['c'], ['c']],
     [{ a: 'foo' }, null, null],
     [{ a: 'foo' }, 'bar', 'bar'],
@@ -94,9 +98,23 @@ describe('JSON patch (RFC 6902)', () => {
     ['remove member', { baz: 'qux', foo: 'bar' }, [{ op: 'remove', path: '/baz' }], { foo: 'bar' }],
     ['remove element', { foo: ['bar', 'qux', 'baz'] }, [{ op: 'remove', path: '/foo/1' }], { foo: ['bar', 'baz'] }],
     ['replace', { baz: 'qux' }, [{ op: 'replace', path: '/baz', value: 'boo' }], { baz: 'boo' }],
-    ['move', { foo: { bar: 'baz', waldo: 'fred' }, qux: {} }, [{ op: 'move', from: '/foo/waldo', path: '/qux/thud' }], { foo: { bar: 'baz' }, qux: { thud: 'fred' } }],
+    [
+      'move',
+      { foo: { bar: 'baz', waldo: 'fred' }, qux: {} },
+      [{ op: 'move', from: '/foo/waldo', path: '/qux/thud' }],
+      { foo: { bar: 'baz' }, qux: { thud: 'fred' } },
+    ],
     ['copy', { a: { b: 1 } }, [{ op: 'copy', from: '/a', path: '/c' }], { a: { b: 1 }, c: { b: 1 } }],
-    ['escaped keys', { 'a/b': 1, 'm~n': 2 }, [{ op: 'test', path: '/a~1b', value: 1 }, { op: 'test', path: '/m~0n', value: 2 }, { op: 'remove', path: '/m~0n' }], { 'a/b': 1 }],
+    [
+      'escaped keys',
+      { 'a/b': 1, 'm~n': 2 },
+      [
+        { op: 'test', path: '/a~1b', value: 1 },
+        { op: 'test', path: '/m~0n', value: 2 },
+        { op: 'remove', path: '/m~0n' },
+      ],
+      { 'a/b': 1 },
+    ],
     ['test deep value', { a: { b: [1, { c: true }] } }, [{ op: 'test', path: '/a', value: { b: [1, { c: true }] } }], { a: { b: [1, { c: true }] } }],
   ])('%s', (_, doc, patch, expected) => {
     expect(applyJsonPatch(doc, patch)).toEqual(expected);
@@ -131,10 +149,32 @@ describe('JSON patch (RFC 6902)', () => {
 
 describe('strategic merge patch', () => {
   const schema = { fields: { list: { mergeKey: 'name' }, set: { set: true } } };
-  const doc: JsonObject = { list: [{ name: 'a', v: 1, w: 1 }, { name: 'b', v: 2 }], set: ['x'], other: [1, 2], m: { k: 1, j: 2 } };
+  const doc: JsonObject = {
+    list: [
+      { name: 'a', v: 1, w: 1 },
+      { name: 'b', v: 2 },
+    ],
+    set: ['x'],
+    other: [1, 2],
+    m: { k: 1, j: 2 },
+  };
   it.each<[string, JsonValue, JsonObject]>([
-    ['merges keyed elements and appends new ones', { list: [{ name: 'b', v: 3 }, { name: 'c' }] }, { ...doc, list: [{ name: 'a', v: 1, w: 1 }, { name: 'b', v: 3 }, { name: 'c' }] }],
-    ['nulls delete members inside an element', { list: [{ name: 'a', w: null }] }, { ...doc, list: [{ name: 'a', v: 1 }, { name: 'b', v: 2 }] }],
+    [
+      'merges keyed elements and appends new ones',
+      { list: [{ name: 'b', v: 3 }, { name: 'c' }] },
+      { ...doc, list: [{ name: 'a', v: 1, w: 1 }, { name: 'b', v: 3 }, { name: 'c' }] },
+    ],
+    [
+      'nulls delete members inside an element',
+      { list: [{ name: 'a', w: null }] },
+      {
+        ...doc,
+        list: [
+          { name: 'a', v: 1 },
+          { name: 'b', v: 2 },
+        ],
+      },
+    ],
     ['$patch: delete removes an element', { list: [{ name: 'a', $patch: 'delete' }] }, { ...doc, list: [{ name: 'b', v: 2 }] }],
     ['$patch: replace in a list replaces it', { list: [{ $patch: 'replace' }, { name: 'z' }] }, { ...doc, list: [{ name: 'z' }] }],
     ['lists without strategy are replaced', { other: [3] }, { ...doc, other: [3] }],
@@ -143,10 +183,44 @@ describe('strategic merge patch', () => {
     ['$patch: delete on a map removes it', { m: { $patch: 'delete' } }, (({ m: _, ...rest }) => rest)(doc)],
     ['$retainKeys keeps only the listed keys', { m: { $retainKeys: ['j'], j: 5 } }, { ...doc, m: { j: 5 } }],
     // the order rules of normalizeElementOrder, checked against a real server (docs/sim-divergences.md 2.3)
-    ['$setElementOrder orders the merged list', { '$setElementOrder/list': [{ name: 'b' }, { name: 'a' }], list: [{ name: 'a', v: 9 }] }, { ...doc, list: [{ name: 'b', v: 2 }, { name: 'a', v: 9, w: 1 }] }],
-    ['a patch naming stored items in another order swaps them', { list: [{ name: 'b' }, { name: 'a' }] }, { ...doc, list: [{ name: 'b', v: 2 }, { name: 'a', v: 1, w: 1 }] }],
-    ['a patch naming one stored item keeps the stored order', { list: [{ name: 'b', v: 5 }] }, { ...doc, list: [{ name: 'a', v: 1, w: 1 }, { name: 'b', v: 5 }] }],
-    ['a new item alone goes before the stored items', { list: [{ name: 'c' }] }, { ...doc, list: [{ name: 'c' }, { name: 'a', v: 1, w: 1 }, { name: 'b', v: 2 }] }],
+    [
+      '$setElementOrder orders the merged list',
+      { '$setElementOrder/list': [{ name: 'b' }, { name: 'a' }], list: [{ name: 'a', v: 9 }] },
+      {
+        ...doc,
+        list: [
+          { name: 'b', v: 2 },
+          { name: 'a', v: 9, w: 1 },
+        ],
+      },
+    ],
+    [
+      'a patch naming stored items in another order swaps them',
+      { list: [{ name: 'b' }, { name: 'a' }] },
+      {
+        ...doc,
+        list: [
+          { name: 'b', v: 2 },
+          { name: 'a', v: 1, w: 1 },
+        ],
+      },
+    ],
+    [
+      'a patch naming one stored item keeps the stored order',
+      { list: [{ name: 'b', v: 5 }] },
+      {
+        ...doc,
+        list: [
+          { name: 'a', v: 1, w: 1 },
+          { name: 'b', v: 5 },
+        ],
+      },
+    ],
+    [
+      'a new item alone goes before the stored items',
+      { list: [{ name: 'c' }] },
+      { ...doc, list: [{ name: 'c' }, { name: 'a', v: 1, w: 1 }, { name: 'b', v: 2 }] },
+    ],
     ['$setElementOrder reorders a set list', { '$setElementOrder/set': ['y', 'x'], set: ['y'] }, { ...doc, set: ['y', 'x'] }],
   ])('%s', (_, patch, expected) => {
     expect(applyStrategicMergePatch(doc, patch, schema)).toEqual(expected);
@@ -155,7 +229,17 @@ describe('strategic merge patch', () => {
   it('a $setElementOrder list contradicting the patch list is a bare 500, as on a real server', () => {
     let err: unknown;
     try {
-      applyStrategicMergePatch(doc, { '$setElementOrder/list': [{ name: 'a' }, { name: 'b' }], list: [{ name: 'b', v: 3 }, { name: 'a', v: 4 }] }, schema);
+      applyStrategicMergePatch(
+        doc,
+        {
+          '$setElementOrder/list': [{ name: 'a' }, { name: 'b' }],
+          list: [
+            { name: 'b', v: 3 },
+            { name: 'a', v: 4 },
+          ],
+        },
+        schema,
+      );
     } catch (e) {
       err = e;
     }
@@ -171,7 +255,9 @@ describe('strategic merge patch', () => {
   });
 
   it('an element without its merge key is a bare 500 with the Go wording, as on a real server', () => {
-    expect(() => applyStrategicMergePatch(doc, { list: [{ v: 1, image: 'x' }] }, schema)).toThrowError(/^map: map\[image:x v:1\] does not contain declared merge key: name$/);
+    expect(() => applyStrategicMergePatch(doc, { list: [{ v: 1, image: 'x' }] }, schema)).toThrowError(
+      /^map: map\[image:x v:1\] does not contain declared merge key: name$/,
+    );
     try {
       applyStrategicMergePatch(doc, { list: [{ v: 1 }] }, schema);
     } catch (e) {

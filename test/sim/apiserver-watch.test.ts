@@ -130,7 +130,11 @@ describe('watch', () => {
     const w = await new WatchRecorder(sim, '/api/v1/pods', { fieldSelector: 'spec.nodeName=node-a' }).start();
     await create('unbound');
     await sim.core.createNamespacedPod({ namespace: 'other', body: podManifest('direct', {}, { nodeName: 'node-a' }) });
-    await sim.core.createNamespacedPodBinding({ namespace: NS, name: 'unbound', body: { metadata: { name: 'unbound' }, target: { kind: 'Node', name: 'node-a' } } });
+    await sim.core.createNamespacedPodBinding({
+      namespace: NS,
+      name: 'unbound',
+      body: { metadata: { name: 'unbound' }, target: { kind: 'Node', name: 'node-a' } },
+    });
     await until(() => w.events.length === 2);
     expect(w.events.map((e) => `${e.type} ${e.obj.metadata?.namespace}/${e.name}`)).toEqual(['ADDED other/direct', 'ADDED default/unbound']);
     w.stop();
@@ -208,7 +212,15 @@ describe('watch', () => {
     }
     await sim.core.deleteNamespacedPod({ namespace: NS, name: 'inf-0' });
     const expected = ['inf-0-dropped', 'inf-1', 'inf-1-dropped', 'inf-2', 'inf-2-dropped'];
-    await until(() => JSON.stringify(informer.list().map((p) => p.metadata!.name).sort()) === JSON.stringify(expected));
+    await until(
+      () =>
+        JSON.stringify(
+          informer
+            .list()
+            .map((p) => p.metadata!.name)
+            .sort(),
+        ) === JSON.stringify(expected),
+    );
     expect(informer.get('inf-2', NS)?.metadata?.labels).toEqual({ round: '2' });
     expect(errors).toEqual([]);
     await informer.stop();

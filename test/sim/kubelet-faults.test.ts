@@ -43,13 +43,23 @@ describe('sim kubelet under faults', () => {
       const prefix = podName('faulty');
       const names = Array.from({ length: 20 }, (_, i) => `${prefix}-${i}`);
       await parallel(names, 10, (n) => retry(() => pods.create(podManifest(n, { app: 'nginx:1.25', sidecar: 'busybox:1.36' }))));
-      await waitFor('all containers running', async () => (await listPods(pods.core, prefix)).every((p) => cstatus(p, 'app')?.ready && cstatus(p, 'sidecar')?.ready), 20_000, 50);
+      await waitFor(
+        'all containers running',
+        async () => (await listPods(pods.core, prefix)).every((p) => cstatus(p, 'app')?.ready && cstatus(p, 'sidecar')?.ready),
+        20_000,
+        50,
+      );
       await parallel(names, 10, (n) => retry(() => pods.setCondition(n, GATE, 'True')));
       await waitFor('all Ready', async () => (await listPods(pods.core, prefix)).every(isReady), 20_000, 50);
       const before = new Map((await listPods(pods.core, prefix)).map((p) => [p.metadata.name, p]));
 
       await parallel(names, 10, (n) => retry(() => pods.setImage(n, 0, 'nginx:1.26')));
-      await waitFor('all updated and Ready', async () => (await listPods(pods.core, prefix)).every((p) => cstatus(p, 'app')?.image === 'nginx:1.26' && isReady(p)), 20_000, 50);
+      await waitFor(
+        'all updated and Ready',
+        async () => (await listPods(pods.core, prefix)).every((p) => cstatus(p, 'app')?.image === 'nginx:1.26' && isReady(p)),
+        20_000,
+        50,
+      );
       for (const p of await listPods(pods.core, prefix)) {
         expect(cstatus(p, 'app')?.restartCount).toBe(1);
         expect(cstatus(p, 'sidecar')).toEqual(cstatus(before.get(p.metadata.name), 'sidecar'));
@@ -97,10 +107,15 @@ describe('sim kubelet under faults', () => {
     const names = Array.from({ length: 300 }, (_, i) => `${prefix}-${i}`);
     const t0 = Date.now();
     await parallel(names, 50, (n) => pods.create(podManifest(n, { app: 'nginx:1.25', sidecar: 'busybox:1.36' }, { gates: [] })));
-    await waitFor('all Ready', async () => {
-      const all = await listPods(pods.core, prefix);
-      return all.length === 300 && all.every(isReady);
-    }, 40_000, 200);
+    await waitFor(
+      'all Ready',
+      async () => {
+        const all = await listPods(pods.core, prefix);
+        return all.length === 300 && all.every(isReady);
+      },
+      40_000,
+      200,
+    );
     const startedIn = Date.now() - t0;
     const all = await listPods(pods.core, prefix);
     expect(new Set(all.map((p) => p.status?.podIP)).size).toBe(300);
@@ -109,10 +124,15 @@ describe('sim kubelet under faults', () => {
 
     const t1 = Date.now();
     await parallel(names, 50, (n) => pods.setImage(n, 0, 'nginx:1.26'));
-    await waitFor('all updated and Ready', async () => {
-      const ps = await listPods(pods.core, prefix);
-      return ps.every((p) => cstatus(p, 'app')?.image === 'nginx:1.26' && isReady(p));
-    }, 40_000, 200);
+    await waitFor(
+      'all updated and Ready',
+      async () => {
+        const ps = await listPods(pods.core, prefix);
+        return ps.every((p) => cstatus(p, 'app')?.image === 'nginx:1.26' && isReady(p));
+      },
+      40_000,
+      200,
+    );
     const updatedIn = Date.now() - t1;
     expect(kubelet.stats().restarts).toBe(300);
     for (const p of await listPods(pods.core, prefix)) expect(cstatus(p, 'app')?.restartCount).toBe(1);

@@ -27,7 +27,10 @@ export function podManifest(name: string, containers: Record<string, string>, op
 
 export class PodClient {
   readonly core: CoreV1Api;
-  constructor(kc: KubeConfig, readonly namespace = 'default') {
+  constructor(
+    kc: KubeConfig,
+    readonly namespace = 'default',
+  ) {
     this.core = kc.makeApiClient(CoreV1Api);
   }
   async create(pod: V1Pod): Promise<Pod> {
@@ -72,7 +75,12 @@ export function cstatus(pod: Pod | undefined, name: string): ContainerStatus | u
 export const isReady = (pod: Pod | undefined): boolean => cond(pod, 'Ready')?.status === 'True';
 
 /** Poll `fn` until it returns something other than undefined/false; fail with the last value seen on timeout. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, intervalMs = 15): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  intervalMs = 15,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

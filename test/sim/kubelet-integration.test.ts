@@ -76,7 +76,11 @@ describe.each(backends.filter((b) => !b.skip))('sim kubelet against $name', (bac
     expect(app.state?.running?.startedAt).toBeDefined();
     expect(running.status?.containerStatuses?.map((c) => c.name)).toEqual(['app', 'sidecar']);
     // Gate condition missing: not Ready.
-    expect(cond(running, 'Ready')).toMatchObject({ status: 'False', reason: 'ReadinessGatesNotReady', message: `corresponding condition of pod readiness gate "${GATE}" does not exist.` });
+    expect(cond(running, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ReadinessGatesNotReady',
+      message: `corresponding condition of pod readiness gate "${GATE}" does not exist.`,
+    });
 
     await pods.setCondition(name, GATE, 'False');
     const gatedFalse = await waitFor('Ready message for a False gate', async () => {
@@ -164,12 +168,17 @@ describe.each(backends.filter((b) => !b.skip))('sim kubelet against $name', (bac
     });
     await pods.setImage(name, 0, 'nginx:unpullable');
     const reasons: string[] = [];
-    const backoff = await waitFor('ImagePullBackOff', async () => {
-      const p = await pods.get(name);
-      const reason = cstatus(p, 'app')?.state?.waiting?.reason;
-      if (reason && reasons[reasons.length - 1] !== reason) reasons.push(reason);
-      return reason === 'ImagePullBackOff' ? p : undefined;
-    }, 10_000, 10);
+    const backoff = await waitFor(
+      'ImagePullBackOff',
+      async () => {
+        const p = await pods.get(name);
+        const reason = cstatus(p, 'app')?.state?.waiting?.reason;
+        if (reason && reasons[reasons.length - 1] !== reason) reasons.push(reason);
+        return reason === 'ImagePullBackOff' ? p : undefined;
+      },
+      10_000,
+      10,
+    );
     expect(reasons).toEqual(['ErrImagePull', 'ImagePullBackOff']);
     const app = cstatus(backoff, 'app')!;
     expect(app).toMatchObject({ ready: false, started: false, restartCount: 0 });

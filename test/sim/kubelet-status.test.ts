@@ -40,7 +40,10 @@ class Harness {
   events: RuntimeEvent[] = [];
   wakeAt: number | undefined;
   status!: KubeletStatus;
-  constructor(public pod: Pod, public cfg = config()) {}
+  constructor(
+    public pod: Pod,
+    public cfg = config(),
+  ) {}
   at(now: number): this {
     const r = stepPod(this.pod, this.rt, now, this.cfg);
     this.rt = r.runtime;
@@ -129,11 +132,22 @@ describe('pod start', () => {
     const h = new Harness(makePod()).at(T0);
     expect(h.status.phase).toBe('Pending');
     expect(h.status.startTime).toBe(rfc3339(T0));
-    expect(h.cs('app')).toMatchObject({ image: 'nginx:1.25', imageID: '', ready: false, started: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } });
+    expect(h.cs('app')).toMatchObject({
+      image: 'nginx:1.25',
+      imageID: '',
+      ready: false,
+      started: false,
+      restartCount: 0,
+      state: { waiting: { reason: 'ContainerCreating' } },
+    });
     expect(h.cs('app').containerID).toBeUndefined();
     expect(h.cond('PodScheduled').status).toBe('True');
     expect(h.cond('Initialized').status).toBe('True');
-    expect(h.cond('ContainersReady')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [app sidecar]' });
+    expect(h.cond('ContainersReady')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotReady',
+      message: 'containers with unready status: [app sidecar]',
+    });
     expect(h.cond('Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [app sidecar]' });
     expect(h.wakeAt).toBe(T0 + 300);
     expect(h.status.containerStatuses.map((c) => c.name)).toEqual(['app', 'sidecar']);
@@ -168,7 +182,10 @@ describe('pod start', () => {
   });
 
   it('never-ready image: running and started but never ready, nothing to wake for', () => {
-    const h = new Harness(makePod({ images: { app: 'app:never-ready' } })).at(T0).at(T0 + 300).at(T0 + 60_000);
+    const h = new Harness(makePod({ images: { app: 'app:never-ready' } }))
+      .at(T0)
+      .at(T0 + 300)
+      .at(T0 + 60_000);
     expect(h.cs('app')).toMatchObject({ started: true, ready: false, state: { running: {} } });
     expect(h.status.phase).toBe('Running');
     expect(h.cond('Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [app]' });
@@ -178,14 +195,60 @@ describe('pod start', () => {
 
 describe('Ready condition: containers × readiness gates', () => {
   const gate = 'InPlaceUpdateReady';
-  const cases: { name: string; images: Record<string, string>; gateStatus?: 'True' | 'False'; gated: boolean; ready: string; reason?: string; message?: string }[] = [
+  const cases: {
+    name: string;
+    images: Record<string, string>;
+    gateStatus?: 'True' | 'False';
+    gated: boolean;
+    ready: string;
+    reason?: string;
+    message?: string;
+  }[] = [
     { name: 'no gates, containers ready', images: { app: 'nginx:1' }, gated: false, ready: 'True' },
-    { name: 'gate missing, containers ready', images: { app: 'nginx:1' }, gated: true, ready: 'False', reason: 'ReadinessGatesNotReady', message: `corresponding condition of pod readiness gate "${gate}" does not exist.` },
-    { name: 'gate False, containers ready', images: { app: 'nginx:1' }, gated: true, gateStatus: 'False', ready: 'False', reason: 'ReadinessGatesNotReady', message: `the status of pod readiness gate "${gate}" is not "True", but False` },
+    {
+      name: 'gate missing, containers ready',
+      images: { app: 'nginx:1' },
+      gated: true,
+      ready: 'False',
+      reason: 'ReadinessGatesNotReady',
+      message: `corresponding condition of pod readiness gate "${gate}" does not exist.`,
+    },
+    {
+      name: 'gate False, containers ready',
+      images: { app: 'nginx:1' },
+      gated: true,
+      gateStatus: 'False',
+      ready: 'False',
+      reason: 'ReadinessGatesNotReady',
+      message: `the status of pod readiness gate "${gate}" is not "True", but False`,
+    },
     { name: 'gate True, containers ready', images: { app: 'nginx:1' }, gated: true, gateStatus: 'True', ready: 'True' },
-    { name: 'gate missing, containers not ready', images: { app: 'x:never-ready' }, gated: true, ready: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [app]' },
-    { name: 'gate False, containers not ready', images: { app: 'x:never-ready' }, gated: true, gateStatus: 'False', ready: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [app]' },
-    { name: 'gate True, containers not ready', images: { app: 'x:never-ready' }, gated: true, gateStatus: 'True', ready: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [app]' },
+    {
+      name: 'gate missing, containers not ready',
+      images: { app: 'x:never-ready' },
+      gated: true,
+      ready: 'False',
+      reason: 'ContainersNotReady',
+      message: 'containers with unready status: [app]',
+    },
+    {
+      name: 'gate False, containers not ready',
+      images: { app: 'x:never-ready' },
+      gated: true,
+      gateStatus: 'False',
+      ready: 'False',
+      reason: 'ContainersNotReady',
+      message: 'containers with unready status: [app]',
+    },
+    {
+      name: 'gate True, containers not ready',
+      images: { app: 'x:never-ready' },
+      gated: true,
+      gateStatus: 'True',
+      ready: 'False',
+      reason: 'ContainersNotReady',
+      message: 'containers with unready status: [app]',
+    },
   ];
   it.each(cases)('$name → Ready $ready $reason', (c) => {
     const conditions = c.gateStatus ? [{ type: gate, status: c.gateStatus }] : undefined;
@@ -198,7 +261,9 @@ describe('Ready condition: containers × readiness gates', () => {
 
   it('several gates: messages joined in spec order', () => {
     const h = new Harness(makePod({ images: { app: 'nginx:1' }, gates: ['A', 'B'], conditions: [{ type: 'B', status: 'False' }] })).at(T0).at(T0 + 1000);
-    expect(h.cond('Ready').message).toBe('corresponding condition of pod readiness gate "A" does not exist., the status of pod readiness gate "B" is not "True", but False');
+    expect(h.cond('Ready').message).toBe(
+      'corresponding condition of pod readiness gate "A" does not exist., the status of pod readiness gate "B" is not "True", but False',
+    );
   });
 
   it('reacts to the gate flipping; lastTransitionTime moves only when the status flips', () => {
@@ -252,7 +317,9 @@ describe('in-place image change', () => {
       lastState: { terminated: { exitCode: 0, reason: 'Completed', containerID: before.app.containerID, finishedAt: rfc3339(t1) } },
     });
     expect(app.containerID).not.toBe(before.app.containerID);
-    h.at(t1 + 600).at(t1 + 5000).at(t1 + 9000);
+    h.at(t1 + 600)
+      .at(t1 + 5000)
+      .at(t1 + 9000);
     expect(h.cs('app')).toMatchObject({ ready: true, restartCount: 1, containerID: app.containerID });
     expect(h.cs('sidecar')).toEqual(before.sidecar);
     expect(h.cond('Ready').status).toBe('True');
@@ -261,7 +328,10 @@ describe('in-place image change', () => {
 
   it('is idempotent across a kubelet restart: a record rebuilt from the status restarts nothing', () => {
     const h = running();
-    h.setImage('app', 'nginx:1.26').at(T0 + 10_000).at(T0 + 10_500).at(T0 + 10_600);
+    h.setImage('app', 'nginx:1.26')
+      .at(T0 + 10_000)
+      .at(T0 + 10_500)
+      .at(T0 + 10_600);
     const fresh = stepPod(h.pod, undefined, T0 + 20_000, config());
     expect(fresh.events).toEqual([]);
     expect(statusPatch(h.pod.status, kubeletStatus(h.pod, fresh.runtime, net, T0 + 20_000))).toBeNull();
@@ -275,7 +345,9 @@ describe('in-place image change', () => {
     h.events = [];
     h.at(T0 + 11_000);
     expect(h.cs('app').state?.terminated).toBeDefined();
-    h.at(T0 + 11_500).at(T0 + 11_600).at(T0 + 12_000);
+    h.at(T0 + 11_500)
+      .at(T0 + 11_600)
+      .at(T0 + 12_000);
     expect(h.cs('app')).toMatchObject({ restartCount: 1, image: 'nginx:1.26', ready: true, lastState: { terminated: { containerID: killedId } } });
     expect(h.events.filter((e) => e.kind === 'restarted')).toHaveLength(1);
   });
@@ -306,7 +378,9 @@ describe('unpullable images', () => {
     const h = new Harness(makePod()).at(T0).at(T0 + 1000);
     const old = h.cs('app');
     const t1 = T0 + 10_000;
-    h.setImage('app', 'nginx:unpullable').at(t1).at(t1 + 500);
+    h.setImage('app', 'nginx:unpullable')
+      .at(t1)
+      .at(t1 + 500);
     expect(h.cs('app')).toMatchObject({
       image: 'nginx:1.25', // the last instance's image, as the real kubelet reports it; imageID unchanged too
       imageID: old.imageID,
@@ -323,11 +397,20 @@ describe('unpullable images', () => {
     h.setImage('app', 'nginx:1.26').at(t1 + 2000);
     expect(h.wakeAt).toBe(t1 + 2500);
     h.at(t1 + 2500).at(t1 + 2600);
-    expect(h.cs('app')).toMatchObject({ image: 'nginx:1.26', restartCount: 1, ready: true, state: { running: {} }, lastState: { terminated: { containerID: old.containerID } } });
+    expect(h.cs('app')).toMatchObject({
+      image: 'nginx:1.26',
+      restartCount: 1,
+      ready: true,
+      state: { running: {} },
+      lastState: { terminated: { containerID: old.containerID } },
+    });
   });
 
   it('a kubelet restart keeps ImagePullBackOff as is', () => {
-    const h = new Harness(makePod({ images: { app: 'unpullable:1' } })).at(T0).at(T0 + 300).at(T0 + 700);
+    const h = new Harness(makePod({ images: { app: 'unpullable:1' } }))
+      .at(T0)
+      .at(T0 + 300)
+      .at(T0 + 700);
     const fresh = stepPod(h.pod, undefined, T0 + 5000, config());
     expect(statusPatch(h.pod.status, kubeletStatus(h.pod, fresh.runtime, net, T0 + 5000))).toBeNull();
   });
@@ -350,7 +433,11 @@ describe('deletion', () => {
     h.at(T0 + 20_200);
     expect(h.rt!.terminated).toBe(true);
     expect(h.status.phase).toBe('Succeeded');
-    expect(h.cs('app')).toMatchObject({ ready: false, started: false, state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: rfc3339(T0 + 20_200) } } });
+    expect(h.cs('app')).toMatchObject({
+      ready: false,
+      started: false,
+      state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: rfc3339(T0 + 20_200) } },
+    });
     expect(h.cond('ContainersReady')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
     expect(h.cond('Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
     expect(h.wakeAt).toBeUndefined();
@@ -379,11 +466,24 @@ describe('deletion', () => {
 });
 
 describe('podPhase', () => {
-  const cs = (state: ContainerStatus['state'], lastState: ContainerStatus['lastState'] = {}): ContainerStatus => ({ name: 'c', image: 'i', imageID: '', ready: false, restartCount: 0, state, lastState });
+  const cs = (state: ContainerStatus['state'], lastState: ContainerStatus['lastState'] = {}): ContainerStatus => ({
+    name: 'c',
+    image: 'i',
+    imageID: '',
+    ready: false,
+    restartCount: 0,
+    state,
+    lastState,
+  });
   it.each([
     { name: 'all running', states: [cs({ running: {} }), cs({ running: {} })], terminated: false, phase: 'Running' },
     { name: 'one never started', states: [cs({ running: {} }), cs({ waiting: { reason: 'ContainerCreating' } })], terminated: false, phase: 'Pending' },
-    { name: 'waiting after a previous run', states: [cs({ waiting: { reason: 'ErrImagePull' } }, { terminated: { exitCode: 0 } })], terminated: false, phase: 'Running' },
+    {
+      name: 'waiting after a previous run',
+      states: [cs({ waiting: { reason: 'ErrImagePull' } }, { terminated: { exitCode: 0 } })],
+      terminated: false,
+      phase: 'Running',
+    },
     { name: 'killed, restarting', states: [cs({ terminated: { exitCode: 0 } })], terminated: false, phase: 'Running' },
     { name: 'terminal, exit 0', states: [cs({ terminated: { exitCode: 0 } })], terminated: true, phase: 'Succeeded' },
     { name: 'terminal, exit 137', states: [cs({ terminated: { exitCode: 137 } })], terminated: true, phase: 'Failed' },
@@ -395,13 +495,17 @@ describe('podPhase', () => {
 
 describe('statusPatch', () => {
   function steady(): Harness {
-    return new Harness(makePod({ gates: ['InPlaceUpdateReady'], conditions: [{ type: 'InPlaceUpdateReady', status: 'False', reason: 'Rollout' }] })).at(T0).at(T0 + 1000);
+    return new Harness(makePod({ gates: ['InPlaceUpdateReady'], conditions: [{ type: 'InPlaceUpdateReady', status: 'False', reason: 'Rollout' }] }))
+      .at(T0)
+      .at(T0 + 1000);
   }
 
   it('is null when nothing changed, including after an apiserver round trip with ms timestamps and dropped empties', () => {
     const h = steady();
     expect(statusPatch(h.pod.status, h.status)).toBeNull();
-    const roundTripped = JSON.parse(JSON.stringify(h.pod.status, (k, v) => (k === 'lastState' ? undefined : typeof v === 'string' && /Z$/.test(v) ? v.replace('Z', '.000Z') : v)));
+    const roundTripped = JSON.parse(
+      JSON.stringify(h.pod.status, (k, v) => (k === 'lastState' ? undefined : typeof v === 'string' && /Z$/.test(v) ? v.replace('Z', '.000Z') : v)),
+    );
     expect(statusPatch(roundTripped, h.status)).toBeNull();
   });
 

@@ -36,8 +36,7 @@ async function createPods(prefix: string, n: number): Promise<Record<string, str
   return out;
 }
 
-const label = (name: string, value: string) =>
-  sim.core.patchNamespacedPod({ name, namespace: NS, body: { metadata: { labels: { step: value } } } }, asMerge);
+const label = (name: string, value: string) => sim.core.patchNamespacedPod({ name, namespace: NS, body: { metadata: { labels: { step: value } } } }, asMerge);
 
 function follow(pods: Record<string, string>, app: string) {
   const seen: Record<string, (string | null)[]> = {};

@@ -53,7 +53,9 @@ export class HookActor {
 
   /** Pods held in PreparingUpdate now (not released), as last listed. */
   held(): string[] {
-    return this.pods.filter((p) => lifecycleState(p) === 'PreparingUpdate' && p.metadata?.labels?.[HOOK_LABEL] === 'true' && !this.released.has(p.metadata!.name!)).map((p) => p.metadata!.name!);
+    return this.pods
+      .filter((p) => lifecycleState(p) === 'PreparingUpdate' && p.metadata?.labels?.[HOOK_LABEL] === 'true' && !this.released.has(p.metadata!.name!))
+      .map((p) => p.metadata!.name!);
   }
 
   /** The Pods (not terminating) as last listed. */
@@ -129,5 +131,7 @@ export class HookActor {
 /** A Kubernetes call, or a rejection after 5 s (a call that never answers must not stall the actor). */
 function within<T>(call: Promise<T>, ms = 5_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([call, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([call, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }

@@ -12,14 +12,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import type { FinishInput, FinishResult, PatchBatchInput, BatchResult, BatchPod } from '../../src/activities/batch.js';
 import type { InPlacePatch, InPlacePatchResult } from '../../src/activities/pods.js';
 import { containersUpdated, readyWithGate } from '../../src/activities/predicates.js';
-import type {
-  PlannedObservation,
-  PodRef,
-  ReadyResult,
-  RevisionPlan,
-  RolloutSpec,
-  RolloutTarget,
-} from '../../src/activities/types.js';
+import type { PlannedObservation, PodRef, ReadyResult, RevisionPlan, RolloutSpec, RolloutTarget } from '../../src/activities/types.js';
 import { NonRetryable } from '../../src/kube/error-types.js';
 import {
   Annotations,
@@ -280,7 +273,12 @@ export class FakeCluster {
         name,
         namespace: this.namespace,
         uid: this.nextUid(),
-        labels: { ...(template.metadata?.labels ?? {}), [Labels.revision]: revision, [Labels.instanceId]: name.slice(this.name.length + 1), [Labels.lifecycleState]: LifecycleState.Normal },
+        labels: {
+          ...(template.metadata?.labels ?? {}),
+          [Labels.revision]: revision,
+          [Labels.instanceId]: name.slice(this.name.length + 1),
+          [Labels.lifecycleState]: LifecycleState.Normal,
+        },
         annotations: {},
         creationTimestamp: iso(sinceMs),
       },
@@ -363,7 +361,8 @@ export class FakeCluster {
   prepareRollout(input: { namespace: string; name: string; images?: Record<string, string>; revision?: number }): RolloutTarget {
     if (input.revision !== undefined) throw ApplicationFailure.nonRetryable('the fake cluster keeps no revision numbers', NonRetryable.InvalidSpec);
     const applied = applyImages(this.spec.template, input.images);
-    if (!applied.ok) throw ApplicationFailure.nonRetryable(`CloneSet ${input.namespace}/${input.name}: ${formatErrors(applied.errors)}`, NonRetryable.InvalidSpec);
+    if (!applied.ok)
+      throw ApplicationFailure.nonRetryable(`CloneSet ${input.namespace}/${input.name}: ${formatErrors(applied.errors)}`, NonRetryable.InvalidSpec);
     if (canonicalJson(applied.value) !== canonicalJson(this.spec.template)) {
       this.spec = { ...this.spec, template: applied.value };
       this.generation++;
@@ -407,7 +406,8 @@ export class FakeCluster {
   }
 
   private observeCloneSet(t: RolloutTarget): { atMs: number; generation: number; pods: PodView[] } {
-    if (t.uid !== this.uid) throw ApplicationFailure.nonRetryable(`CloneSet ${t.namespace}/${t.name} was deleted (and recreated) mid-rollout`, NonRetryable.CloneSetNotFound);
+    if (t.uid !== this.uid)
+      throw ApplicationFailure.nonRetryable(`CloneSet ${t.namespace}/${t.name} was deleted (and recreated) mid-rollout`, NonRetryable.CloneSetNotFound);
     const pods = this.views();
     const active = pods.filter((p) => !p.deleting);
     if (this.generation === t.generation && active.length === this.spec.replicas && active.every((p) => p.revision === t.updateRevision)) {
@@ -421,7 +421,18 @@ export class FakeCluster {
     const t = input.target;
     const obs = this.observeCloneSet(t);
     if (obs.generation !== t.generation) {
-      return { atMs: obs.atMs, generation: obs.generation, decision: null, pods: {}, orphans: [], orphanPods: {}, blocking: {}, ready: 0, previousImages: null, all: null };
+      return {
+        atMs: obs.atMs,
+        generation: obs.generation,
+        decision: null,
+        pods: {},
+        orphans: [],
+        orphanPods: {},
+        blocking: {},
+        ready: 0,
+        previousImages: null,
+        all: null,
+      };
     }
     const decision = planStep({
       spec: t.spec,
@@ -454,11 +465,19 @@ export class FakeCluster {
   }
 
   setProgressing(input: { namespace: string; name: string; uid: string; status: 'True' | 'False'; reason: string; message: string }): { atMs: number } {
-    if (input.uid !== this.uid) throw ApplicationFailure.nonRetryable(`CloneSet ${input.namespace}/${input.name} was deleted (and recreated) mid-rollout`, NonRetryable.CloneSetNotFound);
+    if (input.uid !== this.uid)
+      throw ApplicationFailure.nonRetryable(`CloneSet ${input.namespace}/${input.name} was deleted (and recreated) mid-rollout`, NonRetryable.CloneSetNotFound);
     const existing = this.status.conditions.find((c) => c.type === 'Progressing');
     if (existing?.status === input.status && existing.reason === input.reason) return { atMs: Date.now() };
     const now = iso(Date.now());
-    const c: CloneSetCondition = { type: 'Progressing', status: input.status, reason: input.reason, message: input.message, lastUpdateTime: now, lastTransitionTime: now };
+    const c: CloneSetCondition = {
+      type: 'Progressing',
+      status: input.status,
+      reason: input.reason,
+      message: input.message,
+      lastUpdateTime: now,
+      lastTransitionTime: now,
+    };
     this.status.conditions = [...this.status.conditions.filter((x) => x !== existing), c];
     this.changed();
     return { atMs: Date.now() };
@@ -478,10 +497,15 @@ export class FakeCluster {
   patchPodInPlace(input: InPlacePatch): InPlacePatchResult {
     const p = this.live(input);
     const v = toPodView(p);
-    const applied = v.revision === input.revision && Object.entries(input.images).every(([n, img]) => v.containers.find((c) => c.name === n)?.specImage === img);
+    const applied =
+      v.revision === input.revision && Object.entries(input.images).every(([n, img]) => v.containers.find((c) => c.name === n)?.specImage === img);
     if (applied) {
       const recorded = v.inPlaceState?.lastContainerStatuses ?? {};
-      return { previousImageIDs: Object.fromEntries(Object.keys(input.images).map((n) => [n, recorded[n]?.imageID ?? null])), patched: false, atMs: Date.now() };
+      return {
+        previousImageIDs: Object.fromEntries(Object.keys(input.images).map((n) => [n, recorded[n]?.imageID ?? null])),
+        patched: false,
+        atMs: Date.now(),
+      };
     }
     for (const n of Object.keys(input.images)) {
       if (!v.containers.some((c) => c.name === n)) throw ApplicationFailure.nonRetryable(`Pod ${input.name} has no container "${n}"`, NonRetryable.Rejected);
@@ -516,9 +540,15 @@ export class FakeCluster {
     return { atMs: Date.now() };
   }
 
-  createPod(input: { namespace: string; cloneSetName: string; cloneSetUid: string; revision: string; instanceId: string }): { name: string; uid: string; atMs: number } {
-    if (input.cloneSetUid !== this.uid) throw ApplicationFailure.nonRetryable(`CloneSet ${input.namespace}/${input.cloneSetName} was replaced mid-rollout`, NonRetryable.CloneSetNotFound);
-    if (!this.revisions.has(input.revision)) throw ApplicationFailure.nonRetryable(`revision ${input.revision} of CloneSet ${input.cloneSetName} is unknown`, NonRetryable.Rejected);
+  createPod(input: { namespace: string; cloneSetName: string; cloneSetUid: string; revision: string; instanceId: string }): {
+    name: string;
+    uid: string;
+    atMs: number;
+  } {
+    if (input.cloneSetUid !== this.uid)
+      throw ApplicationFailure.nonRetryable(`CloneSet ${input.namespace}/${input.cloneSetName} was replaced mid-rollout`, NonRetryable.CloneSetNotFound);
+    if (!this.revisions.has(input.revision))
+      throw ApplicationFailure.nonRetryable(`revision ${input.revision} of CloneSet ${input.cloneSetName} is unknown`, NonRetryable.Rejected);
     const name = `${this.name}-${input.instanceId}`;
     const existing = this.pods.get(name) ?? this.addPod(name, input.revision);
     this.changed();
@@ -560,7 +590,11 @@ export class FakeCluster {
   }
 
   async waitPodUpdated(input: PodRef & { images: Record<string, string>; previousImageIDs: Record<string, string | null> }): Promise<{ atMs: number }> {
-    return this.waitFor(() => (containersUpdated(toPodView(this.live(input)), input.images, input.previousImageIDs).done ? { atMs: Date.now() } : undefined), undefined, [input.name]);
+    return this.waitFor(
+      () => (containersUpdated(toPodView(this.live(input)), input.images, input.previousImageIDs).done ? { atMs: Date.now() } : undefined),
+      undefined,
+      [input.name],
+    );
   }
 
   async waitPodReady(ref: PodRef): Promise<ReadyResult> {
@@ -618,7 +652,11 @@ export class FakeCluster {
       if (left.length === 0 || Object.keys(ready).length > 0) return { ready, gone, pending: left, atMs: Date.now() };
       return undefined;
     };
-    return this.waitFor(step, () => ({ pending: pending().length, ready: Object.keys(ready).length }), input.pods.map((p) => p.name));
+    return this.waitFor(
+      step,
+      () => ({ pending: pending().length, ready: Object.keys(ready).length }),
+      input.pods.map((p) => p.name),
+    );
   }
 
   /** Applies a single-Pod step to every Pod of a batch; PodGone is collected (as src/activities/batch.ts). */
@@ -658,7 +696,8 @@ export class FakeClusters {
   activities() {
     const at = (activity: string, namespace: string, input: unknown) => this.get(namespace, activity, input);
     return {
-      prepareRollout: async (i: { namespace: string; name: string; images?: Record<string, string>; revision?: number }) => at('prepareRollout', i.namespace, i).prepareRollout(i),
+      prepareRollout: async (i: { namespace: string; name: string; images?: Record<string, string>; revision?: number }) =>
+        at('prepareRollout', i.namespace, i).prepareRollout(i),
       observePlan: async (i: { target: RolloutTarget; inFlight: Record<string, InFlight>; fromRevision: string | null; fullPodsUpTo: number }) => {
         const c = at('observePlan', i.target.namespace, i);
         await c.passHold('observePlan');
@@ -666,11 +705,14 @@ export class FakeClusters {
       },
       setProgressing: async (i: { namespace: string; name: string; uid: string; status: 'True' | 'False'; reason: string; message: string }) =>
         at('setProgressing', i.namespace, i).setProgressing(i),
-      createPod: async (i: { namespace: string; cloneSetName: string; cloneSetUid: string; revision: string; instanceId: string }) => at('createPod', i.namespace, i).createPod(i),
+      createPod: async (i: { namespace: string; cloneSetName: string; cloneSetUid: string; revision: string; instanceId: string }) =>
+        at('createPod', i.namespace, i).createPod(i),
       markPodNotReady: async (r: PodRef) => at('markPodNotReady', r.namespace, r).markPodNotReady(r),
       patchPodInPlace: async (p: InPlacePatch) => at('patchPodInPlace', p.namespace, p).patchPodInPlace(p),
-      waitPodUpdated: async (p: PodRef & { images: Record<string, string>; previousImageIDs: Record<string, string | null> }) => at('waitPodUpdated', p.namespace, p).waitPodUpdated(p),
-      markPodReady: async (r: PodRef & { lifecycle?: typeof LifecycleState.Normal | typeof LifecycleState.Updated }) => at('markPodReady', r.namespace, r).markPodReady(r),
+      waitPodUpdated: async (p: PodRef & { images: Record<string, string>; previousImageIDs: Record<string, string | null> }) =>
+        at('waitPodUpdated', p.namespace, p).waitPodUpdated(p),
+      markPodReady: async (r: PodRef & { lifecycle?: typeof LifecycleState.Normal | typeof LifecycleState.Updated }) =>
+        at('markPodReady', r.namespace, r).markPodReady(r),
       awaitLifecycleHook: async (p: PodRef & HookWait & { markNotReady?: boolean }) => at('awaitLifecycleHook', p.namespace, p).awaitLifecycleHook(p),
       waitPodReady: async (r: PodRef) => at('waitPodReady', r.namespace, r).waitPodReady(r),
       deletePod: async (r: PodRef & { cloneSet?: { name: string; uid: string }; reason?: string }) => at('deletePod', r.namespace, r).deletePod(r),

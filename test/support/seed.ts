@@ -24,18 +24,22 @@ export async function seedCloneSet(env: TestEnv, cs: CloneSet, replicas: number,
   const live = (await env.k.custom.getNamespacedCustomObject({ ...CLONESET, namespace: ns, name })) as CloneSet;
   const revision = revisionName(name, live.spec.template);
   const concurrency = opts.concurrency ?? 32;
-  const names = await mapLimit(Array.from({ length: replicas }, (_, i) => i), concurrency, async () => {
-    for (;;) {
-      // Instance ids are 5 characters, as Kruise's: among thousands of Pods a name is sometimes taken already.
-      const pod = buildPod(live, live.spec.template, revision, instanceIdFrom(randomUUID()));
-      try {
-        const created = await env.k.core.createNamespacedPod({ namespace: ns, body: pod as never });
-        return created.metadata!.name!;
-      } catch (err) {
-        if ((err as { code?: number }).code !== 409) throw err;
+  const names = await mapLimit(
+    Array.from({ length: replicas }, (_, i) => i),
+    concurrency,
+    async () => {
+      for (;;) {
+        // Instance ids are 5 characters, as Kruise's: among thousands of Pods a name is sometimes taken already.
+        const pod = buildPod(live, live.spec.template, revision, instanceIdFrom(randomUUID()));
+        try {
+          const created = await env.k.core.createNamespacedPod({ namespace: ns, body: pod as never });
+          return created.metadata!.name!;
+        } catch (err) {
+          if ((err as { code?: number }).code !== 409) throw err;
+        }
       }
-    }
-  });
+    },
+  );
   await mapLimit(names, concurrency, async (pod) => {
     const body = { status: { conditions: [{ type: 'InPlaceUpdateReady', status: 'True', lastTransitionTime: new Date().toISOString() }] } };
     await env.k.core.patchNamespacedPodStatus({ name: pod, namespace: ns, body }, smp);

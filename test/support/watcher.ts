@@ -114,7 +114,16 @@ export class ReadinessWatcher {
 
   private apply(type: string, pod: V1Pod): void {
     const name = pod.metadata?.name ?? '';
-    const h = (this.pods[name] ??= { uid: pod.metadata?.uid ?? '', gateOffAt: [], imagePatchedAt: [], restarts: {}, containerIds: {}, images: {}, lifecycle: [], deleted: false });
+    const h = (this.pods[name] ??= {
+      uid: pod.metadata?.uid ?? '',
+      gateOffAt: [],
+      imagePatchedAt: [],
+      restarts: {},
+      containerIds: {},
+      images: {},
+      lifecycle: [],
+      deleted: false,
+    });
     const now = Date.now();
     if (type === 'DELETED') {
       h.deleted = true;

@@ -9,7 +9,9 @@ describe('docker-compose.yml', () => {
       encoding: 'utf8',
       env: { ...process.env, KUBECONFIG_FILE: '/tmp/kubeconfig' },
     });
-    const config = parse(out) as { services: Record<string, { image?: string; build?: unknown; environment?: Record<string, string>; depends_on?: unknown; volumes?: unknown[] }> };
+    const config = parse(out) as {
+      services: Record<string, { image?: string; build?: unknown; environment?: Record<string, string>; depends_on?: unknown; volumes?: unknown[] }>;
+    };
     const s = config.services;
     expect(Object.keys(s).sort()).toEqual(['controller', 'postgresql', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker']);
     expect(s.temporal!.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });

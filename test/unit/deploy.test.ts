@@ -23,10 +23,12 @@ function walk(dir: string, ext: RegExp): string[] {
 type Doc = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; [k: string]: unknown };
 
 function docsOf(file: string): Doc[] {
-  return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => {
-    if (d.errors.length > 0) throw new Error(`${file}: ${d.errors[0]!.message}`);
-    return d.toJS() as Doc;
-  }).filter(Boolean);
+  return parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((d) => {
+      if (d.errors.length > 0) throw new Error(`${file}: ${d.errors[0]!.message}`);
+      return d.toJS() as Doc;
+    })
+    .filter(Boolean);
 }
 
 const manifests = walk(deployDir, /\.ya?ml$/).filter((f) => !f.endsWith('kustomization.yaml'));
@@ -46,7 +48,10 @@ describe('deploy/ manifests', () => {
 
   it('kustomization.yaml lists every manifest except *.example.yaml (which would overwrite your Secret)', () => {
     const k = docsOf(join(deployDir, 'kustomization.yaml'))[0] as { resources: string[] };
-    const expected = manifests.map((f) => relative(deployDir, f)).filter((f) => !f.endsWith('.example.yaml')).sort();
+    const expected = manifests
+      .map((f) => relative(deployDir, f))
+      .filter((f) => !f.endsWith('.example.yaml'))
+      .sort();
     expect([...k.resources].sort()).toEqual(expected);
   });
 
@@ -172,7 +177,9 @@ describe('RBAC covers exactly the API calls the code makes', () => {
   const calls = scanApiCalls(files);
 
   it('finds the calls (the scan itself works)', () => {
-    expect(calls.map((c) => c.method)).toEqual(expect.arrayContaining(['readNamespacedPod', 'patchNamespacedPodStatus', 'makeInformer', 'createNamespacedEvent']));
+    expect(calls.map((c) => c.method)).toEqual(
+      expect.arrayContaining(['readNamespacedPod', 'patchNamespacedPodStatus', 'makeInformer', 'createNamespacedEvent']),
+    );
   });
 
   it('knows every client-node method the code calls', () => {
@@ -198,7 +205,10 @@ describe('RBAC covers exactly the API calls the code makes', () => {
       for (const g of rule.apiGroups) for (const r of rule.resources) for (const v of rule.verbs) granted.add(`${g}/${r}:${v}`);
     }
     expect([...granted].sort()).toEqual([...needed].sort());
-    expect([...granted].some((g) => g.includes('*')), 'no wildcards').toBe(false);
+    expect(
+      [...granted].some((g) => g.includes('*')),
+      'no wildcards',
+    ).toBe(false);
   });
 
   it('binds the ClusterRole to the ServiceAccount the Deployments use', () => {

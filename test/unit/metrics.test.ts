@@ -80,7 +80,12 @@ describe('RolloutMetrics from activity outcomes', () => {
   it('reads a planned observation: unavailable Pods from its counts, the run done when its decision is', async () => {
     const m = new RolloutMetrics();
     m.record(ok('prepareRollout', { namespace: 'prod', name: 'web' }, {}, 10_000));
-    const planned = (done: boolean, current: number, available: number) => ({ atMs: 0, generation: 1, decision: { done, counts: { current, available } }, pods: {} });
+    const planned = (done: boolean, current: number, available: number) => ({
+      atMs: 0,
+      generation: 1,
+      decision: { done, counts: { current, available } },
+      pods: {},
+    });
     m.record(ok('observePlan', {}, planned(false, 4, 1), 0, 12_000));
     expect(await value(m, 'cloneset_rollout_pods_unavailable')).toBe(3);
     expect(await value(m, 'cloneset_rollout_duration_seconds_count')).toBe(0);

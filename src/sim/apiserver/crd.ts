@@ -21,9 +21,7 @@ export const CLONESET_CRD: JsonObject = {
       listKind: 'CloneSetList',
       plural: 'clonesets',
       singular: 'cloneset',
-      shortNames: [
-        'clone',
-      ],
+      shortNames: ['clone'],
     },
     versions: [
       {
@@ -119,10 +117,7 @@ export const CLONESET_CRD: JsonObject = {
               spec: {
                 description: 'CloneSetSpec defines the desired state of CloneSet.',
                 type: 'object',
-                required: [
-                  'selector',
-                  'template',
-                ],
+                required: ['selector', 'template'],
                 properties: {
                   replicas: {
                     description: 'Number of desired pods. Defaults to 1 (by the controller, not the schema).',
@@ -130,7 +125,7 @@ export const CLONESET_CRD: JsonObject = {
                     format: 'int32',
                   },
                   selector: {
-                    description: 'Label query over pods that should match the replica count. Must match the template\'s labels.',
+                    description: "Label query over pods that should match the replica count. Must match the template's labels.",
                     type: 'object',
                     'x-kubernetes-map-type': 'atomic',
                     properties: {
@@ -144,10 +139,7 @@ export const CLONESET_CRD: JsonObject = {
                         type: 'array',
                         items: {
                           type: 'object',
-                          required: [
-                            'key',
-                            'operator',
-                          ],
+                          required: ['key', 'operator'],
                           properties: {
                             key: {
                               type: 'string',
@@ -268,10 +260,7 @@ export const CLONESET_CRD: JsonObject = {
                         type: 'array',
                         items: {
                           type: 'object',
-                          required: [
-                            'key',
-                            'value',
-                          ],
+                          required: ['key', 'value'],
                           properties: {
                             key: {
                               type: 'string',
@@ -352,10 +341,7 @@ export const CLONESET_CRD: JsonObject = {
                     type: 'array',
                     items: {
                       type: 'object',
-                      required: [
-                        'type',
-                        'status',
-                      ],
+                      required: ['type', 'status'],
                       properties: {
                         type: {
                           type: 'string',

@@ -59,8 +59,10 @@ export function parseDeleteOptions(body: JsonValue | undefined, query: URLSearch
     dryRun = query.getAll('dryRun');
   }
   const errs = [];
-  if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace))) errs.push(field.typeInvalid('gracePeriodSeconds', grace, 'must be an integer'));
-  if (policy !== undefined && (typeof policy !== 'string' || !PROPAGATION_POLICIES.includes(policy))) errs.push(field.notSupported('propagationPolicy', policy, PROPAGATION_POLICIES));
+  if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace)))
+    errs.push(field.typeInvalid('gracePeriodSeconds', grace, 'must be an integer'));
+  if (policy !== undefined && (typeof policy !== 'string' || !PROPAGATION_POLICIES.includes(policy)))
+    errs.push(field.notSupported('propagationPolicy', policy, PROPAGATION_POLICIES));
   if (errs.length) throw invalid({ group: 'meta.k8s.io', kind: 'DeleteOptions' }, '', errs);
   return {
     ...(grace !== undefined ? { gracePeriodSeconds: grace as number } : {}),
@@ -153,7 +155,11 @@ function checkPreconditions(scope: Scope, current: Entry, opts: DeleteOptions): 
   // the real BeforeDelete names the kind, not the resource, in these conflicts
   const gr = { group: scope.def.group, resource: scope.def.kind };
   if (p.uid !== undefined && p.uid !== m.uid) {
-    throw conflict(gr, scope.name!, `the UID in the precondition (${p.uid}) does not match the UID in record (${m.uid}). The object might have been deleted and then recreated`);
+    throw conflict(
+      gr,
+      scope.name!,
+      `the UID in the precondition (${p.uid}) does not match the UID in record (${m.uid}). The object might have been deleted and then recreated`,
+    );
   }
   if (p.resourceVersion !== undefined && p.resourceVersion !== m.resourceVersion) {
     throw conflict(

@@ -35,7 +35,15 @@ function apiResources(defs: readonly ResourceDef[]): JsonObject[] {
     });
     if (d.binding) out.push({ name: `${d.resource}/binding`, singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] });
     if (d.scale) {
-      out.push({ name: `${d.resource}/scale`, singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: SUBRESOURCE_VERBS });
+      out.push({
+        name: `${d.resource}/scale`,
+        singularName: '',
+        namespaced: true,
+        group: 'autoscaling',
+        version: 'v1',
+        kind: 'Scale',
+        verbs: SUBRESOURCE_VERBS,
+      });
     }
     if (d.statusSubresource) out.push({ name: `${d.resource}/status`, singularName: '', namespaced: true, kind: d.kind, verbs: SUBRESOURCE_VERBS });
   }
@@ -63,7 +71,11 @@ export function discovery(registry: Registry, segments: readonly string[], serve
     if (a === undefined) {
       return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
     }
-    if (a === 'v1' && b === undefined) return resourceList('v1', registry.defs.filter((d) => d.group === ''));
+    if (a === 'v1' && b === undefined)
+      return resourceList(
+        'v1',
+        registry.defs.filter((d) => d.group === ''),
+      );
     return undefined;
   }
   if (root !== 'apis') return undefined;
@@ -74,7 +86,10 @@ export function discovery(registry: Registry, segments: readonly string[], serve
   if (!versions) return undefined;
   if (b === undefined) return { kind: 'APIGroup', apiVersion: 'v1', ...groupDoc(a, versions) };
   if (!versions.includes(b)) return undefined;
-  return resourceList(`${a}/${b}`, registry.defs.filter((d) => d.group === a && d.version === b));
+  return resourceList(
+    `${a}/${b}`,
+    registry.defs.filter((d) => d.group === a && d.version === b),
+  );
 }
 
 function resourceList(groupVersion: string, defs: readonly ResourceDef[]): JsonObject {

@@ -141,7 +141,12 @@ export function badRequest(message: string): ApiError {
 
 /** 405 for a verb a resource does not support. */
 export function methodNotSupported(gr: GroupResource, action: string): ApiError {
-  return new ApiError(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${qualifiedResource(gr)}"`, details('', gr.group, gr.resource));
+  return new ApiError(
+    405,
+    'MethodNotAllowed',
+    `${action} is not supported on resources of kind "${qualifiedResource(gr)}"`,
+    details('', gr.group, gr.resource),
+  );
 }
 
 /** 415 for a patch/body content type the resource does not accept. */
@@ -166,12 +171,24 @@ export function serviceUnavailable(message = 'the server is currently unable to 
 
 /** 429 TooManyRequests with Retry-After. */
 export function tooManyRequests(retryAfterSeconds = 1): ApiError {
-  return new ApiError(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
+  return new ApiError(
+    429,
+    'TooManyRequests',
+    'Too many requests, please try again later.',
+    { retryAfterSeconds },
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
 }
 
 /** 504 Timeout, e.g. for a resourceVersion this server has never reached. */
 export function timeout(message: string, retryAfterSeconds = 1, causes?: StatusCause[]): ApiError {
-  return new ApiError(504, 'Timeout', `Timeout: ${message}`, { ...(causes ? { causes } : {}), retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
+  return new ApiError(
+    504,
+    'Timeout',
+    `Timeout: ${message}`,
+    { ...(causes ? { causes } : {}), retryAfterSeconds },
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
 }
 
 /** 413 for oversized request bodies (the real limit is 3 MiB). */

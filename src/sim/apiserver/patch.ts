@@ -94,7 +94,8 @@ function parentOf(doc: JsonValue, tokens: string[], op: string, path: string): J
     }
     cur = next;
   }
-  if (cur === null || typeof cur !== 'object') throw patchNotApplicable(`${op} operation does not apply: doc is missing path: ${JSON.stringify(path)}: missing value`);
+  if (cur === null || typeof cur !== 'object')
+    throw patchNotApplicable(`${op} operation does not apply: doc is missing path: ${JSON.stringify(path)}: missing value`);
   return cur;
 }
 

@@ -58,7 +58,9 @@ const POD_SMP: SmpSchema = {
       },
     },
     // containerStatuses carry no patch strategy: they are replaced whole
-    status: { fields: { conditions: { mergeKey: 'type' }, podIPs: { mergeKey: 'ip' }, hostIPs: { mergeKey: 'ip' }, resourceClaimStatuses: { mergeKey: 'name' } } },
+    status: {
+      fields: { conditions: { mergeKey: 'type' }, podIPs: { mergeKey: 'ip' }, hostIPs: { mergeKey: 'ip' }, resourceClaimStatuses: { mergeKey: 'name' } },
+    },
   },
 };
 
@@ -117,8 +119,7 @@ function admitPod(pod: JsonObject): void {
   const spec = objectAt(pod, 'spec');
   if (!spec) return;
   const tolerations = arrayAt(spec, 'tolerations').filter(isObject);
-  const tolerates = (key: string) =>
-    tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
+  const tolerates = (key: string) => tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
   const added = [NOT_READY_TAINT, UNREACHABLE_TAINT]
     .filter((key) => !tolerates(key))
     .map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }));
@@ -245,7 +246,8 @@ function validatePodUpdate(pod: JsonObject, old: JsonObject): FieldError[] {
   const oldAds = numberAt(oldSpec, 'activeDeadlineSeconds');
   if (ads !== undefined) {
     if (ads < 0 || ads > 2 ** 31 - 1) return [...errs, field.invalid('spec.activeDeadlineSeconds', ads, 'must be between 0 and 2147483647, inclusive')];
-    if (oldAds !== undefined && oldAds < ads) return [...errs, field.invalid('spec.activeDeadlineSeconds', ads, 'must be less than or equal to previous value')];
+    if (oldAds !== undefined && oldAds < ads)
+      return [...errs, field.invalid('spec.activeDeadlineSeconds', ads, 'must be less than or equal to previous value')];
   } else if (oldAds !== undefined) {
     errs.push(field.invalid('spec.activeDeadlineSeconds', null, 'must not update from a positive integer to nil value'));
   }

@@ -184,7 +184,9 @@ export class RestStorage {
       if (!fromPatch && !def.allowUnconditionalUpdate) {
         // the only kind here without unconditional updates is the custom resource, whose store names the
         // resource (clonesets.apps.kruise.io) and prints the unset version as 0
-        throw invalid({ group: def.group, kind: def.resource }, scope.name!, [field.invalidRaw('metadata.resourceVersion', '0', 'must be specified for an update')]);
+        throw invalid({ group: def.group, kind: def.resource }, scope.name!, [
+          field.invalidRaw('metadata.resourceVersion', '0', 'must be specified for an update'),
+        ]);
       }
       m.resourceVersion = om.resourceVersion!;
     } else if (m.resourceVersion !== om.resourceVersion) {
@@ -290,7 +292,8 @@ export class RestStorage {
     if (body.apiVersion !== undefined && body.apiVersion !== def.apiVersion) {
       throw badRequest(`the API version in the data (${jsonText(body.apiVersion)}) does not match the expected API version (${def.apiVersion})`);
     }
-    if (body.kind !== undefined && body.kind !== def.kind) throw badRequest(`the kind in the data (${jsonText(body.kind)}) does not match the expected kind (${def.kind})`);
+    if (body.kind !== undefined && body.kind !== def.kind)
+      throw badRequest(`the kind in the data (${jsonText(body.kind)}) does not match the expected kind (${def.kind})`);
     body.apiVersion = def.apiVersion;
     body.kind = def.kind;
     if (body.metadata === undefined || body.metadata === null) body.metadata = {};
@@ -319,7 +322,9 @@ export class RestStorage {
     const unknown = pruned.map((p) => `unknown field ${JSON.stringify(p)}`);
     const directive = scope.query.get('fieldValidation') ?? 'Warn';
     if (directive === 'Strict') {
-      throw badRequest(`${def.kind} in version ${JSON.stringify(def.version)} cannot be handled as a ${def.kind}: strict decoding error: ${unknown.join(', ')}`);
+      throw badRequest(
+        `${def.kind} in version ${JSON.stringify(def.version)} cannot be handled as a ${def.kind}: strict decoding error: ${unknown.join(', ')}`,
+      );
     }
     if (directive !== 'Ignore') (scope.warnings ??= []).push(...unknown);
   }

@@ -49,7 +49,11 @@ export function humanDuration(ms: number): string {
 
 /** The values a simple JSONPath (`.a.b`, `.a[*].b`, `.a[0].b`) selects. */
 function select(obj: JsonValue, path: string): JsonValue[] {
-  const steps = path.replace(/^\{?\.?/, '').replace(/\}$/, '').split('.').filter(Boolean);
+  const steps = path
+    .replace(/^\{?\.?/, '')
+    .replace(/\}$/, '')
+    .split('.')
+    .filter(Boolean);
   let cur: JsonValue[] = [obj];
   for (const step of steps) {
     const m = /^([^[]*)(?:\[(\*|\d+)\])?$/.exec(step);
@@ -109,7 +113,16 @@ export function toTable(def: ResourceDef, objects: readonly JsonObject[], listMe
         priority: Number(c.priority ?? 0),
         jsonPath: stringAt(c, 'jsonPath'),
       }))
-    : [{ name: 'Created At', type: 'date', format: '', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0, jsonPath: '.metadata.creationTimestamp' }];
+    : [
+        {
+          name: 'Created At',
+          type: 'date',
+          format: '',
+          description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+          priority: 0,
+          jsonPath: '.metadata.creationTimestamp',
+        },
+      ];
   const columnDefinitions = [
     { name: 'Name', type: 'string', format: 'name', description: NAME_DESCRIPTION, priority: 0 },
     ...columns.map(({ jsonPath: _jsonPath, ...c }) => c),

@@ -39,10 +39,22 @@ function formatValue(v: unknown): string {
 
 /** Constructors mirroring k8s.io/apimachinery/pkg/util/validation/field. */
 export const field = {
-  required: (path: string, detail = ''): FieldError => ({ type: 'FieldValueRequired', field: path, detail: detail ? `Required value: ${detail}` : 'Required value' }),
-  invalid: (path: string, value: unknown, detail: string): FieldError => ({ type: 'FieldValueInvalid', field: path, detail: `Invalid value: ${formatValue(value)}: ${detail}` }),
+  required: (path: string, detail = ''): FieldError => ({
+    type: 'FieldValueRequired',
+    field: path,
+    detail: detail ? `Required value: ${detail}` : 'Required value',
+  }),
+  invalid: (path: string, value: unknown, detail: string): FieldError => ({
+    type: 'FieldValueInvalid',
+    field: path,
+    detail: `Invalid value: ${formatValue(value)}: ${detail}`,
+  }),
   /** Invalid with a value already rendered (e.g. Go's `0x0` for an unset uint64). */
-  invalidRaw: (path: string, rendered: string, detail: string): FieldError => ({ type: 'FieldValueInvalid', field: path, detail: `Invalid value: ${rendered}: ${detail}` }),
+  invalidRaw: (path: string, rendered: string, detail: string): FieldError => ({
+    type: 'FieldValueInvalid',
+    field: path,
+    detail: `Invalid value: ${rendered}: ${detail}`,
+  }),
   forbidden: (path: string, detail: string): FieldError => ({ type: 'FieldValueForbidden', field: path, detail: `Forbidden: ${detail}` }),
   notSupported: (path: string, value: unknown, supported: readonly string[]): FieldError => ({
     type: 'FieldValueNotSupported',
@@ -51,7 +63,11 @@ export const field = {
   }),
   duplicate: (path: string, value: unknown): FieldError => ({ type: 'FieldValueDuplicate', field: path, detail: `Duplicate value: ${formatValue(value)}` }),
   tooLong: (path: string, max: number): FieldError => ({ type: 'FieldValueTooLong', field: path, detail: `Too long: must have at most ${max} bytes` }),
-  typeInvalid: (path: string, value: unknown, detail: string): FieldError => ({ type: 'FieldValueTypeInvalid', field: path, detail: `Invalid value: ${formatValue(value)}: ${detail}` }),
+  typeInvalid: (path: string, value: unknown, detail: string): FieldError => ({
+    type: 'FieldValueTypeInvalid',
+    field: path,
+    detail: `Invalid value: ${formatValue(value)}: ${detail}`,
+  }),
 };
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -171,7 +187,9 @@ export function validateObjectMetaUpdate(m: ObjectMeta, old: ObjectMeta): FieldE
     const added = m.finalizers.filter((f) => !before.has(f as string));
     if (added.length > 0) {
       const list = added.map((f) => JSON.stringify(f)).join(', ');
-      errs.push(field.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{${list}}`));
+      errs.push(
+        field.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{${list}}`),
+      );
     }
   }
   return errs;

@@ -97,17 +97,25 @@ export class KubeletLoop {
 
   private readonly closeConnections: () => void;
 
-  constructor(callerKc: KubeConfig, private readonly cfg: KubeletLoopConfig, private readonly log: Logger) {
+  constructor(
+    callerKc: KubeConfig,
+    private readonly cfg: KubeletLoopConfig,
+    private readonly log: Logger,
+  ) {
     const { kc, close } = withConnectionReuse(callerKc, cfg.maxConcurrentWrites + 8);
     this.closeConnections = close;
     this.core = kc.makeApiClient(CoreV1Api);
     this.load = new NodeLoad(cfg.nodes);
     this.sem = new Semaphore(cfg.maxConcurrentWrites);
-    this.reflector = new PodReflector(kc, {
-      onReset: (pods) => this.onReset(pods),
-      onUpsert: (pod) => this.onUpsert(pod),
-      onDelete: (pod) => this.forget(pod.metadata.uid),
-    }, log);
+    this.reflector = new PodReflector(
+      kc,
+      {
+        onReset: (pods) => this.onReset(pods),
+        onUpsert: (pod) => this.onUpsert(pod),
+        onDelete: (pod) => this.forget(pod.metadata.uid),
+      },
+      log,
+    );
   }
 
   start(): Promise<void> {
@@ -203,11 +211,14 @@ export class KubeletLoop {
     slot.timerAt = at;
     if (at === undefined) return;
     // +1 ms: timers may fire a hair before the wall clock reaches `at`.
-    slot.timer = setTimeout(() => {
-      slot.timer = undefined;
-      slot.timerAt = undefined;
-      this.markDirty(slot.uid);
-    }, Math.max(0, at - Date.now()) + 1);
+    slot.timer = setTimeout(
+      () => {
+        slot.timer = undefined;
+        slot.timerAt = undefined;
+        this.markDirty(slot.uid);
+      },
+      Math.max(0, at - Date.now()) + 1,
+    );
   }
 
   // ---- decisions -------------------------------------------------------------------------------------------

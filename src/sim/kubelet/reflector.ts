@@ -31,7 +31,11 @@ export function httpStatus(err: unknown): number | undefined {
   return undefined;
 }
 
-interface WatchOutcome { expired: boolean; error?: unknown; events: number }
+interface WatchOutcome {
+  expired: boolean;
+  error?: unknown;
+  events: number;
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -46,7 +50,12 @@ export class PodReflector {
   /** Lists and watch (re)connections, for logs and tests. */
   readonly counters = { lists: 0, watches: 0, expired: 0, errors: 0 };
 
-  constructor(kc: KubeConfig, private readonly handlers: PodHandlers, private readonly log: Logger, private readonly opts: ReflectorOptions = {}) {
+  constructor(
+    kc: KubeConfig,
+    private readonly handlers: PodHandlers,
+    private readonly log: Logger,
+    private readonly opts: ReflectorOptions = {},
+  ) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.watch = new Watch(kc);
   }

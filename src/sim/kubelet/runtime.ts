@@ -88,7 +88,12 @@ export interface PodRuntime {
 }
 
 export type RuntimeEventKind = 'started' | 'killed' | 'restarted' | 'pullFailed' | 'pullBackOff' | 'exited';
-export interface RuntimeEvent { kind: RuntimeEventKind; container?: string; image?: string; at: number }
+export interface RuntimeEvent {
+  kind: RuntimeEventKind;
+  container?: string;
+  image?: string;
+  at: number;
+}
 
 export interface StepResult {
   runtime: PodRuntime;

@@ -10,7 +10,10 @@ import { rfc3339, type ContainerState, type ContainerStatus, type Pod, type PodC
 export const KUBELET_CONDITIONS = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'] as const;
 
 /** Where a pod runs: the node's IP and the pod's own IP. */
-export interface PodNetwork { hostIP: string; podIP: string }
+export interface PodNetwork {
+  hostIP: string;
+  podIP: string;
+}
 
 /** The part of `PodStatus` the kubelet owns. */
 export interface KubeletStatus {
@@ -117,7 +120,11 @@ function withTransition(c: Omit<PodCondition, 'lastTransitionTime'>, current: Po
  * ContainersReady and Ready. Ready requires ContainersReady and every readiness gate's condition to be
  * "True"; messages follow the kubelet's wording.
  */
-export function readinessConditions(pod: Pod, statuses: ContainerStatus[], phase: string): [Omit<PodCondition, 'lastTransitionTime'>, Omit<PodCondition, 'lastTransitionTime'>] {
+export function readinessConditions(
+  pod: Pod,
+  statuses: ContainerStatus[],
+  phase: string,
+): [Omit<PodCondition, 'lastTransitionTime'>, Omit<PodCondition, 'lastTransitionTime'>] {
   let containersReady: Omit<PodCondition, 'lastTransitionTime'>;
   const byName = new Map(statuses.map((s) => [s.name, s]));
   const unknown: string[] = [];

@@ -20,8 +20,13 @@ export interface PodCondition {
   lastTransitionTime?: Timestamp;
 }
 
-export interface ContainerStateRunning { startedAt?: Timestamp }
-export interface ContainerStateWaiting { reason?: string; message?: string }
+export interface ContainerStateRunning {
+  startedAt?: Timestamp;
+}
+export interface ContainerStateWaiting {
+  reason?: string;
+  message?: string;
+}
 export interface ContainerStateTerminated {
   exitCode: number;
   reason?: string;
@@ -60,7 +65,11 @@ export interface PodStatus {
   [other: string]: unknown;
 }
 
-export interface PodContainerSpec { name: string; image?: string; [other: string]: unknown }
+export interface PodContainerSpec {
+  name: string;
+  image?: string;
+  [other: string]: unknown;
+}
 
 export interface Pod {
   apiVersion?: string;

@@ -35,7 +35,13 @@ beforeAll(async () => {
   api = await startSimApiServer({ port: 0 });
   k = makeClients(api.kubeConfig());
   await applyCloneSet(k, cloneSet);
-  const live = (await k.custom.getNamespacedCustomObject({ group: 'apps.kruise.io', version: 'v1alpha1', plural: 'clonesets', namespace: NS, name: NAME })) as CloneSet;
+  const live = (await k.custom.getNamespacedCustomObject({
+    group: 'apps.kruise.io',
+    version: 'v1alpha1',
+    plural: 'clonesets',
+    namespace: NS,
+    name: NAME,
+  })) as CloneSet;
   const hourAgo = new Date(Date.now() - 3_600_000);
   for (const id of ['aaaaa', 'bbbbb', 'ccccc', 'ddddd']) {
     const pod = buildPod(live, cloneSet.spec.template, OLD, id);
@@ -58,7 +64,10 @@ beforeAll(async () => {
     names.push(pod.metadata.name);
   }
   // Matches the selector but the CloneSet does not own it.
-  await k.core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'stray', labels: { app: NAME } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.0' }] } } });
+  await k.core.createNamespacedPod({
+    namespace: NS,
+    body: { metadata: { name: 'stray', labels: { app: NAME } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.0' }] } },
+  });
 });
 
 afterAll(async () => {
@@ -79,8 +88,7 @@ describe('cloneSetActivities', () => {
     const target = await acts.prepareRollout({ namespace: NS, name: NAME, images: { nginx: 'nginx:2.0' } });
     expect(target.spec.maxUnavailable).toBe(1);
     expect(target.revisions[OLD]?.action).toBe('inPlace');
-    const round = (spec: typeof target.spec) =>
-      acts.observePlan({ target: { ...target, spec }, inFlight: {}, fromRevision: OLD, fullPodsUpTo: 10 });
+    const round = (spec: typeof target.spec) => acts.observePlan({ target: { ...target, spec }, inFlight: {}, fromRevision: OLD, fullPodsUpTo: 10 });
 
     const own = await round(target.spec);
     expect(own.decision?.phase).toBe('updating');

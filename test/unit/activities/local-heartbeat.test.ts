@@ -52,12 +52,19 @@ describe('batch steps run as local activities', () => {
     expect(off.count).toBe(0);
 
     const plans = { old: { images: { nginx: 'nginx:1.27' }, labels: {}, annotations: {} } };
-    const patched = await heartbeats(true, patchPodsInPlace, { namespace: 'default', revision: 'web-new', plans, pods: pods.map((p) => ({ ...p, from: 'old' })) });
+    const patched = await heartbeats(true, patchPodsInPlace, {
+      namespace: 'default',
+      revision: 'web-new',
+      plans,
+      pods: pods.map((p) => ({ ...p, from: 'old' })),
+    });
     expect(patched.result.results).toEqual(Object.fromEntries(names.map((n) => [n, true])));
     expect(patched.count).toBe(0);
 
     // The same steps as regular activities (idempotent: the Pods are already drained and patched) heartbeat per Pod.
     expect((await heartbeats(false, markPodsNotReady, { namespace: 'default', pods })).count).toBe(names.length);
-    expect((await heartbeats(false, patchPodsInPlace, { namespace: 'default', revision: 'web-new', plans, pods: pods.map((p) => ({ ...p, from: 'old' })) })).count).toBe(names.length);
+    expect(
+      (await heartbeats(false, patchPodsInPlace, { namespace: 'default', revision: 'web-new', plans, pods: pods.map((p) => ({ ...p, from: 'old' })) })).count,
+    ).toBe(names.length);
   });
 });

@@ -20,7 +20,12 @@ describe('containersUpdated', () => {
     ['new image running and ready', [c({ statusImage: 'nginx:latest', imageID: 'docker-pullable://nginx@sha256:new' })], true, []],
     ['new image running, not ready yet', [c({ statusImage: 'nginx:latest', imageID: 'x@sha256:new', ready: false })], false, ['nginx']],
     ['new tag, same digest: image string proves it', [c({ statusImage: 'nginx:latest' })], true, []],
-    ['waiting on ErrImagePull with the new image string', [c({ statusImage: 'nginx:latest', imageID: '', ready: false, waitingReason: 'ErrImagePull' })], false, ['nginx']],
+    [
+      'waiting on ErrImagePull with the new image string',
+      [c({ statusImage: 'nginx:latest', imageID: '', ready: false, waitingReason: 'ErrImagePull' })],
+      false,
+      ['nginx'],
+    ],
     ['no status yet', [c({ statusImage: null, imageID: null, ready: false })], false, ['nginx']],
     ['container missing from the Pod', [], false, ['nginx']],
   ])('%s', (_name, containers, done, waiting) => {

@@ -18,7 +18,10 @@ async function cli(env: Record<string, string | undefined>, ...args: string[]): 
   const home = mkdtempSync(join(tmpdir(), 'no-kubeconfig-home-'));
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'KUBECONFIG' && !k.startsWith('KUBERNETES_')));
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...clean, HOME: home, USERPROFILE: home, ...env }, timeout: 30_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      env: { ...clean, HOME: home, USERPROFILE: home, ...env },
+      timeout: 30_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -57,7 +60,9 @@ describe('no kubeconfig at all', () => {
   it('history says the same and exits 1', async () => {
     const r = await cli({}, 'history', 'web');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/no kubeconfig found \(no KUBECONFIG, no .*\.kube\/config, not running in a cluster\): pass --kubeconfig FILE, set KUBECONFIG=FILE, or write ~\/\.kube\/config/);
+    expect(r.stderr).toMatch(
+      /no kubeconfig found \(no KUBECONFIG, no .*\.kube\/config, not running in a cluster\): pass --kubeconfig FILE, set KUBECONFIG=FILE, or write ~\/\.kube\/config/,
+    );
     expect(r.stderr).not.toMatch(/HTTP protocol|skipTLSVerify/);
   });
 });

@@ -50,7 +50,8 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 const json = (stdout: string) => JSON.parse(stdout) as CloneSetPlan;
-const compact = (p: CloneSetPlan) => p.waves.map((w) => `${w.atSeconds} ${w.pods.map((m) => `${m.action}:${m.name}:${m.from ?? '-'}>${m.to ?? '-'}`).join(' ')}`);
+const compact = (p: CloneSetPlan) =>
+  p.waves.map((w) => `${w.atSeconds} ${w.pods.map((m) => `${m.action}:${m.name}:${m.from ?? '-'}>${m.to ?? '-'}`).join(' ')}`);
 
 describe('cloneset-rollout plan --from (offline)', () => {
   it('the seed: nginx01 → nginx02 --json is one JSON document with the waves', async () => {
@@ -106,7 +107,9 @@ describe('cloneset-rollout plan --from (offline)', () => {
   });
 
   it('maxUnavailable 2, no scale-down: two Pods per wave', async () => {
-    const file = await manifest('mu2.yaml', (t) => t.replace('type: InPlaceIfPossible', 'type: InPlaceIfPossible\n    maxUnavailable: 2').replace('replicas: 4', 'replicas: 5'));
+    const file = await manifest('mu2.yaml', (t) =>
+      t.replace('type: InPlaceIfPossible', 'type: InPlaceIfPossible\n    maxUnavailable: 2').replace('replicas: 4', 'replicas: 5'),
+    );
     const p = json((await cli('-f', file, '--from', NGINX01, '--json')).stdout);
     expect(p.waves.map((w) => w.pods.map((m) => m.name))).toEqual([['nginxweb1-1', 'nginxweb1-2'], ['nginxweb1-3', 'nginxweb1-4'], ['nginxweb1-5']]);
     expect(p.totals).toMatchObject({ inPlace: 5, maxUnavailable: 2 });
@@ -118,8 +121,12 @@ describe('cloneset-rollout plan --from (offline)', () => {
     );
     const r = await cli('-f', file, '--from', NGINX01);
     expect(r.stdout).toContain(`  ${OLD}: recreate (update strategy is ReCreate)`);
-    expect(r.stdout).toContain(`2     +40s    nginxweb1-1      recreate  ${OLD} → ${revisionName('nginxweb1', cloneSetFromText(await readFile(file, 'utf8'), 'f').spec.template)} (as nginxweb1-new-2)`);
-    expect(r.stdout).toMatch(/Summary: 0 in place, 4 recreated, 1 created, 1 deleted in 6 wave\(s\); at most 1 unavailable, 1 surge Pod\(s\); done in about 3m45s/);
+    expect(r.stdout).toContain(
+      `2     +40s    nginxweb1-1      recreate  ${OLD} → ${revisionName('nginxweb1', cloneSetFromText(await readFile(file, 'utf8'), 'f').spec.template)} (as nginxweb1-new-2)`,
+    );
+    expect(r.stdout).toMatch(
+      /Summary: 0 in place, 4 recreated, 1 created, 1 deleted in 6 wave\(s\); at most 1 unavailable, 1 surge Pod\(s\); done in about 3m45s/,
+    );
   });
 
   it('paused with the same replicas: no waves, and it says paused', async () => {
@@ -133,7 +140,9 @@ describe('cloneset-rollout plan --from (offline)', () => {
   });
 
   it('InPlaceOnly with a change that is not in-place-able: refused before anything moves, as the workflow does', async () => {
-    const file = await manifest('only.yaml', (t) => t.replace('type: InPlaceIfPossible', 'type: InPlaceOnly').replace('imagePullPolicy: IfNotPresent', 'imagePullPolicy: Always'));
+    const file = await manifest('only.yaml', (t) =>
+      t.replace('type: InPlaceIfPossible', 'type: InPlaceOnly').replace('imagePullPolicy: IfNotPresent', 'imagePullPolicy: Always'),
+    );
     const r = await cli('-f', file, '--from', NGINX01, '--json');
     expect(r.code).toBe(0);
     const p = json(r.stdout);
@@ -160,7 +169,11 @@ describe('cloneset-rollout plan: errors', () => {
     ['a missing file', () => ({ filename: join(dir, 'nope.yaml'), from: NGINX01 }), /nope\.yaml: no such file/],
     ['a bad --from manifest', (bad) => ({ filename: NGINX02, from: bad }), /document 1: 1 problem:\n {2}- spec\.replicas: -1 must be an integer ≥ 0/],
     ['two CloneSets in FILE', () => ({ filename: join(dir, 'two.yaml'), from: NGINX01 }), /two\.yaml: 2 CloneSets found; plan takes a file with one/],
-    ['a different selector (immutable)', () => ({ filename: join(dir, 'selector.yaml'), from: NGINX01 }), /spec\.selector: differs from .*nginx01\.yaml's, and the selector of a CloneSet is immutable/],
+    [
+      'a different selector (immutable)',
+      () => ({ filename: join(dir, 'selector.yaml'), from: NGINX01 }),
+      /spec\.selector: differs from .*nginx01\.yaml's, and the selector of a CloneSet is immutable/,
+    ],
   ])('%s', async (_name, flags, message) => {
     const bad = await manifest('bad-from.yaml', (t) => t.replace('replicas: 5', 'replicas: -1'), NGINX01);
     await writeFile(join(dir, 'two.yaml'), `${await readFile(NGINX01, 'utf8')}\n---\n${await readFile(NGINX02, 'utf8')}`);
@@ -206,7 +219,13 @@ describe('cloneset-rollout plan (from the cluster)', () => {
     const k = makeClients(api.kubeConfig());
     const cs = cloneSetFromText(await readFile(NGINX01, 'utf8'), 'nginx01');
     await applyCloneSet(k, cs as CloneSet);
-    const live = (await k.custom.getNamespacedCustomObject({ group: 'apps.kruise.io', version: 'v1alpha1', plural: 'clonesets', namespace: 'default', name: 'nginxweb1' })) as CloneSet;
+    const live = (await k.custom.getNamespacedCustomObject({
+      group: 'apps.kruise.io',
+      version: 'v1alpha1',
+      plural: 'clonesets',
+      namespace: 'default',
+      name: 'nginxweb1',
+    })) as CloneSet;
     const hourAgo = new Date(Date.now() - 3_600_000);
     const names: string[] = [];
     for (const [i, id] of ['bbbbb', 'ccccc', 'ddddd'].entries()) {
@@ -230,7 +249,10 @@ describe('cloneset-rollout plan (from the cluster)', () => {
       names.push(pod.metadata.name);
     }
     // Matches the selector but the CloneSet does not own it.
-    await k.core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'stray', labels: { app: 'nginxweb1' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:perl' }] } } });
+    await k.core.createNamespacedPod({
+      namespace: 'default',
+      body: { metadata: { name: 'stray', labels: { app: 'nginxweb1' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:perl' }] } },
+    });
 
     const writes = api.stats().writes;
     const r = await cli('-f', NGINX02, '--kubeconfig', kubeconfig, '--json');
@@ -268,7 +290,10 @@ describe('plan rendering helpers', () => {
   });
 
   it('a CloneSet not in the cluster yet says so', () => {
-    const desired = cloneSetFromText('apiVersion: apps.kruise.io/v1alpha1\nkind: CloneSet\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: "nginx:1"}]}\n', 'web');
+    const desired = cloneSetFromText(
+      'apiVersion: apps.kruise.io/v1alpha1\nkind: CloneSet\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: "nginx:1"}]}\n',
+      'web',
+    );
     const text = renderPlan(buildPlan(desired, { exists: false, pods: [], templates: {} }, 'cluster'));
     expect(text.split('\n')[0]).toBe(`CloneSet default/web (not in the cluster yet): no Pods → 2 Pod(s) at ${revisionName('web', desired.spec.template)}`);
     expect(text).toContain('Summary: 0 in place, 0 recreated, 2 created, 0 deleted in 1 wave(s); at most 2 unavailable, no surge; done in about 10s');

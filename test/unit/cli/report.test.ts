@@ -9,10 +9,18 @@ const pod = (start: number, steps: [string, number][]): PodProgress => ({
   steps: steps.map(([step, dt]) => ({ step: step as PodStep, atMs: start + dt })),
 });
 const lane = (start: number) =>
-  pod(start, [[PodStep.GateOff, 0], [PodStep.Grace, 10], [PodStep.Patching, 2010], [PodStep.Restarting, 2050], [PodStep.GateOn, 2300], [PodStep.WaitingReady, 2300], [PodStep.Done, 2400]]);
+  pod(start, [
+    [PodStep.GateOff, 0],
+    [PodStep.Grace, 10],
+    [PodStep.Patching, 2010],
+    [PodStep.Restarting, 2050],
+    [PodStep.GateOn, 2300],
+    [PodStep.WaitingReady, 2300],
+    [PodStep.Done, 2400],
+  ]);
 
 describe('rollout report', () => {
-  it('turns a Pod\'s steps into bars that end at Done', () => {
+  it("turns a Pod's steps into bars that end at Done", () => {
     const segs = segments(lane(1000));
     expect(segs.map((s) => s.step)).toEqual([PodStep.GateOff, PodStep.Grace, PodStep.Patching, PodStep.Restarting, PodStep.GateOn, PodStep.WaitingReady]);
     expect(segs.find((s) => s.step === PodStep.Grace)).toEqual({ step: PodStep.Grace, fromMs: 1010, toMs: 3010 });
@@ -25,7 +33,15 @@ describe('rollout report', () => {
   });
 
   it('writes a self-contained HTML page naming each Pod, its steps and the window', () => {
-    const html = renderReport({ namespace: 'default', name: 'web<1>', fromRevision: 'r1', toRevision: 'r2', window: 1, phase: 'Completed', pods: { 'web-a': lane(0), 'web-b': lane(2400) } });
+    const html = renderReport({
+      namespace: 'default',
+      name: 'web<1>',
+      fromRevision: 'r1',
+      toRevision: 'r2',
+      window: 1,
+      phase: 'Completed',
+      pods: { 'web-a': lane(0), 'web-b': lane(2400) },
+    });
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('web&lt;1&gt;');
     expect(html).toContain('web-a');
@@ -36,7 +52,15 @@ describe('rollout report', () => {
   });
 
   it('names the phase and the error of a rollout that ended without completing (escaped)', () => {
-    const html = renderReport({ namespace: 'default', name: 'web', fromRevision: null, toRevision: null, phase: 'Failed', error: 'spec.replicas: -1 must be an integer ≥ 0 <x>', pods: {} });
+    const html = renderReport({
+      namespace: 'default',
+      name: 'web',
+      fromRevision: null,
+      toRevision: null,
+      phase: 'Failed',
+      error: 'spec.replicas: -1 must be an integer ≥ 0 <x>',
+      pods: {},
+    });
     expect(html).toContain('Rollout default/web — Failed');
     expect(html).toContain('<b>error:</b> spec.replicas: -1 must be an integer ≥ 0 &lt;x&gt;');
     expect(renderReport({ namespace: 'default', name: 'web', fromRevision: 'r1', toRevision: 'r2', phase: 'Completed', pods: {} })).not.toContain('error:');

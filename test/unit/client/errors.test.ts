@@ -27,7 +27,9 @@ describe('RolloutFailedError', () => {
     const app = ApplicationFailure.nonRetryable('CloneSet prod/web not found', 'CloneSetNotFound');
     const activity = new ActivityFailure('Activity task failed', 'prepareRollout', '1', RetryState.NON_RETRYABLE_FAILURE, 'worker', app);
     const failed = new WorkflowFailedError('Workflow execution failed', activity, RetryState.NON_RETRYABLE_FAILURE);
-    const err = await failingHandle(failed).result().catch((e: unknown) => e);
+    const err = await failingHandle(failed)
+      .result()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RolloutFailedError);
     const f = err as RolloutFailedError;
     expect(f).toMatchObject({ message: 'CloneSet prod/web not found', type: 'CloneSetNotFound', workflowId: WORKFLOW_ID });
@@ -39,14 +41,18 @@ describe('RolloutFailedError', () => {
   it('a failure thrown by the workflow itself (no activity in between)', async () => {
     const app = ApplicationFailure.nonRetryable('CloneSet prod/web has no revision 7 (known: 1, 2)', 'InvalidSpec');
     const failed = new WorkflowFailedError('Workflow execution failed', app, RetryState.NON_RETRYABLE_FAILURE);
-    const err = (await failingHandle(failed).result().catch((e: unknown) => e)) as RolloutFailedError;
+    const err = (await failingHandle(failed)
+      .result()
+      .catch((e: unknown) => e)) as RolloutFailedError;
     expect(err).toMatchObject({ message: app.message, type: 'InvalidSpec' });
     expect(err.cause).toBe(failed);
   });
 
-  it('a failure with no cause: the client error\'s message, no type', async () => {
+  it("a failure with no cause: the client error's message, no type", async () => {
     const failed = new WorkflowFailedError('Workflow execution terminated', undefined, RetryState.NON_RETRYABLE_FAILURE);
-    const err = (await failingHandle(failed).result().catch((e: unknown) => e)) as RolloutFailedError;
+    const err = (await failingHandle(failed)
+      .result()
+      .catch((e: unknown) => e)) as RolloutFailedError;
     expect(err).toMatchObject({ message: 'Workflow execution terminated', type: undefined });
     expect(err.cause).toBe(failed);
   });
@@ -61,7 +67,9 @@ describe('control errors', () => {
   it("a refused control: the validator's message, the client's error as cause", async () => {
     const app = ApplicationFailure.create({ message: 'partition "150%" must be between 0% and 100%', type: 'Rejected', nonRetryable: true });
     const updateFailed = new WorkflowUpdateFailedError('Workflow Update failed', app);
-    const err = (await failingHandle(updateFailed).setPartition('150%').catch((e: unknown) => e)) as RolloutControlRejectedError;
+    const err = (await failingHandle(updateFailed)
+      .setPartition('150%')
+      .catch((e: unknown) => e)) as RolloutControlRejectedError;
     expect(err).toBeInstanceOf(RolloutControlRejectedError);
     expect(err).toMatchObject({ control: 'setPartition', message: app.message, workflowId: WORKFLOW_ID });
     expect(err.cause).toBe(updateFailed);
@@ -70,7 +78,9 @@ describe('control errors', () => {
 
   it('no running rollout: RolloutNotRunningError with the client error as cause', async () => {
     const notFound = new WorkflowNotFoundError('workflow not found', WORKFLOW_ID, undefined);
-    const err = (await failingHandle(notFound).pause().catch((e: unknown) => e)) as RolloutNotRunningError;
+    const err = (await failingHandle(notFound)
+      .pause()
+      .catch((e: unknown) => e)) as RolloutNotRunningError;
     expect(err).toBeInstanceOf(RolloutNotRunningError);
     expect(err.message).toBe(`no running rollout ${WORKFLOW_ID}: not found`);
     expect(err.cause).toBe(notFound);

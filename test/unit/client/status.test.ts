@@ -47,15 +47,43 @@ const refused = ApplicationFailure.create({ message: 'CloneSet default/web has n
 
 describe('rolloutStatus: the phase and error by execution status', () => {
   it.each<[string, WorkflowHandle, Record<string, unknown>]>([
-    ['RUNNING keeps the record', fake('RUNNING', { progress: record({ phase: 'Updating' }) }), { phase: 'Updating', error: null, execution: { status: 'RUNNING', closedAt: null } }],
+    [
+      'RUNNING keeps the record',
+      fake('RUNNING', { progress: record({ phase: 'Updating' }) }),
+      { phase: 'Updating', error: null, execution: { status: 'RUNNING', closedAt: null } },
+    ],
     ['COMPLETED keeps Completed', fake('COMPLETED', { progress: record({ phase: 'Completed' }) }), { phase: 'Completed', error: null }],
     ['COMPLETED keeps Aborted', fake('COMPLETED', { progress: record({ phase: 'Aborted' }) }), { phase: 'Aborted' }],
-    ['FAILED in prepare: Failed with the root cause and its type', fake('FAILED', { failure: refused }), { phase: 'Failed', error: 'CloneSet default/web has no revision 7 (known: 1)', execution: { status: 'FAILED', failureType: 'InvalidSpec' } }],
-    ['FAILED later: the record already said Failed', fake('FAILED', { progress: record({ phase: 'Failed', error: 'x' }), failure: ApplicationFailure.create({ message: 'x', type: 'InPlaceOnly' }) }), { phase: 'Failed', error: 'x' }],
-    ['TERMINATED: Terminated, "terminated: reason"', fake('TERMINATED', { progress: record({ phase: 'Paused' }), failure: new TerminatedFailure('operator stop') }), { phase: 'Terminated', error: 'terminated: operator stop', execution: { failureType: null } }],
-    ['TIMED_OUT: TimedOut', fake('TIMED_OUT', { failure: new TimeoutFailure('Workflow execution timed out', undefined, TimeoutType.START_TO_CLOSE) }), { phase: 'TimedOut', error: "timed out: the workflow's timeout passed" }],
-    ['CANCELLED: Canceled', fake('CANCELLED', { failure: new CancelledFailure('Workflow canceled') }), { phase: 'Canceled', error: 'canceled', execution: { status: 'CANCELLED' } }],
-    ['a closed run no worker can replay: a blank record, still Failed', fake('FAILED', { progress: new Error('no poller'), failure: refused }), { phase: 'Failed', namespace: 'default', name: 'web', pods: {} }],
+    [
+      'FAILED in prepare: Failed with the root cause and its type',
+      fake('FAILED', { failure: refused }),
+      { phase: 'Failed', error: 'CloneSet default/web has no revision 7 (known: 1)', execution: { status: 'FAILED', failureType: 'InvalidSpec' } },
+    ],
+    [
+      'FAILED later: the record already said Failed',
+      fake('FAILED', { progress: record({ phase: 'Failed', error: 'x' }), failure: ApplicationFailure.create({ message: 'x', type: 'InPlaceOnly' }) }),
+      { phase: 'Failed', error: 'x' },
+    ],
+    [
+      'TERMINATED: Terminated, "terminated: reason"',
+      fake('TERMINATED', { progress: record({ phase: 'Paused' }), failure: new TerminatedFailure('operator stop') }),
+      { phase: 'Terminated', error: 'terminated: operator stop', execution: { failureType: null } },
+    ],
+    [
+      'TIMED_OUT: TimedOut',
+      fake('TIMED_OUT', { failure: new TimeoutFailure('Workflow execution timed out', undefined, TimeoutType.START_TO_CLOSE) }),
+      { phase: 'TimedOut', error: "timed out: the workflow's timeout passed" },
+    ],
+    [
+      'CANCELLED: Canceled',
+      fake('CANCELLED', { failure: new CancelledFailure('Workflow canceled') }),
+      { phase: 'Canceled', error: 'canceled', execution: { status: 'CANCELLED' } },
+    ],
+    [
+      'a closed run no worker can replay: a blank record, still Failed',
+      fake('FAILED', { progress: new Error('no poller'), failure: refused }),
+      { phase: 'Failed', namespace: 'default', name: 'web', pods: {} },
+    ],
   ])('%s', async (_name, handle, expected) => {
     expect(await rolloutStatus(handle)).toMatchObject(expected);
   });

@@ -13,7 +13,13 @@ const f = (over: Partial<RunFailure> = {}): RunFailure => ({
 });
 const NOW = '2026-01-01T00:00:00.000Z';
 const other: Condition = { type: 'Audited', status: 'True', reason: 'Checked' };
-const ours = (status: string, runId: string): Condition => ({ type: 'Progressing', status, reason: 'InvalidSpec', message: `refused (rollout workflow ${WF} run ${runId})`, lastTransitionTime: 'earlier' });
+const ours = (status: string, runId: string): Condition => ({
+  type: 'Progressing',
+  status,
+  reason: 'InvalidSpec',
+  message: `refused (rollout workflow ${WF} run ${runId})`,
+  lastTransitionTime: 'earlier',
+});
 const deadline: Condition = { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'no Pod progressed for 600 s' };
 
 describe('failureReason', () => {
@@ -27,19 +33,44 @@ describe('failureReason', () => {
 describe('markedRun', () => {
   it.each<[string, Condition | undefined, string | null]>([
     ['a condition the controller wrote', ours('False', 'run-1'), 'run-1'],
-    ['the rollout\'s own deadline condition', deadline, null],
+    ["the rollout's own deadline condition", deadline, null],
     ['no condition', undefined, null],
   ])('%s', (_n, c, expected) => expect(markedRun(c)).toBe(expected));
 });
 
 describe('withFailure: Progressing=False for a failed run, once, other conditions kept', () => {
   it.each<[string, Condition[], Condition[] | null]>([
-    ['no conditions yet', [], [{ type: 'Progressing', status: 'False', reason: 'InvalidSpec', message: `${f().message} (rollout workflow ${WF} run run-2)`, lastUpdateTime: NOW, lastTransitionTime: NOW }]],
-    ['someone else\'s condition is kept', [other], [other, expect.objectContaining({ type: 'Progressing', status: 'False' }) as Condition]],
+    [
+      'no conditions yet',
+      [],
+      [
+        {
+          type: 'Progressing',
+          status: 'False',
+          reason: 'InvalidSpec',
+          message: `${f().message} (rollout workflow ${WF} run run-2)`,
+          lastUpdateTime: NOW,
+          lastTransitionTime: NOW,
+        },
+      ],
+    ],
+    ["someone else's condition is kept", [other], [other, expect.objectContaining({ type: 'Progressing', status: 'False' }) as Condition]],
     ['this run already reported: nothing to write', [other, ours('False', 'run-2')], null],
-    ['an earlier run\'s failure is replaced, keeping its transition time', [ours('False', 'run-1')], [expect.objectContaining({ message: expect.stringContaining('run run-2)'), lastTransitionTime: 'earlier' }) as Condition]],
-    ['the deadline condition is replaced (the run is over)', [deadline], [expect.objectContaining({ reason: 'InvalidSpec', lastTransitionTime: NOW }) as Condition]],
-    ['a True condition flips, with a new transition time', [ours('True', 'run-1')], [expect.objectContaining({ status: 'False', lastTransitionTime: NOW }) as Condition]],
+    [
+      "an earlier run's failure is replaced, keeping its transition time",
+      [ours('False', 'run-1')],
+      [expect.objectContaining({ message: expect.stringContaining('run run-2)'), lastTransitionTime: 'earlier' }) as Condition],
+    ],
+    [
+      'the deadline condition is replaced (the run is over)',
+      [deadline],
+      [expect.objectContaining({ reason: 'InvalidSpec', lastTransitionTime: NOW }) as Condition],
+    ],
+    [
+      'a True condition flips, with a new transition time',
+      [ours('True', 'run-1')],
+      [expect.objectContaining({ status: 'False', lastTransitionTime: NOW }) as Condition],
+    ],
   ])('%s', (_n, conditions, expected) => {
     expect(withFailure(conditions, f(), NOW)).toEqual(expected);
   });
@@ -47,9 +78,23 @@ describe('withFailure: Progressing=False for a failed run, once, other condition
 
 describe('withStarted: a failure the controller wrote for an earlier run turns True on the next start', () => {
   it.each<[string, Condition[], Condition[] | null]>([
-    ['an earlier run\'s failure', [other, ours('False', 'run-1')], [other, { type: 'Progressing', status: 'True', reason: 'RolloutStarted', message: `started for generation 4 (rollout workflow ${WF} run run-2)`, lastUpdateTime: NOW, lastTransitionTime: NOW }]],
+    [
+      "an earlier run's failure",
+      [other, ours('False', 'run-1')],
+      [
+        other,
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'RolloutStarted',
+          message: `started for generation 4 (rollout workflow ${WF} run run-2)`,
+          lastUpdateTime: NOW,
+          lastTransitionTime: NOW,
+        },
+      ],
+    ],
     ['the new run already failed (another replica reported it first): kept', [ours('False', 'run-2')], null],
-    ['the rollout\'s own deadline condition: not ours to clear', [deadline], null],
+    ["the rollout's own deadline condition: not ours to clear", [deadline], null],
     ['already True', [ours('True', 'run-1')], null],
     ['no condition', [other], null],
   ])('%s', (_n, conditions, expected) => {

@@ -78,7 +78,7 @@ describe('planPrune', () => {
     expect(planPrune(revisions, { limit, live }).map((r) => r.name)).toEqual(deleted);
   });
 
-  it('keeps the caller\'s entries (extra fields included) and does not reorder its input', () => {
+  it("keeps the caller's entries (extra fields included) and does not reorder its input", () => {
     const revisions = [
       { name: 'b', revision: 2, createdAt: 'y' },
       { name: 'a', revision: 1, createdAt: 'x' },
@@ -93,7 +93,7 @@ describe('resolveRevision', () => {
   it.each([
     ['an explicit number', h('a:1', 'b:2', 'd:4'), 2, 'b'],
     ['the oldest kept', h('a:1', 'b:2', 'd:4'), 1, 'a'],
-    ['the current template\'s own (a no-op rollout)', h('a:1', 'b:2', 'd:4'), 4, 'd'],
+    ["the current template's own (a no-op rollout)", h('a:1', 'b:2', 'd:4'), 4, 'd'],
     ['0: the previous one', h('a:1', 'b:2', 'd:4'), 0, 'b'],
     ['undefined: the previous one', h('a:1', 'b:2', 'd:4'), undefined, 'b'],
     ['previous after a rollback renumbered an old one', h('b:2', 'c:3', 'd:5'), 0, 'c'],
@@ -107,7 +107,7 @@ describe('resolveRevision', () => {
     ['an unknown number', h('a:1', 'b:2', 'd:4'), 7, 'CloneSet prod/web has no revision 7 (known: 1, 2, 4)'],
     ['a pruned number', h('c:3', 'd:4'), 1, 'CloneSet prod/web has no revision 1 (known: 3, 4)'],
     ['any number with no history', h(), 1, 'CloneSet prod/web has no revision 1 (known: none)'],
-    ['previous with only the template\'s own', h('d:4'), 0, 'CloneSet prod/web has no previous revision to roll back to (known: 4)'],
+    ["previous with only the template's own", h('d:4'), 0, 'CloneSet prod/web has no previous revision to roll back to (known: 4)'],
     ['previous with no history', h(), undefined, 'CloneSet prod/web has no previous revision to roll back to (known: none)'],
     ['a negative number', h('a:1'), -1, 'revision -1 must be an integer ≥ 0 (0: the previous revision)'],
     ['a fraction', h('a:1'), 1.5, 'revision 1.5 must be an integer ≥ 0 (0: the previous revision)'],

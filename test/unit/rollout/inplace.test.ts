@@ -37,7 +37,11 @@ describe('diffTemplates: what is in-place-able', () => {
   });
 
   it('with two containers and one changed, only that one is patched', () => {
-    const d = diffTemplates(twoContainers(), edit(twoContainers(), (t) => (t.spec.containers[1].image = 'envoy:2')), 'InPlaceOnly');
+    const d = diffTemplates(
+      twoContainers(),
+      edit(twoContainers(), (t) => (t.spec.containers[1].image = 'envoy:2')),
+      'InPlaceOnly',
+    );
     expect(d.inPlace).toBe(true);
     expect(d.containerImages).toEqual({ sidecar: 'envoy:2' });
   });
@@ -87,10 +91,14 @@ describe('diffTemplates: what is in-place-able', () => {
     ['volumes added', (t) => (t.spec.volumes = [{ name: 'v', emptyDir: {} }]), ['spec.volumes changed']],
     ['nodeSelector added', (t) => (t.spec.nodeSelector = { disk: 'ssd' }), ['spec.nodeSelector changed']],
     ['template finalizers changed', (t) => (t.metadata.finalizers = ['x']), ['metadata.finalizers changed']],
-    ['image and env both changed', (t) => {
-      t.spec.containers[0].image = 'app:2';
-      t.spec.containers[0].env = [];
-    }, ['spec.containers[app].env changed']],
+    [
+      'image and env both changed',
+      (t) => {
+        t.spec.containers[0].image = 'app:2';
+        t.spec.containers[0].env = [];
+      },
+      ['spec.containers[app].env changed'],
+    ],
   ])('%s → not in place, naming the field', (_name, mutate, reasons) => {
     const d = diffTemplates(twoContainers(), edit(twoContainers(), mutate), 'InPlaceIfPossible');
     expect(d.inPlace).toBe(false);
@@ -99,7 +107,11 @@ describe('diffTemplates: what is in-place-able', () => {
 
   it('init container image changes are never in place', () => {
     const withInit = edit(twoContainers(), (t) => (t.spec.initContainers = [{ name: 'init', image: 'busybox:1' }]));
-    const d = diffTemplates(withInit, edit(withInit, (t) => (t.spec.initContainers[0].image = 'busybox:2')), 'InPlaceIfPossible');
+    const d = diffTemplates(
+      withInit,
+      edit(withInit, (t) => (t.spec.initContainers[0].image = 'busybox:2')),
+      'InPlaceIfPossible',
+    );
     expect(d.reasons).toEqual(['spec.initContainers changed']);
   });
 
@@ -110,7 +122,11 @@ describe('diffTemplates: what is in-place-able', () => {
     ['an annotation while a label changed', "metadata.annotations['version']", true],
   ])('downward API env reading %s → in place: %s', (_name, fieldPath, inPlace) => {
     const old = edit(twoContainers(), (t) => (t.spec.containers[0].env = [{ name: 'V', valueFrom: { fieldRef: { fieldPath } } }]));
-    const d = diffTemplates(old, edit(old, (t) => (t.metadata.labels.version = 'v2')), 'InPlaceIfPossible');
+    const d = diffTemplates(
+      old,
+      edit(old, (t) => (t.metadata.labels.version = 'v2')),
+      'InPlaceIfPossible',
+    );
     expect(d.inPlace).toBe(inPlace);
     if (!inPlace) expect(d.reasons[0]).toMatch(/^spec\.containers\[app\]\.env reads changed metadata\.labels\['version'\] via the downward API$/);
   });
@@ -131,7 +147,14 @@ describe('planPodUpdate', () => {
     ['image change under InPlaceOnly → inPlace', twoContainers(), imageOnly, 'InPlaceOnly', 'inPlace', null],
     ['image change under ReCreate → recreate', twoContainers(), imageOnly, 'ReCreate', 'recreate', /ReCreate/],
     ['env change under InPlaceIfPossible → recreate', twoContainers(), envChange, 'InPlaceIfPossible', 'recreate', /spec\.containers\[app\]\.env changed/],
-    ['env change under InPlaceOnly → fail naming the field', twoContainers(), envChange, 'InPlaceOnly', 'fail', /can not update in-place: spec\.containers\[app\]\.env changed/],
+    [
+      'env change under InPlaceOnly → fail naming the field',
+      twoContainers(),
+      envChange,
+      'InPlaceOnly',
+      'fail',
+      /can not update in-place: spec\.containers\[app\]\.env changed/,
+    ],
     ['unknown old template under InPlaceIfPossible → recreate', null, imageOnly, 'InPlaceIfPossible', 'recreate', /unknown/],
     ['unknown old template under InPlaceOnly → fail', null, imageOnly, 'InPlaceOnly', 'fail', /unknown/],
   ])('%s', (_name, old, next, type, action, reason) => {

@@ -116,7 +116,7 @@ describe('parseRolloutInput: revision (roll back)', () => {
 });
 
 describe('applyImages', () => {
-  it('nginx01 + {nginx: nginx:latest} gives exactly nginx02\'s template (same revision)', () => {
+  it("nginx01 + {nginx: nginx:latest} gives exactly nginx02's template (same revision)", () => {
     const r = applyImages(seed01().spec.template, { nginx: 'nginx:latest' });
     expect(r.ok).toBe(true);
     if (!r.ok) return;

@@ -88,9 +88,27 @@ describe('sortForUpdate: scatterStrategy', () => {
 
   it.each<[string, number, Record<string, Record<string, string>>, UpdateScatterTerm[], string[]]>([
     ['no scatter: the default order', 10, { 'p-0': zoneA, 'p-1': zoneA }, [], ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7', 'p-8', 'p-9']],
-    ['2 of 10 bunched at the front go to positions 0 and 5', 10, { 'p-0': zoneA, 'p-1': zoneA }, zone, ['p-0', 'p-2', 'p-3', 'p-4', 'p-5', 'p-1', 'p-6', 'p-7', 'p-8', 'p-9']],
-    ['2 of 10 bunched at the end go to positions 0 and 5', 10, { 'p-8': zoneA, 'p-9': zoneA }, zone, ['p-8', 'p-0', 'p-1', 'p-2', 'p-3', 'p-9', 'p-4', 'p-5', 'p-6', 'p-7']],
-    ['3 of 9 go to positions 0, 3 and 6', 9, { 'p-6': zoneA, 'p-7': zoneA, 'p-8': zoneA }, zone, ['p-6', 'p-0', 'p-1', 'p-7', 'p-2', 'p-3', 'p-8', 'p-4', 'p-5']],
+    [
+      '2 of 10 bunched at the front go to positions 0 and 5',
+      10,
+      { 'p-0': zoneA, 'p-1': zoneA },
+      zone,
+      ['p-0', 'p-2', 'p-3', 'p-4', 'p-5', 'p-1', 'p-6', 'p-7', 'p-8', 'p-9'],
+    ],
+    [
+      '2 of 10 bunched at the end go to positions 0 and 5',
+      10,
+      { 'p-8': zoneA, 'p-9': zoneA },
+      zone,
+      ['p-8', 'p-0', 'p-1', 'p-2', 'p-3', 'p-9', 'p-4', 'p-5', 'p-6', 'p-7'],
+    ],
+    [
+      '3 of 9 go to positions 0, 3 and 6',
+      9,
+      { 'p-6': zoneA, 'p-7': zoneA, 'p-8': zoneA },
+      zone,
+      ['p-6', 'p-0', 'p-1', 'p-7', 'p-2', 'p-3', 'p-8', 'p-4', 'p-5'],
+    ],
     ['all matching: nothing to spread, the default order', 4, { 'p-0': zoneA, 'p-1': zoneA, 'p-2': zoneA, 'p-3': zoneA }, zone, ['p-0', 'p-1', 'p-2', 'p-3']],
     ['none matching: the default order', 4, { 'p-0': { zone: 'b' } }, zone, ['p-0', 'p-1', 'p-2', 'p-3']],
     ['one matching: nothing to spread, the default order', 4, { 'p-3': zoneA }, zone, ['p-0', 'p-1', 'p-2', 'p-3']],
@@ -99,7 +117,10 @@ describe('sortForUpdate: scatterStrategy', () => {
       'two terms apply one after the other: zone spreads p-0/p-1, then rack spreads p-2/p-3 over the result',
       10,
       { 'p-0': zoneA, 'p-1': zoneA, 'p-2': rack1, 'p-3': rack1 },
-      [{ key: 'zone', value: 'a' }, { key: 'rack', value: 'r1' }],
+      [
+        { key: 'zone', value: 'a' },
+        { key: 'rack', value: 'r1' },
+      ],
       ['p-2', 'p-0', 'p-4', 'p-5', 'p-1', 'p-3', 'p-6', 'p-7', 'p-8', 'p-9'],
     ],
   ])('%s', (_name, count, labelled, scatterStrategy, expected) => {

@@ -54,7 +54,12 @@ describe('planSpecFrom: the seed CloneSet (nginx02)', () => {
     const r = validateCloneSet(cs);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(planSpecFrom(r.value.spec)).toMatchObject({ partition: 3, maxSurge: 1, maxUnavailable: 2, priorityStrategy: { orderPriority: [{ orderedKey: 'r' }] } });
+    expect(planSpecFrom(r.value.spec)).toMatchObject({
+      partition: 3,
+      maxSurge: 1,
+      maxUnavailable: 2,
+      priorityStrategy: { orderPriority: [{ orderedKey: 'r' }] },
+    });
   });
 });
 
@@ -106,18 +111,24 @@ describe('planStep: the seed scenario step by step (5 × nginx:perl → 4 × ngi
   });
 
   it('step 5: nginxweb1-b patched and Ready 10s ago is not available yet (minReadySeconds 30); re-plan at +20s', () => {
-    const ps = seedPods().slice(1).map((p) => (p.name === 'nginxweb1-b' ? { ...p, revision: NEW, readySinceMs: NOW - 10 * SEC } : p));
+    const ps = seedPods()
+      .slice(1)
+      .map((p) => (p.name === 'nginxweb1-b' ? { ...p, revision: NEW, readySinceMs: NOW - 10 * SEC } : p));
     const d = run(ps);
     expect(d).toMatchObject({ phase: 'waiting', update: [], unavailable: 1, nextCheckAtMs: NOW + 20 * SEC, nextCheckInMs: 20 * SEC });
   });
 
   it('step 6: 30s after Ready it is available and the next pod (nginxweb1-c) starts', () => {
-    const ps = seedPods().slice(1).map((p) => (p.name === 'nginxweb1-b' ? { ...p, revision: NEW, readySinceMs: NOW - 30 * SEC } : p));
+    const ps = seedPods()
+      .slice(1)
+      .map((p) => (p.name === 'nginxweb1-b' ? { ...p, revision: NEW, readySinceMs: NOW - 30 * SEC } : p));
     expect(run(ps).update).toEqual([{ name: 'nginxweb1-c', action: 'inPlace' }]);
   });
 
   it('last step: all 4 on nginx:latest and available → done', () => {
-    const ps = seedPods().slice(1).map((p) => ({ ...p, revision: NEW }));
+    const ps = seedPods()
+      .slice(1)
+      .map((p) => ({ ...p, revision: NEW }));
     expect(run(ps)).toMatchObject({ phase: 'done', done: true, waiting: '' });
   });
 
@@ -297,8 +308,18 @@ describe('planStep: scale up', () => {
   it.each<[string, number | null, PodView[], number]>([
     ['unlimited creates every missing pod at once', null, pods('p', 2, { revision: 'new' }), 3],
     ['scaleStrategy.maxUnavailable=1 creates one at a time', 1, pods('p', 2, { revision: 'new' }), 1],
-    ['maxUnavailable=2 with one pod already unavailable creates one', 2, [...pods('p', 1, { revision: 'new' }), pod('x', { revision: 'new', readyFor: null })], 1],
-    ['maxUnavailable=1 with a new pod still Pending creates none', 1, [...pods('p', 2, { revision: 'new' }), pod('x', { revision: 'new', phase: 'Pending', readyFor: null })], 0],
+    [
+      'maxUnavailable=2 with one pod already unavailable creates one',
+      2,
+      [...pods('p', 1, { revision: 'new' }), pod('x', { revision: 'new', readyFor: null })],
+      1,
+    ],
+    [
+      'maxUnavailable=1 with a new pod still Pending creates none',
+      1,
+      [...pods('p', 2, { revision: 'new' }), pod('x', { revision: 'new', phase: 'Pending', readyFor: null })],
+      0,
+    ],
   ])('%s', (_name, scaleMax, ps, expected) => {
     const d = plan(spec({ scaleMaxUnavailable: scaleMax }), ps);
     expect(d.scaleUp).toBe(expected);
@@ -481,7 +502,12 @@ describe('nextAvailableAtMs', () => {
 
 describe('planStep: purity', () => {
   const fleets: [string, PlanSpec, PodView[], Record<string, InFlight>][] = [
-    ['mixed fleet rolling', spec({ replicas: 6, maxUnavailable: 2 }), [...pods('p', 4), pod('n', { revision: 'new', readyFor: 3 }), pod('s', { readyFor: null })], {}],
+    [
+      'mixed fleet rolling',
+      spec({ replicas: 6, maxUnavailable: 2 }),
+      [...pods('p', 4), pod('n', { revision: 'new', readyFor: 3 }), pod('s', { readyFor: null })],
+      {},
+    ],
     ['scale down with partition', spec({ replicas: 3, partition: 1 }), [...pods('o', 3), ...pods('n', 2, { revision: 'new' })], {}],
     ['in flight and terminating', spec(), [...pods('p', 4), pod('t', { deleting: true })], { 'p-1': { action: 'inPlace' }, t: { action: 'recreate' } }],
   ];

@@ -83,7 +83,15 @@ describe('buildPod', () => {
 
   it('round-trips through toPodView', () => {
     const v = toPodView(buildPod(cs, template, rev, 'k4x2z'));
-    expect(v).toMatchObject({ name: 'nginxweb1-k4x2z', revision: rev, instanceId: 'k4x2z', hasGate: true, gateReady: null, lifecycleState: 'Normal', phase: 'Pending' });
+    expect(v).toMatchObject({
+      name: 'nginxweb1-k4x2z',
+      revision: rev,
+      instanceId: 'k4x2z',
+      hasGate: true,
+      gateReady: null,
+      lifecycleState: 'Normal',
+      phase: 'Pending',
+    });
   });
 });
 
@@ -91,7 +99,16 @@ describe('inplace-update-state', () => {
   it('records only the changed containers’ imageIDs, and round-trips', () => {
     const p = pod('x', {
       containers: [
-        { name: 'nginx', specImage: 'nginx:perl', statusImage: 'nginx:perl', imageID: 'sha256:old', ready: true, restartCount: 0, started: true, waitingReason: null },
+        {
+          name: 'nginx',
+          specImage: 'nginx:perl',
+          statusImage: 'nginx:perl',
+          imageID: 'sha256:old',
+          ready: true,
+          restartCount: 0,
+          started: true,
+          waitingReason: null,
+        },
         { name: 'side', specImage: 'b:1', statusImage: 'b:1', imageID: 'sha256:side', ready: true, restartCount: 0, started: true, waitingReason: null },
       ],
     });

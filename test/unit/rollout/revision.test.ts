@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalJson,
-  fnv1a32,
-  revisionHash,
-  revisionName,
-  safeEncode,
-  SAFE_ALPHABET,
-  utf8Bytes,
-  type PodTemplateSpec,
-} from '../../../src/rollout/index.js';
+import { canonicalJson, fnv1a32, revisionHash, revisionName, safeEncode, SAFE_ALPHABET, utf8Bytes, type PodTemplateSpec } from '../../../src/rollout/index.js';
 import { seed01, seed02 } from './fixtures.js';
 
 const t1 = (): PodTemplateSpec => seed01().spec.template;

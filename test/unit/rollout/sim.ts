@@ -5,14 +5,7 @@
  * Keeps the shape the planner tests were written against: times in whole test seconds from NOW, new Pods named
  * `c-N` (scale-up) and `r-N` (recreate replacements), running nginx:latest.
  */
-import {
-  simulateRollout,
-  type PlanSpec,
-  type PodUpdateAction,
-  type PodView,
-  type RolloutDecision,
-  type SimulationResult,
-} from '../../../src/rollout/index.js';
+import { simulateRollout, type PlanSpec, type PodUpdateAction, type PodView, type RolloutDecision, type SimulationResult } from '../../../src/rollout/index.js';
 import { NOW, SEC } from './fixtures.js';
 
 export interface SimOptions {

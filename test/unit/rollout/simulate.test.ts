@@ -310,7 +310,13 @@ describe('simulateRollout: details', () => {
   });
 
   it('resolves timings from the spec and the defaults', () => {
-    expect(simulationTimings(spec({ minReadySeconds: 7 }))).toEqual({ gracePeriodSeconds: 0, restartSeconds: 5, startSeconds: 10, terminateSeconds: 5, minReadySeconds: 7 });
+    expect(simulationTimings(spec({ minReadySeconds: 7 }))).toEqual({
+      gracePeriodSeconds: 0,
+      restartSeconds: 5,
+      startSeconds: 10,
+      terminateSeconds: 5,
+      minReadySeconds: 7,
+    });
     expect(simulationTimings(spec(), { restartSeconds: 1, startSeconds: 2 })).toMatchObject({ restartSeconds: 1, startSeconds: 2, minReadySeconds: 30 });
   });
 

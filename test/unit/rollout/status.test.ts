@@ -53,7 +53,12 @@ describe('computeStatus', () => {
     ['all updated but one replica short → stays', pods('p', 3, { revision: 'new' }), 4, 'old'],
     ['all updated but one extra → stays', pods('p', 5, { revision: 'new' }), 4, 'old'],
   ])('currentRevision: %s', (_name, ps, replicas, expected) => {
-    expect(status(ps, seedSpec((s) => (s.replicas = replicas))).currentRevision).toBe(expected);
+    expect(
+      status(
+        ps,
+        seedSpec((s) => (s.replicas = replicas)),
+      ).currentRevision,
+    ).toBe(expected);
   });
 
   it('ignores terminating and finished pods', () => {
@@ -72,7 +77,12 @@ describe('computeStatus', () => {
     ['90%', 1],
     ['100%', 0],
   ])('expectedUpdatedReplicas with partition %j of 4 → %i', (partition, expected) => {
-    expect(status([], seedSpec((s) => (s.updateStrategy.partition = partition))).expectedUpdatedReplicas).toBe(expected);
+    expect(
+      status(
+        [],
+        seedSpec((s) => (s.updateStrategy.partition = partition)),
+      ).expectedUpdatedReplicas,
+    ).toBe(expected);
   });
 
   it('writes the selector in Kubernetes form, matchExpressions included', () => {

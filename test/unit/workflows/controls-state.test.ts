@@ -16,22 +16,67 @@ import {
 import { renderDetails } from '../../../src/workflows/details.js';
 import { PodStep, RolloutPhase, type ControlsState, type RolloutProgress } from '../../../src/workflows/messages.js';
 
-const spec: PlanSpec = { replicas: 5, partition: 0, maxUnavailable: 1, maxSurge: 0, scaleMaxUnavailable: null, podsToDelete: [], type: 'InPlaceIfPossible', minReadySeconds: 0, paused: false };
+const spec: PlanSpec = {
+  replicas: 5,
+  partition: 0,
+  maxUnavailable: 1,
+  maxSurge: 0,
+  scaleMaxUnavailable: null,
+  podsToDelete: [],
+  type: 'InPlaceIfPossible',
+  minReadySeconds: 0,
+  paused: false,
+};
 const controls = (over: Partial<ControlsState> = {}): ControlsState => ({ ...initialControls(), ...over });
 
 function decision(over: Partial<RolloutDecision> = {}): RolloutDecision {
   return {
-    phase: 'updating', scaleUp: 0, scaleUpOldRevision: 0, scaleDown: [], update: [{ name: 'web-a', action: 'inPlace' }], blocked: [], unavailable: 1, budget: 1,
-    done: false, waiting: '', nextCheckAtMs: null, nextCheckInMs: null,
-    counts: { desired: 5, current: 5, observed: 5, deleting: 0, inactive: 0, updated: 1, old: 4, available: 4, unavailable: 1, inFlight: 0, updateNum: 4, partition: 0, maxUnavailable: 1, maxSurge: 0, useSurge: 0 },
+    phase: 'updating',
+    scaleUp: 0,
+    scaleUpOldRevision: 0,
+    scaleDown: [],
+    update: [{ name: 'web-a', action: 'inPlace' }],
+    blocked: [],
+    unavailable: 1,
+    budget: 1,
+    done: false,
+    waiting: '',
+    nextCheckAtMs: null,
+    nextCheckInMs: null,
+    counts: {
+      desired: 5,
+      current: 5,
+      observed: 5,
+      deleting: 0,
+      inactive: 0,
+      updated: 1,
+      old: 4,
+      available: 4,
+      unavailable: 1,
+      inFlight: 0,
+      updateNum: 4,
+      partition: 0,
+      maxUnavailable: 1,
+      maxSurge: 0,
+      useSurge: 0,
+    },
     ...over,
   } as RolloutDecision;
 }
 
 describe('control validators', () => {
   it.each([
-    [3, null], ['3', null], ['40%', null], [0, null], ['100%', null], [null, null],
-    [-1, /partition -1 must be an integer/], ['150%', /partition "150%" must be/], ['abc', /partition "abc"/], [1.5, /partition 1.5/], [true, /partition true/],
+    [3, null],
+    ['3', null],
+    ['40%', null],
+    [0, null],
+    ['100%', null],
+    [null, null],
+    [-1, /partition -1 must be an integer/],
+    ['150%', /partition "150%" must be/],
+    ['abc', /partition "abc"/],
+    [1.5, /partition 1.5/],
+    [true, /partition true/],
   ])('setPartition(%j) → %s', (value, problem) => {
     const got = checkPartition(value);
     if (problem === null) expect(got).toBeNull();
@@ -39,9 +84,13 @@ describe('control validators', () => {
   });
 
   it.each([
-    [2, null], ['50%', null], [null, null],
-    ['101%', /maxUnavailable "101%" must be/], [-2, /maxUnavailable -2/],
-    [0, /must not both be less than 1/], ['0%', /must not both be less than 1/],
+    [2, null],
+    ['50%', null],
+    [null, null],
+    ['101%', /maxUnavailable "101%" must be/],
+    [-2, /maxUnavailable -2/],
+    [0, /must not both be less than 1/],
+    ['0%', /must not both be less than 1/],
   ])('setMaxUnavailable(%j) with 5 replicas and no surge → %s', (value, problem) => {
     const got = checkMaxUnavailable(value, { replicas: 5, maxSurge: 0 });
     if (problem === null) expect(got).toBeNull();
@@ -67,7 +116,11 @@ describe('overrides in the planner spec', () => {
     ['maxUnavailable "50%" of 5 rounds up to 3 without surge', controls({ maxUnavailable: '50%' }), { maxUnavailable: 3 }],
     ['pause holds updates', controls({ paused: true }), { paused: true }],
     ['abort without rollback holds updates', controls({ aborted: { rollback: false, atMs: 1, toRevision: null } }), { paused: true }],
-    ['rollback moves every Pod: partition 0, not paused', controls({ partition: 3, aborted: { rollback: true, atMs: 1, toRevision: 'r1' } }), { partition: 0, paused: false }],
+    [
+      'rollback moves every Pod: partition 0, not paused',
+      controls({ partition: 3, aborted: { rollback: true, atMs: 1, toRevision: 'r1' } }),
+      { partition: 0, paused: false },
+    ],
   ] as const)('%s', (_name, c, expected) => {
     expect(applyOverrides(spec, c)).toMatchObject(expected);
   });
@@ -126,14 +179,23 @@ describe('rollback images, progress view and details', () => {
   });
 
   const progress: RolloutProgress = {
-    phase: RolloutPhase.Updating, namespace: 'default', name: 'web', fromRevision: 'web-r1', toRevision: 'web-r2', strategy: 'InPlaceIfPossible',
-    counts: { desired: 3, total: 3, updated: 1, ready: 2, available: 2, unavailable: 1 }, window: 1, waiting: null,
+    phase: RolloutPhase.Updating,
+    namespace: 'default',
+    name: 'web',
+    fromRevision: 'web-r1',
+    toRevision: 'web-r2',
+    strategy: 'InPlaceIfPossible',
+    counts: { desired: 3, total: 3, updated: 1, ready: 2, available: 2, unavailable: 1 },
+    window: 1,
+    waiting: null,
     pods: {
       'web-a': { action: 'inPlace', step: PodStep.Done, revision: 'web-r2', steps: [] },
       'web-b': { action: 'inPlace', step: PodStep.Grace, revision: 'web-r2', steps: [] },
       'web-c': { action: 'inPlace', step: PodStep.Grace, revision: 'web-r2', steps: [], error: 'superseded by a newer CloneSet spec' },
     },
-    startedAtMs: Date.UTC(2026, 0, 1, 12, 0, 0), updatedAtMs: Date.UTC(2026, 0, 1, 12, 1, 5), error: null,
+    startedAtMs: Date.UTC(2026, 0, 1, 12, 0, 0),
+    updatedAtMs: Date.UTC(2026, 0, 1, 12, 1, 5),
+    error: null,
   };
 
   it('counts running lanes only (not finished, failed or superseded ones)', () => {
