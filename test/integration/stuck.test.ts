@@ -47,9 +47,10 @@ describe('stuck Pods', () => {
     const ns = uniqueNamespace('stuck');
     const { cs, w } = await setup(ns, { progressDeadlineSeconds: 3 });
     const handle = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:unpullable' } });
-    const stuck = await until('phase Stuck', async () => {
+    // Phase and waiting are set a step apart in the workflow: a query can see Stuck with the round's old waiting.
+    const stuck = await until('phase Stuck, saying why', async () => {
       const p = await handle.progress();
-      return p.phase === 'Stuck' ? p : undefined;
+      return p.phase === 'Stuck' && /no Pod progressed/.test(p.waiting ?? '') ? p : undefined;
     });
     expect(stuck.waiting).toMatch(/no Pod progressed for 3s \(progressDeadlineSeconds\); waiting on web-\w+ \(nginx: (ErrImagePull|ImagePullBackOff)\)/);
     const status = ((await env.k.custom.getNamespacedCustomObject({ ...CLONESET, namespace: ns, name: 'web' })) as CloneSet).status!;
