@@ -175,6 +175,7 @@ async function holdsAtDeadline(run: RunState, round: PlannedObservation, decisio
     run.stuckSinceMs = round.atMs;
     run.setPhase(RolloutPhase.Stuck);
     run.progress.error = verdict.message;
+    run.progress.waiting = verdict.message; // with the phase, before the await: a query never sees one without the other
     log.warn('rollout stuck', { deadline, blocking: verdict.blocking, revision: t.updateRevision });
     await api.setProgressing({
       namespace: t.namespace,
