@@ -8,6 +8,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { PatchStrategy, setHeaderOptions, type V1ControllerRevision } from '@kubernetes/client-node';
+import { planRound } from './round.js';
 import type { Logger } from 'pino';
 import { getCloneSet, listCloneSetPods, readCloneSetState, type StoredRevision } from '../kube/cloneset-read.js';
 import { CLONESET, type KubeClients } from '../kube/clients.js';
@@ -21,11 +22,6 @@ import {
   formatErrors,
   planPodUpdate,
   planSpecFrom,
-  planStep,
-  podsToResume,
-  imagesOfRevision,
-  blockingReasons,
-  roundPod,
   revisionName,
   rolloutHooks,
   selectorString,
@@ -337,49 +333,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
      * are at most `fullPodsUpTo` (the `plan` query simulates from them).
      */
     async observePlan(input: PlanRoundInput): Promise<PlannedObservation> {
-      const t = input.target;
-      const obs = await observeCloneSet(t);
-      if (obs.generation !== t.generation) {
-        return {
-          atMs: obs.atMs,
-          generation: obs.generation,
-          decision: null,
-          pods: {},
-          orphans: [],
-          orphanPods: {},
-          blocking: {},
-          ready: 0,
-          previousImages: null,
-          all: null,
-        };
-      }
-      const decision = planStep({
-        spec: t.spec,
-        updateRevision: t.updateRevision,
-        pods: obs.pods,
-        inFlight: input.inFlight,
-        nowMs: obs.atMs,
-        actionsByRevision: Object.fromEntries(Object.entries(t.revisions).map(([rev, p]) => [rev, p.action])),
-      });
-      const orphans = podsToResume(obs.pods, t.updateRevision, input.inFlight);
-      const picked = new Set([...decision.update.map((u) => u.name), ...decision.scaleDown]);
-      const blocking: Record<string, string[]> = {};
-      for (const p of obs.pods) {
-        const why = p.name in input.inFlight ? blockingReasons(p) : [];
-        if (why.length > 0) blocking[p.name] = why;
-      }
-      return {
-        atMs: obs.atMs,
-        generation: obs.generation,
-        decision,
-        pods: Object.fromEntries(obs.pods.filter((p) => picked.has(p.name)).map((p) => [p.name, roundPod(p)])),
-        orphans,
-        orphanPods: Object.fromEntries(obs.pods.filter((p) => orphans.includes(p.name)).map((p) => [p.name, p])),
-        blocking,
-        ready: obs.pods.filter((p) => p.ready && !p.deleting).length,
-        previousImages: imagesOfRevision(obs.pods, input.fromRevision),
-        all: obs.pods.length <= input.fullPodsUpTo ? obs.pods : null,
-      };
+      return planRound(await observeCloneSet(input.target), input);
     },
 
     /**

@@ -12,26 +12,22 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import type { FinishInput, FinishResult, PatchBatchInput, BatchResult, BatchPod } from '../../src/activities/batch.js';
 import type { InPlacePatch, InPlacePatchResult } from '../../src/activities/pods.js';
 import { containersUpdated, readyWithGate } from '../../src/activities/predicates.js';
+import { planRound } from '../../src/activities/round.js';
 import type { PlannedObservation, PodRef, ReadyResult, RevisionPlan, RolloutSpec, RolloutTarget } from '../../src/activities/types.js';
 import { NonRetryable } from '../../src/kube/error-types.js';
 import {
   Annotations,
   applyImages,
-  blockingReasons,
   canonicalJson,
   Conditions,
   formatErrors,
   hookWaitOver,
-  imagesOfRevision,
   Labels,
   LifecycleState,
   planPodUpdate,
   planSpecFrom,
-  planStep,
-  podsToResume,
   resumeWait,
   revisionName,
-  roundPod,
   rolloutHooks,
   selectorString,
   toPodView,
@@ -418,50 +414,9 @@ export class FakeCluster {
 
   /** As the real observePlan: plans with `target.spec` (the operator's overrides applied by the workflow). */
   observePlan(input: { target: RolloutTarget; inFlight: Record<string, InFlight>; fromRevision: string | null; fullPodsUpTo: number }): PlannedObservation {
-    const t = input.target;
-    const obs = this.observeCloneSet(t);
-    if (obs.generation !== t.generation) {
-      return {
-        atMs: obs.atMs,
-        generation: obs.generation,
-        decision: null,
-        pods: {},
-        orphans: [],
-        orphanPods: {},
-        blocking: {},
-        ready: 0,
-        previousImages: null,
-        all: null,
-      };
-    }
-    const decision = planStep({
-      spec: t.spec,
-      updateRevision: t.updateRevision,
-      pods: obs.pods,
-      inFlight: input.inFlight,
-      nowMs: obs.atMs,
-      actionsByRevision: Object.fromEntries(Object.entries(t.revisions).map(([rev, p]) => [rev, p.action])),
-    });
-    this.decisions.push(decision);
-    const orphans = podsToResume(obs.pods, t.updateRevision, input.inFlight);
-    const picked = new Set([...decision.update.map((u) => u.name), ...decision.scaleDown]);
-    const blocking: Record<string, string[]> = {};
-    for (const p of obs.pods) {
-      const why = p.name in input.inFlight ? blockingReasons(p) : [];
-      if (why.length > 0) blocking[p.name] = why;
-    }
-    return {
-      atMs: obs.atMs,
-      generation: obs.generation,
-      decision,
-      pods: Object.fromEntries(obs.pods.filter((p) => picked.has(p.name)).map((p) => [p.name, roundPod(p)])),
-      orphans,
-      orphanPods: Object.fromEntries(obs.pods.filter((p) => orphans.includes(p.name)).map((p) => [p.name, p])),
-      blocking,
-      ready: obs.pods.filter((p) => p.ready && !p.deleting).length,
-      previousImages: imagesOfRevision(obs.pods, input.fromRevision),
-      all: obs.pods.length <= input.fullPodsUpTo ? obs.pods : null,
-    };
+    const round = planRound(this.observeCloneSet(input.target), input);
+    if (round.decision) this.decisions.push(round.decision);
+    return round;
   }
 
   setProgressing(input: { namespace: string; name: string; uid: string; status: 'True' | 'False'; reason: string; message: string }): { atMs: number } {
