@@ -17,7 +17,7 @@
  */
 import { ApplicationFailure, rootCause, TemporalFailure } from '@temporalio/common';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { progressQuery, RolloutPhase, type RolloutProgress } from '../workflows/messages.js';
+import { emptyProgress, progressQuery, RolloutPhase, type RolloutProgress } from '../workflows/messages.js';
 
 /** Phases only the execution's status tells (the workflow never reports them itself: it was stopped from outside). */
 export const ClosedPhase = {
@@ -65,21 +65,7 @@ export function failureOf(err: WorkflowFailedError): { message: string; type: st
 /** An empty record for a run whose `progress` query cannot be answered (e.g. no worker to replay a closed run). */
 function blankProgress(workflowId: string): RolloutProgress {
   const [, namespace = '', name = ''] = /^cloneset\/([^/]+)\/(.+)$/.exec(workflowId) ?? [];
-  return {
-    phase: RolloutPhase.Preparing,
-    namespace,
-    name,
-    fromRevision: null,
-    toRevision: null,
-    strategy: null,
-    counts: { desired: 0, total: 0, updated: 0, ready: 0, available: 0, unavailable: 0 },
-    window: 0,
-    waiting: null,
-    pods: {},
-    startedAtMs: null,
-    updatedAtMs: null,
-    error: null,
-  };
+  return emptyProgress(namespace, name);
 }
 
 /**

@@ -146,6 +146,25 @@ export interface RolloutFailureDetails {
   deleted: number;
 }
 
+/** The progress record before anything is known: Preparing, nothing counted (a run's start, or a run that can't answer). */
+export function emptyProgress(namespace: string, name: string): RolloutProgress {
+  return {
+    phase: RolloutPhase.Preparing,
+    namespace,
+    name,
+    fromRevision: null,
+    toRevision: null,
+    strategy: null,
+    counts: { desired: 0, total: 0, updated: 0, ready: 0, available: 0, unavailable: 0 },
+    window: 0,
+    waiting: null,
+    pods: {},
+    startedAtMs: null,
+    updatedAtMs: null,
+    error: null,
+  };
+}
+
 export const progressQuery = defineQuery<RolloutProgress>('progress');
 
 /**

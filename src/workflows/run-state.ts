@@ -9,7 +9,7 @@ import type { PlannedObservation, RolloutTarget } from '../activities/types.js';
 import type { InFlight, RolloutInput } from '../rollout/index.js';
 import type { Controls } from './controls.js';
 import { renderDetails } from './details.js';
-import { PodStep, RolloutPhase, type PodProgress, type RolloutProgress } from './messages.js';
+import { emptyProgress, PodStep, type PodProgress, type RolloutPhase, type RolloutProgress } from './messages.js';
 import { CloneSetNameKey, CloneSetNamespaceKey, RolloutPhaseKey, TargetRevisionKey } from './search-attributes.js';
 
 /** Settled Pods the progress record keeps (beyond those in flight); older ones are counted, not listed. */
@@ -32,19 +32,9 @@ const NO_TOTALS: Totals = { updatedInPlace: 0, recreated: 0, created: 0, deleted
 export function initialProgress(input: RolloutInput): RolloutProgress {
   const carry = input.carry;
   return {
-    phase: RolloutPhase.Preparing,
-    namespace: input.namespace,
-    name: input.name,
+    ...emptyProgress(input.namespace, input.name),
     fromRevision: carry?.fromRevision ?? null,
-    toRevision: null,
-    strategy: null,
-    counts: { desired: 0, total: 0, updated: 0, ready: 0, available: 0, unavailable: 0 },
-    window: 0,
-    waiting: null,
-    pods: {},
     startedAtMs: carry?.startedAtMs ?? null,
-    updatedAtMs: null,
-    error: null,
     ...(carry ? { earlierRuns: { runs: carry.runs, ...carry.totals } } : {}),
   };
 }
