@@ -13,7 +13,7 @@ import {
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import { ApplicationFailure, rootCause, TemporalFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { DEFAULT_TASK_QUEUE, ROLLOUT_WORKFLOW_TYPE, rolloutWorkflowId } from '../constants.js';
 import {
   abortUpdate,
@@ -36,7 +36,7 @@ import type { RolloutInput } from '../rollout/index.js';
 
 export { readHistory, type CloneSetHistory, type RevisionInfo } from './history.js';
 export { ClosedPhase, UNSUCCESSFUL_PHASES, unsuccessful, type RolloutStatus, type RolloutStatusPhase } from './status.js';
-import { rolloutStatus, type RolloutStatus } from './status.js';
+import { rolloutStatus, rootFailure, type RolloutStatus } from './status.js';
 
 /**
  * Thrown by {@link RolloutClient.start} when a rollout of that CloneSet is already running; `cause` is the client's
@@ -100,20 +100,6 @@ export class RolloutNotRunningError extends Error {
   ) {
     super(`no running rollout ${workflowId}: ${detail}`, options);
   }
-}
-
-/**
- * The root cause of a client error whose `cause` is a Temporal failure chain (ApplicationFailure inside
- * ActivityFailure inside ...): its message (the SDK's `rootCause`) and, for an ApplicationFailure, its type. The
- * SDK gives only the message; the type needs the innermost failure itself, found the way `rootCause` walks.
- */
-function rootFailure(err: Error & { cause?: unknown }): { message: string; type: string | undefined } {
-  let failure: unknown = err.cause;
-  while (failure instanceof TemporalFailure && failure.cause) failure = failure.cause;
-  return {
-    message: (err.cause !== undefined ? rootCause(err.cause) : undefined) ?? err.message,
-    type: failure instanceof ApplicationFailure ? (failure.type ?? undefined) : undefined,
-  };
 }
 
 /** Turns a control's transport error into a domain error, keeping it as `cause`. */

@@ -55,11 +55,18 @@ export function unsuccessful(s: { phase: string }): boolean {
   return (UNSUCCESSFUL_PHASES as readonly string[]).includes(s.phase);
 }
 
-/** The root cause of a closed run's failure: its message and, for an application failure, its type. */
-export function failureOf(err: WorkflowFailedError): { message: string; type: string | null } {
-  let root: unknown = err.cause;
-  while (root instanceof TemporalFailure && root.cause) root = root.cause;
-  return { message: rootCause(err.cause) ?? err.message, type: root instanceof ApplicationFailure ? (root.type ?? null) : null };
+/**
+ * The root cause of a client error whose `cause` is a Temporal failure chain (ApplicationFailure inside
+ * ActivityFailure inside ...): its message (the SDK's `rootCause`) and, for an ApplicationFailure, its type. The
+ * SDK gives only the message; the type needs the innermost failure itself, found the way `rootCause` walks.
+ */
+export function rootFailure(err: Error & { cause?: unknown }): { message: string; type: string | undefined } {
+  let failure: unknown = err.cause;
+  while (failure instanceof TemporalFailure && failure.cause) failure = failure.cause;
+  return {
+    message: (err.cause !== undefined ? rootCause(err.cause) : undefined) ?? err.message,
+    type: failure instanceof ApplicationFailure ? (failure.type ?? undefined) : undefined,
+  };
 }
 
 /** An empty record for a run whose `progress` query cannot be answered (e.g. no worker to replay a closed run). */
@@ -88,11 +95,11 @@ export async function rolloutStatus(workflow: WorkflowHandle): Promise<RolloutSt
   const execution = { runId: d.runId, status, closedAt, failureType: null as string | null };
   if (open || status === 'COMPLETED') return { ...progress, execution };
 
-  let failure: { message: string; type: string | null } | null = null;
+  let failure: { message: string; type: string | undefined } | null = null;
   try {
     await run.result();
   } catch (err) {
-    if (err instanceof WorkflowFailedError) failure = failureOf(err);
+    if (err instanceof WorkflowFailedError) failure = rootFailure(err);
   }
   switch (status) {
     case 'FAILED':

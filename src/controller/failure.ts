@@ -42,8 +42,8 @@ export interface RunFailure {
   /** The CloneSet generation the run was started for. */
   generation: number;
   message: string;
-  /** The failure's type (e.g. InvalidSpec); null for a timeout or an untyped failure. */
-  type: string | null;
+  /** The failure's type (e.g. InvalidSpec); absent or null for a timeout or an untyped failure. */
+  type?: string | null;
   /** The execution's status: FAILED or TIMED_OUT. */
   status: string;
 }

@@ -20,7 +20,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotF
 import type { Logger } from 'pino';
 import { recordEvent } from '../activities/context.js';
 import { DEFAULT_TASK_QUEUE, ROLLOUT_WORKFLOW_TYPE, rolloutWorkflowId } from '../constants.js';
-import { failureOf } from '../client/status.js';
+import { rootFailure } from '../client/status.js';
 import { CLONESET, makeClients, type KubeClients } from '../kube/clients.js';
 import { CLONESET_API_VERSION } from '../rollout/index.js';
 import { needsRollout, shouldStart, type CloneSetMeta, type RunState } from './decide.js';
@@ -231,7 +231,7 @@ export class CloneSetController {
           // The run that failed is the latest one (after any continue-as-new); a newer run supersedes it.
           const d = await handle.describe();
           if (!REPORTED_STATUSES.includes(d.status.name)) return;
-          await this.report(cs, { workflowId: handle.workflowId, runId: d.runId, generation, status: d.status.name, ...failureOf(err) }, log);
+          await this.report(cs, { workflowId: handle.workflowId, runId: d.runId, generation, status: d.status.name, ...rootFailure(err) }, log);
         },
       )
       .catch((err: unknown) => {
@@ -255,7 +255,7 @@ export class CloneSetController {
     } catch (err) {
       if (!(err instanceof WorkflowFailedError)) throw err;
       const { status } = await this.opts.client.workflow.getHandle(workflowId, runId).describe();
-      await this.report(cs, { workflowId, runId, generation, status: status.name, ...failureOf(err) }, log);
+      await this.report(cs, { workflowId, runId, generation, status: status.name, ...rootFailure(err) }, log);
     }
   }
 

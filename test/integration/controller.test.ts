@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import { failureOf } from '../../src/client/status.js';
+import { rootFailure } from '../../src/client/status.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloneSetController, DEFAULT_SELECTOR, MANAGED_LABEL } from '../../src/controller/index.js';
 import { applyCloneSet, parseCloneSets } from '../../src/kube/apply.js';
@@ -208,7 +208,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
       }
     });
     const { runId } = await handle.describe();
-    const refusal = failureOf(failure).message;
+    const refusal = rootFailure(failure).message;
     expect(refusal).toContain('spec.replicas: -1 must be an integer ≥ 0');
 
     type Cond = { type: string; status: string; reason?: string; message?: string };

@@ -6,24 +6,9 @@ import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { rolloutStatus, unsuccessful } from '../../../src/client/status.js';
-import type { RolloutProgress } from '../../../src/workflows/messages.js';
+import { emptyProgress, type RolloutProgress } from '../../../src/workflows/messages.js';
 
-const record = (over: Partial<RolloutProgress> = {}): RolloutProgress => ({
-  phase: 'Preparing',
-  namespace: 'default',
-  name: 'web',
-  fromRevision: null,
-  toRevision: null,
-  strategy: null,
-  counts: { desired: 0, total: 0, updated: 0, ready: 0, available: 0, unavailable: 0 },
-  window: 0,
-  waiting: null,
-  pods: {},
-  startedAtMs: null,
-  updatedAtMs: null,
-  error: null,
-  ...over,
-});
+const record = (over: Partial<RolloutProgress> = {}): RolloutProgress => ({ ...emptyProgress('default', 'web'), ...over });
 
 function fake(status: string, opts: { progress?: RolloutProgress | Error; failure?: Error } = {}): WorkflowHandle {
   const run = {

@@ -15,18 +15,9 @@ import {
 } from '../../../src/workflows/controls-state.js';
 import { renderDetails } from '../../../src/workflows/details.js';
 import { PodStep, RolloutPhase, type ControlsState, type RolloutProgress } from '../../../src/workflows/messages.js';
+import { planSpec } from '../rollout/fixtures.js';
 
-const spec: PlanSpec = {
-  replicas: 5,
-  partition: 0,
-  maxUnavailable: 1,
-  maxSurge: 0,
-  scaleMaxUnavailable: null,
-  podsToDelete: [],
-  type: 'InPlaceIfPossible',
-  minReadySeconds: 0,
-  paused: false,
-};
+const spec: PlanSpec = planSpec();
 const controls = (over: Partial<ControlsState> = {}): ControlsState => ({ ...initialControls(), ...over });
 
 function decision(over: Partial<RolloutDecision> = {}): RolloutDecision {
