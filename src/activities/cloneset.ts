@@ -44,6 +44,7 @@ import {
   type RollbackMarker,
 } from '../rollout/history.js';
 import { activityLogger, recordEvent } from './context.js';
+import { eventSeriesFor } from './events.js';
 import type { PlannedObservation, PlanRoundInput, RevisionPlan, RolloutSpec, RolloutTarget } from './types.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -432,8 +433,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       try {
         const created = await k.core.createNamespacedPod({ namespace: input.namespace, body: body as never });
         log.info({ pod: name, revision: input.revision }, 'created Pod');
-        await recordEvent(
-          k.core,
+        await eventSeriesFor(k.core).record(
           log,
           { kind: 'CloneSet', apiVersion: CLONESET_API_VERSION, namespace: input.namespace, name: input.cloneSetName, uid: input.cloneSetUid },
           'Normal',

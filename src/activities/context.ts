@@ -79,9 +79,31 @@ export interface EventTarget {
   uid: string;
 }
 
+/** The body of a core/v1 Event on `target`, as cloneset-rollout reports it. */
+export function eventBody(
+  target: EventTarget,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+  series: { count: number; firstTimestamp: Date; lastTimestamp: Date } = { count: 1, firstTimestamp: new Date(), lastTimestamp: new Date() },
+) {
+  return {
+    metadata: { generateName: `${target.name}.`, namespace: target.namespace },
+    involvedObject: { kind: target.kind, apiVersion: target.apiVersion, namespace: target.namespace, name: target.name, uid: target.uid },
+    type,
+    reason,
+    message,
+    source: { component: 'cloneset-rollout' },
+    reportingComponent: 'cloneset-rollout',
+    reportingInstance: 'cloneset-rollout',
+    ...series,
+  };
+}
+
 /**
- * Records a Kubernetes Event (best effort: a failure is logged, never fails the rollout), with reasons users can
- * grep: SuccessfulCreate, SuccessfulDelete, SuccessfulUpdatePodInPlace, StartInPlaceUpdate, FailedUpdate...
+ * Records one Kubernetes Event (best effort: a failure is logged, never fails the rollout), with reasons users can
+ * grep: RolloutStarted, Progressing reasons, FailedUpdate, Lifecycle*... Events that recur once per Pod on a CloneSet
+ * go through {@link EventSeries} (src/activities/events.ts) instead, which folds them into one Event per reason.
  */
 export async function recordEvent(
   core: CoreV1Api,
@@ -91,24 +113,8 @@ export async function recordEvent(
   reason: string,
   message: string,
 ): Promise<void> {
-  const now = new Date();
   try {
-    await core.createNamespacedEvent({
-      namespace: target.namespace,
-      body: {
-        metadata: { generateName: `${target.name}.`, namespace: target.namespace },
-        involvedObject: { kind: target.kind, apiVersion: target.apiVersion, namespace: target.namespace, name: target.name, uid: target.uid },
-        type,
-        reason,
-        message,
-        source: { component: 'cloneset-rollout' },
-        reportingComponent: 'cloneset-rollout',
-        reportingInstance: 'cloneset-rollout',
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      },
-    });
+    await core.createNamespacedEvent({ namespace: target.namespace, body: eventBody(target, type, reason, message) });
   } catch (err) {
     log.warn({ err: (err as Error).message, reason }, 'could not record event');
   }

@@ -23,6 +23,7 @@ import {
   type PodView,
 } from '../rollout/index.js';
 import { activityLogger, pollUntil, recordEvent } from './context.js';
+import { eventSeriesFor } from './events.js';
 import { containersUpdated, readyWithGate } from './predicates.js';
 import type { PodRef, ReadyResult } from './types.js';
 
@@ -46,24 +47,21 @@ export interface InPlacePatchResult {
 }
 
 /**
- * Records an Event on the Pod and on its controlling CloneSet (best effort: never fails the activity). Takes the Pod
- * the caller just read, for its owner: no extra read.
+ * Records an Event on the Pod, and counts it in the matching series on its controlling CloneSet (one Event per reason
+ * there, see src/activities/events.ts). Best effort: never fails the activity. Takes the Pod the caller just read, for
+ * its owner: no extra read.
  */
 export function makePodEvent(k: KubeClients, logger: Logger) {
+  const series = eventSeriesFor(k.core);
   return async function podEvent(ref: PodRef, pod: V1Pod, type: 'Normal' | 'Warning', reason: string, text: string): Promise<void> {
     const log = activityLogger(logger, { pod: ref.name, namespace: ref.namespace });
-    await recordEvent(k.core, log, { kind: 'Pod', apiVersion: 'v1', namespace: ref.namespace, name: ref.name, uid: ref.uid }, type, reason, text);
     const owner = pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'CloneSet');
-    if (owner) {
-      await recordEvent(
-        k.core,
-        log,
-        { kind: 'CloneSet', apiVersion: owner.apiVersion, namespace: ref.namespace, name: owner.name, uid: owner.uid },
-        type,
-        reason,
-        text,
-      );
-    }
+    await Promise.all([
+      recordEvent(k.core, log, { kind: 'Pod', apiVersion: 'v1', namespace: ref.namespace, name: ref.name, uid: ref.uid }, type, reason, text),
+      owner
+        ? series.record(log, { kind: 'CloneSet', apiVersion: owner.apiVersion, namespace: ref.namespace, name: owner.name, uid: owner.uid }, type, reason, text)
+        : undefined,
+    ]);
   };
 }
 
@@ -118,6 +116,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
   }
 
   const podEvent = makePodEvent(k, logger);
+  const series = eventSeriesFor(k.core);
 
   return {
     /**
@@ -331,8 +330,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
         await k.core.deleteNamespacedPod({ name: ref.name, namespace: ref.namespace, body: { preconditions: { uid: ref.uid } } });
         log.info({ reason: ref.reason }, 'deleted Pod');
         if (ref.cloneSet) {
-          await recordEvent(
-            k.core,
+          await series.record(
             log,
             { kind: 'CloneSet', apiVersion: 'apps.kruise.io/v1alpha1', namespace: ref.namespace, name: ref.cloneSet.name, uid: ref.cloneSet.uid },
             'Normal',
