@@ -61,6 +61,17 @@ export function shouldStart(cs: CloneSetMeta, state: RunState): string | null {
   }
 }
 
+/**
+ * Whether to tell the running rollout that its CloneSet changed (the `specChanged` signal), so it observes now rather
+ * than at its next resync: only while a run is running, the spec has a generation it has not observed, and this
+ * controller has not already signalled that generation (`signalled`: the highest it signalled, or null). The status
+ * writes that follow an edit are events too; they never signal twice.
+ */
+export function shouldSignal(cs: CloneSetMeta, state: RunState, signalled: number | null): boolean {
+  if (state.kind !== 'running' || needsRollout(cs) === null) return false;
+  return signalled === null || (cs.metadata.generation ?? 0) > signalled;
+}
+
 /** Label selector the controller watches with: `--all` → none; `--selector S` → S; default → the managed label. */
 export function selectionSelector(opts: { all?: boolean; selector?: string }): string | undefined {
   if (opts.all) return undefined;

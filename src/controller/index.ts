@@ -8,6 +8,9 @@
  * 3. act — start the workflow with ID `cloneset/<ns>/<name>`; the ID dedupes, so several controller replicas, a
  *    resync and a CLI start can race harmlessly (the loser sees "already started").
  *
+ * While a rollout runs, an edit (a generation it has not observed) is signalled to it (`specChanged`), so it observes
+ * at once instead of at its next resync: watch-driven pickup, one signal per generation.
+ *
  * A periodic resync re-decides every cached CloneSet: it retries after Temporal errors and catches an edit that
  * landed while the previous rollout was finishing (it was still running when the event came).
  *
@@ -23,13 +26,14 @@ import { DEFAULT_TASK_QUEUE, ROLLOUT_WORKFLOW_TYPE, rolloutWorkflowId } from '..
 import { rootFailure } from '../client/status.js';
 import { CLONESET, makeClients, type KubeClients } from '../kube/clients.js';
 import { CLONESET_API_VERSION } from '../rollout/index.js';
-import { needsRollout, shouldStart, type CloneSetMeta, type RunState } from './decide.js';
+import { needsRollout, shouldSignal, shouldStart, type CloneSetMeta, type RunState } from './decide.js';
+import { specChangedSignal } from '../workflows/messages.js';
 import { clearFailure, REPORTED_STATUSES, reportFailure, type RunFailure } from './failure.js';
 
 /** A CloneSet as the informer caches it (only metadata and status.observedGeneration are read). */
 type CloneSet = KubernetesObject & { metadata: NonNullable<KubernetesObject['metadata']>; status?: { observedGeneration?: number } };
 
-export { DEFAULT_SELECTOR, MANAGED_LABEL, needsRollout, selectionSelector, shouldStart, type RunState } from './decide.js';
+export { DEFAULT_SELECTOR, MANAGED_LABEL, needsRollout, selectionSelector, shouldSignal, shouldStart, type RunState } from './decide.js';
 export { CONDITION_TYPE, failureReason, STARTED_REASON } from './failure.js';
 
 export interface ControllerOptions {
@@ -61,6 +65,8 @@ export class CloneSetController {
   /** Failed runs already reported (or found reported): the resync does not fetch their failure again. */
   private readonly reported = new Set<string>();
   private readonly dirty = new Set<string>();
+  /** The highest generation signalled to each CloneSet's running rollout (`specChanged`). */
+  private readonly signalled = new Map<string, number>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private backoffMs = 500;
@@ -178,6 +184,13 @@ export class CloneSetController {
       const state = await this.runState(workflowId);
       const reason = shouldStart(cs as CloneSetMeta, state);
       const target = { namespace, name, uid: cs.metadata.uid ?? '' };
+      if (shouldSignal(cs as CloneSetMeta, state, this.signalled.get(k) ?? null)) {
+        // A running rollout re-reads the CloneSet at its next resync; tell it now, so an edit is picked up at once.
+        await this.opts.client.workflow.getHandle(workflowId).signal(specChangedSignal, { generation: cs.metadata.generation ?? 0 });
+        this.signalled.set(k, cs.metadata.generation ?? 0);
+        log.info('signalled the running rollout: spec changed');
+        return;
+      }
       if (reason === null) {
         log.debug({ state }, 'no rollout to start');
         // A run for this generation failed: make sure it is on the CloneSet (a replica that started it may be gone).

@@ -2,7 +2,7 @@
  * The rollout workflow's public messages, shared by the workflow and its clients (CLI, typed client, tests).
  * Names are part of the public interface: `temporal workflow query --name progress` uses them.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SimulationResult } from '../rollout/index.js';
 
 /** Phases of a rollout, in the order a healthy one passes them. */
@@ -243,6 +243,18 @@ export const setMaxUnavailableUpdate = defineUpdate<ControlsView, [IntOrPercent 
 export const abortUpdate = defineUpdate<ControlsView, [AbortOptions]>('abort');
 /** Moves a running rollout to a newer template (optionally setting `images` first); Pods in flight finish safely. */
 export const retargetUpdate = defineUpdate<RetargetResult, [RetargetOptions]>('retarget');
+
+/** What `specChanged` carries: the CloneSet generation the sender saw (informational; the run reads the CloneSet). */
+export interface SpecChanged {
+  generation: number;
+}
+
+/**
+ * The CloneSet's spec changed (the controller saw a generation no rollout has observed): observe now instead of at the
+ * next resync. A signal, not an Update: a hint with nothing to validate or answer; sending it twice costs one
+ * observation. `temporal workflow signal --name specChanged --input '{"generation": 3}'`.
+ */
+export const specChangedSignal = defineSignal<[SpecChanged]>('specChanged');
 
 /** Names of the control Updates, as `temporal workflow update execute --name` takes them. */
 export const CONTROL_UPDATES = ['pause', 'resume', 'setPartition', 'setMaxUnavailable', 'abort', 'retarget'] as const;

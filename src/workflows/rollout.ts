@@ -25,7 +25,15 @@ import { applyOverrides } from './controls-state.js';
 import { installControls, type Controls } from './controls.js';
 import { nextRunInput, shouldHandOver } from './hand-over.js';
 import { abandonStuckLanes, cancelSuperseded, startCreate, startDelete, startHookedInPlace, startInPlaceBatch, startRecreate, startResume } from './lanes.js';
-import { planQuery, RolloutPhase, type ControlsState, type RolloutFailureDetails, type RolloutOutcome, type RolloutResult } from './messages.js';
+import {
+  planQuery,
+  RolloutPhase,
+  specChangedSignal,
+  type ControlsState,
+  type RolloutFailureDetails,
+  type RolloutOutcome,
+  type RolloutResult,
+} from './messages.js';
 import { initialProgress, RESYNC_MS, RunState } from './run-state.js';
 
 /** The observation carries every Pod (for the `plan` query) up to this many; beyond, only the ones a round acts on. */
@@ -43,6 +51,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
   const controls = installControls(progress, input.carry?.controls as ControlsState | undefined);
   const run = new RunState(progress, controls, input.carry?.totals);
   installPlanQuery(run, controls);
+  setHandler(specChangedSignal, () => run.noteSpecChanged());
 
   let target: RolloutTarget;
   try {
@@ -107,6 +116,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
 async function observe(run: RunState, controls: Controls): Promise<PlannedObservation | null> {
   const t = run.target;
   let round: PlannedObservation;
+  run.observing();
   try {
     round = await api.observePlan({
       target: { ...t, spec: controls.plan(t) },

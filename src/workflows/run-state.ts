@@ -64,6 +64,8 @@ export class RunState {
   /** Pods this run moved to the end, by name and action: what the totals count (the progress record is bounded). */
   private readonly doneAs: Record<string, PodProgress['action']> = {};
   private woken = false;
+  /** The spec changed since the last observation began (the `specChanged` signal): the next sleep returns at once. */
+  private specChanged = false;
 
   constructor(
     readonly progress: RolloutProgress,
@@ -147,10 +149,23 @@ export class RunState {
     this.woken = true;
   }
 
-  /** Waits until a lane wakes the loop, a control changes something, the run fails, or `ms` pass. */
+  /**
+   * The CloneSet's spec changed: observe again now. Unlike {@link wake}, a sleep starting later still sees it, until
+   * the next observation begins ({@link observing}): an edit that lands while the loop observes is never lost.
+   */
+  noteSpecChanged(): void {
+    this.specChanged = true;
+  }
+
+  /** An observation begins: it reads the CloneSet as it is now, so earlier spec-change notes are answered. */
+  observing(): void {
+    this.specChanged = false;
+  }
+
+  /** Waits until a lane wakes the loop, a control changes something, the spec changed, the run fails, or `ms` pass. */
   async sleep(ms: number): Promise<void> {
     this.woken = false;
-    await condition(() => this.woken || this.failure !== null || this.controls.woke(), ms);
+    await condition(() => this.woken || this.specChanged || this.failure !== null || this.controls.woke(), ms);
   }
 
   /** The totals of the rollout so far: the earlier runs' and this run's. */

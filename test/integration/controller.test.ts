@@ -181,6 +181,50 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     expect(first.result.created).toBe(1);
   });
 
+  it('picks up an edit while its rollout runs at once: the controller signals specChanged, the rollout observes without waiting for its resync', async () => {
+    const ns = uniqueNamespace('ctlpick');
+    await ensureNamespace(env.k, ns);
+    const cs = cloneSet(ns, 'pick');
+    cs.metadata.labels = { [MANAGED_LABEL]: 'true' };
+    cs.spec.replicas = 2;
+    await applyCloneSet(env.k, cs);
+    await completedRun(ns, 'pick');
+    // A new image with the spec-level brake: the rollout the controller starts takes no Pod. Paused on top, with
+    // nothing in flight, its loop sleeps a minute between observations — an edit now is picked up only if signalled.
+    cs.spec.updateStrategy = { type: 'InPlaceIfPossible', paused: true };
+    cs.spec.template.spec.containers[0]!.image = 'nginx:1.27';
+    await applyCloneSet(env.k, cs);
+    const handle = env.client.handle(ns, 'pick');
+    const { generation: braked } = (await cloneSetNow(ns, 'pick')).metadata;
+    await until('the braked rollout to observe its generation', async () =>
+      (await cloneSetNow(ns, 'pick')).status.observedGeneration === braked ? true : undefined,
+    );
+    await handle.pause();
+    const pausedAt = (await handle.workflow.fetchHistory()).events!.length;
+
+    cs.spec.template.spec.containers[0]!.image = 'nginx:1.28';
+    await applyCloneSet(env.k, cs);
+    const { generation: edited } = (await cloneSetNow(ns, 'pick')).metadata;
+    expect(edited).toBe(braked + 1);
+    // Well inside the paused loop's one-minute sleep.
+    await until(
+      'the rollout to observe the edit',
+      async () => ((await cloneSetNow(ns, 'pick')).status.observedGeneration === edited ? true : undefined),
+      30_000,
+    );
+
+    // The history says why: the signal, then an observation, and no timer fired in between.
+    const events = (await handle.workflow.fetchHistory()).events!.slice(pausedAt);
+    const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'specChanged');
+    expect(signalled).toBeGreaterThanOrEqual(0);
+    const observed = events.findIndex((e, i) => i > signalled && e.activityTaskScheduledEventAttributes?.activityType?.name === 'observePlan');
+    expect(observed).toBeGreaterThan(signalled);
+    expect(events.slice(0, observed).filter((e) => e.timerFiredEventAttributes)).toEqual([]);
+    // Two controller replicas, one signal each at most; the status writes after the edit never signal again.
+    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes).length).toBeLessThanOrEqual(controllers.length);
+    await handle.workflow.terminate('test done');
+  });
+
   it('a spec the rollout refuses (replicas -1, which the CRD accepts): a Warning InvalidSpec Event and Progressing=False on the CloneSet, once; the fixed spec turns it True', async () => {
     const ns = uniqueNamespace('ctlbad');
     await ensureNamespace(env.k, ns);

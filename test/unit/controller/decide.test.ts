@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { needsRollout, selectionSelector, shouldStart, type CloneSetMeta, type RunState } from '../../../src/controller/decide.js';
+import { needsRollout, selectionSelector, shouldSignal, shouldStart, type CloneSetMeta, type RunState } from '../../../src/controller/decide.js';
 
 function cs(generation: number | undefined, observedGeneration?: number, extra: Partial<CloneSetMeta['metadata']> = {}): CloneSetMeta {
   return {
@@ -57,5 +57,19 @@ describe('selectionSelector', () => {
     ['an empty --selector falls back to the managed label', { selector: '  ' }, 'cloneset-rollout.io/managed=true'],
   ])('%s', (_name, opts, expected) => {
     expect(selectionSelector(opts)).toBe(expected);
+  });
+});
+
+describe('shouldSignal', () => {
+  it.each<[string, CloneSetMeta, RunState, number | null, boolean]>([
+    ['signals a running rollout of an edit it has not observed', cs(3, 2), running, null, true],
+    ['signals a newer edit than the one it signalled', cs(4, 2), running, 3, true],
+    ['does not signal the same generation twice (status writes after the edit are events too)', cs(3, 2), running, 3, false],
+    ['does not signal once the rollout observed the edit', cs(3, 3), running, null, false],
+    ['does not signal when no run is running (the start covers it)', cs(3, 2), none, null, false],
+    ['does not signal a closed run', cs(3, 2), closed('COMPLETED', 2), null, false],
+    ['does not signal for a CloneSet being deleted', cs(3, 2, { deletionTimestamp: '2024-01-01T00:00:00Z' }), running, null, false],
+  ])('%s', (_name, obj, state, signalled, expected) => {
+    expect(shouldSignal(obj, state, signalled)).toBe(expected);
   });
 });
