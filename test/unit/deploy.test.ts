@@ -140,6 +140,7 @@ const API_CALLS: Record<string, [group: string, resource: string, verb: string][
   deleteNamespacedPod: [['', 'pods', 'delete']],
   patchNamespacedPodStatus: [['', 'pods/status', 'patch']],
   createNamespacedEvent: [['', 'events', 'create']],
+  patchNamespacedEvent: [['', 'events', 'patch']],
   readNamespacedControllerRevision: [['apps', 'controllerrevisions', 'get']],
   listNamespacedControllerRevision: [['apps', 'controllerrevisions', 'list']],
   createNamespacedControllerRevision: [['apps', 'controllerrevisions', 'create']],
