@@ -16,6 +16,7 @@ import {
   canonicalJson,
   Conditions,
   formatErrors,
+  isPodReady,
   planPodUpdate,
   planSpecFrom,
   revisionName,
@@ -243,6 +244,7 @@ export function buildPlan(
         surge: 0,
         maxUnavailable: 0,
         maxPods: state.pods.length,
+        minServing: state.pods.filter((p) => !p.deleting && isPodReady(p)).length,
         remainingOld: state.pods.filter((p) => p.revision !== updateRevision).length,
       },
       estimatedSeconds: 0,
@@ -340,7 +342,8 @@ export function renderPlan(p: CloneSetPlan): string {
   const t = p.totals;
   const tm = p.timings;
   const counts = `${t.inPlace} in place, ${t.recreate} recreated, ${t.create} created, ${t.delete} deleted in ${t.waves} wave(s)`;
-  const window = `at most ${t.maxUnavailable} unavailable, ${t.surge > 0 ? `${t.surge} surge Pod(s)` : 'no surge'}`;
+  const serving = t.minServing > 0 ? `at least ${t.minServing} serving, ` : '';
+  const window = `${serving}at most ${t.maxUnavailable} unavailable, ${t.surge > 0 ? `${t.surge} surge Pod(s)` : 'no surge'}`;
   const timing = `restart ${tm.restartSeconds}s, start ${tm.startSeconds}s, terminate ${tm.terminateSeconds}s, grace ${tm.gracePeriodSeconds}s, minReady ${tm.minReadySeconds}s`;
   if (p.outcome === 'done') {
     out.push(`Summary: ${counts}; ${window}; done in about ${formatDuration(p.estimatedSeconds)} (${timing}).`);

@@ -2,7 +2,16 @@
  * The window planner: one pure function decides what to do next (scale or update, which pods, within which budget)
  * from observed pods and the pods the workflow is already working on. Like Kruise's controller, every call
  * recomputes from scratch; unlike Kruise, the update is a sliding window, not a batch: a new pod starts as soon as
- * one finishes, and pods already unavailable for any reason (any revision, terminating, in flight) count against it.
+ * one finishes.
+ *
+ * The window counts what serves traffic: a pod serves while it is Ready (gate not False), not terminating and no lane
+ * works on it. At least `replicas − maxUnavailable` pods serve at every moment (stricter than Kruise, which counts
+ * availability: it lets a Ready pod go without counting it when it is still inside minReadySeconds); the room is
+ * `serving − (replicas − maxUnavailable)`, which equals Kruise's `maxUnavailable + (pods − replicas) − unavailable`
+ * when every pod is available. A Ready pod inside minReadySeconds that no lane holds serves, so it is not counted as
+ * taken before it is touched (our own updated pods stay in their lane until available, so they never count early).
+ * Surplus pods of a scale-down serve too: while old pods wait for the window, the planner keeps as many serving
+ * surplus pods as the window can use and deletes them once the updates no longer need them.
  */
 import { choosePodsToDelete, sortForUpdate } from './order.js';
 import { PodUpdateAction } from './inplace.js';
@@ -70,8 +79,10 @@ export interface PlanCounts {
   old: number;
   /** Slots available (Running, Ready for minReadySeconds, gate True, lifecycle Normal, not in flight). */
   available: number;
-  /** Pods unavailable right now, counted against the window (any revision, terminating, in flight). */
+  /** Replica slots taken from the window right now: not serving (not Ready, in flight) or being created. */
   unavailable: number;
+  /** Replica slots serving traffic: Ready, gate not False, not terminating, no lane on them. */
+  serving: number;
   inFlight: number;
   /** Pods still to move to the update revision (Kruise's updateNum). */
   updateNum: number;
@@ -104,7 +115,7 @@ export interface RolloutDecision {
   update: UpdatePick[];
   /** Pods that need updating but cannot be (action fail), with the reason. */
   blocked: { name: string; reason: string }[];
-  /** Unavailable pods after this round's picks (in flight counted). */
+  /** Replica slots taken from the window after this round's picks (not serving, in flight, being created). */
   unavailable: number;
   /** The window: maxUnavailable plus pods above replicas (Kruise's updateMaxUnavailable), at least 0. */
   budget: number;
@@ -150,11 +161,12 @@ function surgeToUse(s: PlanState, spec: PlanSpec, recreateNeeded: boolean): { us
 }
 
 /**
- * A pod that Services route to right now: Ready with its gate not False and no lane working on it. Taking one away
+ * A pod that Services route to right now: Ready with its gate not False, not terminating, not in the middle of an
+ * in-place update (lifecycle Updating: its containers restart any moment), and no lane working on it. Taking one away
  * is what the window bounds, whether or not it has been Ready for minReadySeconds yet.
  */
 function isServing(p: PodView, s?: PlanState): boolean {
-  return isPodReady(p) && !p.deleting && !(s?.isInFlight(p) ?? false);
+  return isPodReady(p) && !p.deleting && p.lifecycleState !== LifecycleState.Updating && !(s?.isInFlight(p) ?? false);
 }
 
 /** Picks ready-limited deletions: pods serving no traffic cost nothing, serving ones one unit of `limit` each. */
@@ -172,6 +184,33 @@ function limitDeletes(pods: PodView[], s: PlanState, limit: number): string[] {
 }
 
 /**
+ * Which serving surplus pods to keep for now: while old pods wait for the window, a serving surplus pod is worth more
+ * serving (it holds the floor, so one more old pod can update) than deleted. Keeps as many as the pending updates can
+ * use beyond the room they would have without them; the ones kept are the last in deletion order. None when the
+ * spec is paused or nothing waits to update.
+ */
+function surplusToKeep(chosen: PodView[], s: PlanState, spec: PlanSpec, room: number, updatable: (p: PodView) => boolean): Set<string> {
+  if (spec.paused || s.updateNum <= 0) return new Set();
+  const surplus = new Set(chosen.map((p) => p.name));
+  const pending = s.oldSlots.filter(
+    (p) =>
+      !surplus.has(p.name) &&
+      !s.isInFlight(p) &&
+      !s.isSpecifiedDelete(p) &&
+      p.lifecycleState !== LifecycleState.PreparingDelete &&
+      p.lifecycleState !== LifecycleState.Updated &&
+      updatable(p),
+  );
+  // Only serving pods cost room (a pod that serves nothing updates for free).
+  const updates = Math.min(s.updateNum, pending.filter((p) => isServing(p, s)).length);
+  const servingSurplus = chosen.filter((p) => isServing(p, s));
+  const roomWithout = room - servingSurplus.length;
+  const need = Math.max(updates - Math.max(roomWithout, 0), 0);
+  const keep = servingSurplus.slice(servingSurplus.length - Math.min(need, servingSurplus.length));
+  return new Set(keep.map((p) => p.name));
+}
+
+/**
  * Plans one round. Order, as Kruise: (1) scale up if replica slots are missing (bounded by
  * scaleStrategy.maxUnavailable, counting unavailable pods); (2) delete podsToDelete; (3) scale down surplus pods;
  * (4) only if none of that acted, start updates within the window. Pods being deleted are not replicas (a
@@ -186,7 +225,11 @@ export function planStep(input: PlanInput): RolloutDecision {
   const expectedTotal = spec.replicas + useSurge;
   const expectedOld = spec.partition + useSurgeOld;
   const budget = Math.max(spec.maxUnavailable + s.current - spec.replicas, 0);
-  const deleteReadyLimit = Math.max(spec.maxUnavailable + s.current - spec.replicas - s.unavailable, 0);
+  // The window counts serving pods: taking one costs a unit, a pod that serves nothing is free (see the module doc).
+  const serving = s.slots.filter((p) => isServing(p, s)).length;
+  const taken = s.current - serving;
+  const room = serving - Math.max(spec.replicas - spec.maxUnavailable, 0);
+  const deleteReadyLimit = Math.max(room, 0);
   const counts: PlanCounts = {
     desired: spec.replicas,
     current: s.current,
@@ -196,7 +239,8 @@ export function planStep(input: PlanInput): RolloutDecision {
     updated: s.newCount,
     old: s.oldCount,
     available: s.availableSlots,
-    unavailable: s.unavailable,
+    unavailable: taken,
+    serving,
     inFlight: Object.keys(input.inFlight).length,
     updateNum: s.updateNum,
     partition: spec.partition,
@@ -211,7 +255,7 @@ export function planStep(input: PlanInput): RolloutDecision {
     scaleDown: [] as string[],
     update: [] as UpdatePick[],
     blocked: [] as { name: string; reason: string }[],
-    unavailable: s.unavailable,
+    unavailable: taken,
     budget,
     nextCheckAtMs: nextCheck,
     nextCheckInMs: nextCheck === null ? null : nextCheck - input.nowMs,
@@ -228,6 +272,7 @@ export function planStep(input: PlanInput): RolloutDecision {
 
   // 1. Scale up.
   const missing = expectedTotal - s.current;
+  const surplusNames = new Set<string>();
   if (missing > 0) {
     const room = spec.scaleMaxUnavailable === null ? missing : Math.max(spec.scaleMaxUnavailable - s.unavailableActive, 0);
     const scaleUp = Math.min(missing, room);
@@ -242,24 +287,31 @@ export function planStep(input: PlanInput): RolloutDecision {
     if (specified.length > 0) {
       const names = limitDeletes(specified, s, deleteReadyLimit);
       if (names.length > 0) return decide(DecisionPhase.Scaling, '', { scaleDown: names });
-      waits.push(`podsToDelete waiting for the window: ${s.unavailable}/${budget} unavailable`);
+      waits.push(`podsToDelete waiting for the window: ${taken}/${budget} unavailable`);
     } else {
       const surplus = s.current - expectedTotal;
       if (surplus > 0) {
         const oldSurplus = Math.max(s.oldCount - expectedOld, 0);
         const chosen = choosePodsToDelete(s.deletableSlots, surplus, oldSurplus, updateRevision);
-        const names = limitDeletes(chosen, s, deleteReadyLimit);
+        for (const p of chosen) surplusNames.add(p.name);
+        const keep = surplusToKeep(chosen, s, spec, room, (p) => actionFor(p.revision) !== PodUpdateAction.Fail && !p.inPlaceGracePending);
+        const names = limitDeletes(
+          chosen.filter((p) => !keep.has(p.name)),
+          s,
+          deleteReadyLimit,
+        );
         if (names.length > 0) return decide(DecisionPhase.Scaling, '', { scaleDown: names });
-        waits.push(`scale-down of ${surplus} pod(s) waiting for the window: ${s.unavailable}/${budget} unavailable`);
+        if (keep.size > 0) waits.push(`${keep.size} surplus pod(s) kept serving while pods update`);
+        else waits.push(`scale-down of ${surplus} pod(s) waiting for the window: ${taken}/${budget} unavailable`);
       }
     }
   }
 
-  // 4. Update within the window.
+  // 4. Update within the window; surplus pods kept serving (step 3) are deleted later, never updated.
   const blocked: { name: string; reason: string }[] = [];
   const candidates: PodView[] = [];
   for (const p of s.oldSlots) {
-    if (s.isInFlight(p) || p.inPlaceGracePending || s.isSpecifiedDelete(p)) continue;
+    if (s.isInFlight(p) || p.inPlaceGracePending || s.isSpecifiedDelete(p) || surplusNames.has(p.name)) continue;
     if (p.lifecycleState === LifecycleState.PreparingDelete || p.lifecycleState === LifecycleState.Updated) continue;
     if (actionFor(p.revision) === PodUpdateAction.Fail) {
       blocked.push({ name: p.name, reason: `revision ${p.revision ?? '(none)'} can not be updated in place (${spec.type})` });
@@ -270,7 +322,7 @@ export function planStep(input: PlanInput): RolloutDecision {
   if (s.updateNum <= candidates.length) blocked.length = 0;
   blocked.sort((a, b) => (a.name < b.name ? -1 : 1));
   const update: UpdatePick[] = [];
-  let unavailable = s.unavailable;
+  let unavailable = taken;
   if (spec.paused) {
     if (s.updateNum > 0) waits.push(`paused with ${s.updateNum} pod(s) left to update`);
   } else if (s.updateNum > 0) {
@@ -281,8 +333,8 @@ export function planStep(input: PlanInput): RolloutDecision {
       if (isServing(p)) {
         // Taking a serving pod down costs one unit of the window. A pod that serves no traffic (not Ready) costs
         // nothing. Unlike Kruise, a Ready pod still inside minReadySeconds is NOT free: updating it would take a
-        // serving endpoint away, and the window bounds what Services lose. Later pods that serve nothing may still
-        // start for free, so look on.
+        // serving endpoint away, and the window bounds what Services lose (it was counted as serving, not as
+        // taken, so it costs its unit once). Later pods that serve nothing may still start for free, so look on.
         if (unavailable >= budget) continue;
         unavailable++;
       }

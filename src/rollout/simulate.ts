@@ -125,6 +125,11 @@ export interface PlanTotals {
   maxUnavailable: number;
   /** Most Pods present at once (terminating included). */
   maxPods: number;
+  /**
+   * Fewest Pods serving traffic at once (Ready, not terminating, no lane on them): what the window guarantees, at
+   * least `replicas − maxUnavailable` (or every Pod, when fewer exist).
+   */
+  minServing: number;
   /** Pods left on other revisions at the end (partition, paused, blocked). */
   remainingOld: number;
 }
@@ -215,6 +220,7 @@ export function simulateRollout(input: SimulationInput): SimulationResult {
   let created = 0;
   let maxUnavailable = 0;
   let maxPods = 0;
+  let minServing: number | null = null;
   let surge = 0;
 
   const find = (name: string) => pods.find((p) => p.name === name);
@@ -398,6 +404,8 @@ export function simulateRollout(input: SimulationInput): SimulationResult {
     const unavailable = observed.filter((p) => lanes[p.name] !== undefined || !isPodAvailableForWindow(p, timings.minReadySeconds, now)).length;
     maxUnavailable = Math.max(maxUnavailable, unavailable);
     maxPods = Math.max(maxPods, observed.length);
+    const serving = observed.filter((p) => !p.deleting && lanes[p.name] === undefined && isPodReady(p)).length;
+    minServing = minServing === null ? serving : Math.min(minServing, serving);
     return unavailable;
   };
 
@@ -530,6 +538,7 @@ export function simulateRollout(input: SimulationInput): SimulationResult {
       surge,
       maxUnavailable,
       maxPods,
+      minServing: minServing ?? 0,
       remainingOld: pods.filter((p) => !p.deleting && isPodActive(p) && p.revision !== upd).length,
     },
     estimatedSeconds: (now - start) / 1000,

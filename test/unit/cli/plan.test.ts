@@ -69,18 +69,17 @@ describe('cloneset-rollout plan --from (offline)', () => {
       current: { replicas: 5, revisions: { [OLD]: { pods: 5, action: 'inPlace', reasons: [], images: { nginx: 'nginx:latest' } } } },
       desired: { replicas: 4, revision: NEW },
       spec: { replicas: 4, maxUnavailable: 1, scaleMaxUnavailable: 1, minReadySeconds: 30, type: 'InPlaceIfPossible' },
-      totals: { waves: 5, inPlace: 4, recreate: 0, create: 0, delete: 1, surge: 0, maxUnavailable: 1, maxPods: 5, remainingOld: 0 },
-      estimatedSeconds: 145,
+      totals: { waves: 3, inPlace: 4, recreate: 0, create: 0, delete: 1, surge: 0, maxUnavailable: 2, minServing: 3, maxPods: 5, remainingOld: 0 },
+      estimatedSeconds: 75,
       timings: { gracePeriodSeconds: 0, restartSeconds: 5, startSeconds: 10, terminateSeconds: 5, minReadySeconds: 30 },
     });
+    // Two at a time while the surplus Pod (nginxweb1-1, to be deleted) serves; it goes once nothing waits for it.
     expect(compact(p)).toEqual([
-      `0 delete:nginxweb1-1:${OLD}>-`,
-      `5 inPlace:nginxweb1-2:${OLD}>${NEW}`,
-      `40 inPlace:nginxweb1-3:${OLD}>${NEW}`,
-      `75 inPlace:nginxweb1-4:${OLD}>${NEW}`,
-      `110 inPlace:nginxweb1-5:${OLD}>${NEW}`,
+      `0 inPlace:nginxweb1-2:${OLD}>${NEW} inPlace:nginxweb1-3:${OLD}>${NEW}`,
+      `35 inPlace:nginxweb1-4:${OLD}>${NEW} inPlace:nginxweb1-5:${OLD}>${NEW}`,
+      `70 delete:nginxweb1-1:${OLD}>-`,
     ]);
-    expect(p.waves.map((w) => w.phase)).toEqual(['scaling', 'updating', 'updating', 'updating', 'updating']);
+    expect(p.waves.map((w) => w.phase)).toEqual(['updating', 'updating', 'scaling']);
   });
 
   it('prints a human table and a summary line', async () => {
@@ -90,10 +89,11 @@ describe('cloneset-rollout plan --from (offline)', () => {
     expect(lines[0]).toBe(`CloneSet default/nginxweb1 (offline): 5 Pod(s) at ${OLD} → 4 Pod(s) at ${NEW}`);
     expect(lines).toContain(`  ${OLD}: in place (nginx=nginx:latest)`);
     expect(lines).toContain('WAVE  START   POD          ACTION   FROM → TO');
-    expect(lines).toContain(`1     +0s     nginxweb1-1  delete   ${OLD} → (gone)`);
-    expect(lines).toContain(`4     +1m15s  nginxweb1-4  inPlace  ${OLD} → ${NEW}`);
+    expect(lines).toContain(`1     +0s     nginxweb1-2  inPlace  ${OLD} → ${NEW}`);
+    expect(lines).toContain(`              nginxweb1-3  inPlace  ${OLD} → ${NEW}`);
+    expect(lines).toContain(`3     +1m10s  nginxweb1-1  delete   ${OLD} → (gone)`);
     expect(lines).toContain(
-      'Summary: 4 in place, 0 recreated, 0 created, 1 deleted in 5 wave(s); at most 1 unavailable, no surge; done in about 2m25s ' +
+      'Summary: 4 in place, 0 recreated, 0 created, 1 deleted in 3 wave(s); at least 3 serving, at most 2 unavailable, no surge; done in about 1m15s ' +
         '(restart 5s, start 10s, terminate 5s, grace 0s, minReady 30s).',
     );
     expect(lines).toContain('Nothing was changed on the cluster.');
@@ -101,8 +101,8 @@ describe('cloneset-rollout plan --from (offline)', () => {
 
   it('--restart-seconds and --start-seconds change the estimate', async () => {
     const p = json((await cli('-f', NGINX02, '--from', NGINX01, '--json', '--restart-seconds', '1', '--start-seconds', '2')).stdout);
-    // 5 s terminate, then 4 × (1 s restart + 30 s minReadySeconds).
-    expect(p.estimatedSeconds).toBe(5 + 4 * 31);
+    // 2 waves × (1 s restart + 30 s minReadySeconds), then 5 s terminate.
+    expect(p.estimatedSeconds).toBe(2 * 31 + 5);
     expect(p.timings).toMatchObject({ restartSeconds: 1, startSeconds: 2 });
   });
 
@@ -125,7 +125,7 @@ describe('cloneset-rollout plan --from (offline)', () => {
       `2     +40s    nginxweb1-1      recreate  ${OLD} → ${revisionName('nginxweb1', cloneSetFromText(await readFile(file, 'utf8'), 'f').spec.template)} (as nginxweb1-new-2)`,
     );
     expect(r.stdout).toMatch(
-      /Summary: 0 in place, 4 recreated, 1 created, 1 deleted in 6 wave\(s\); at most 1 unavailable, 1 surge Pod\(s\); done in about 3m45s/,
+      /Summary: 0 in place, 4 recreated, 1 created, 1 deleted in 6 wave\(s\); at least 5 serving, at most 1 unavailable, 1 surge Pod\(s\); done in about 3m45s/,
     );
   });
 

@@ -83,46 +83,50 @@ describe('planStep: the seed scenario step by step (5 × nginx:perl → 4 × ngi
   const run = (ps: PodView[], inFlight: Record<string, InFlight> = {}, nowMs = NOW) =>
     planStep({ spec: s, updateRevision: NEW, pods: ps, inFlight, nowMs, actionsByRevision: { [OLD]: 'inPlace' } });
 
-  it('step 1: scales down first, deleting the newest pod (scaling and updating never share a round)', () => {
+  const at = (ps: PodView[], names: string[], o: Partial<PodView>) => ps.map((p) => (names.includes(p.name) ? { ...p, ...o } : p));
+  const updated = (ps: PodView[], names: string[], readyAgoS = 31) => at(ps, names, { revision: NEW, readySinceMs: NOW - readyAgoS * SEC });
+
+  it('step 1: five serving, floor 4 − 1 = 3, so two update at once; the surplus nginxweb1-a keeps serving meanwhile', () => {
     const d = run(seedPods());
-    expect(d).toMatchObject({ phase: 'scaling', scaleUp: 0, scaleDown: ['nginxweb1-a'], update: [], done: false });
-    expect(d.counts).toMatchObject({ desired: 4, current: 5, old: 5, updated: 0, updateNum: 4 });
+    expect(d).toMatchObject({ phase: 'updating', scaleDown: [], budget: 2, unavailable: 2 });
+    expect(d.update).toEqual([
+      { name: 'nginxweb1-b', action: 'inPlace' },
+      { name: 'nginxweb1-c', action: 'inPlace' },
+    ]);
+    expect(d.counts).toMatchObject({ desired: 4, current: 5, old: 5, updated: 0, updateNum: 4, serving: 5 });
   });
 
-  it('step 2: while nginxweb1-a terminates it fills the window (1/1), so no update starts', () => {
-    const ps = seedPods().map((p) => (p.name === 'nginxweb1-a' ? { ...p, deleting: true } : p));
-    const d = run(ps, { 'nginxweb1-a': { action: 'delete', step: 'wait-gone' } });
-    expect(d).toMatchObject({ phase: 'waiting', scaleUp: 0, scaleDown: [], update: [], budget: 1, unavailable: 1 });
-    expect(d.waiting).toContain('window full: 1/1 unavailable');
-    expect(d.counts).toMatchObject({ current: 4, deleting: 1 });
+  it('step 2: with b and c in flight the window is full (2/2) and a still serves: its deletion waits for the updates', () => {
+    const d = run(seedPods(), { 'nginxweb1-b': { action: 'inPlace', step: 'grace' }, 'nginxweb1-c': { action: 'inPlace', step: 'patch' } });
+    expect(d).toMatchObject({ phase: 'waiting', scaleDown: [], update: [], unavailable: 2, budget: 2 });
+    expect(d.waiting).toContain('1 surplus pod(s) kept serving while pods update');
+    expect(d.waiting).toContain('window full: 2/2 unavailable');
+    expect(d.counts).toMatchObject({ serving: 3, updateNum: 2 });
   });
 
-  it('step 3: once it is gone, updates one pod in place (maxUnavailable 20% of 4 = 1), the newest first', () => {
-    const d = run(seedPods().slice(1));
-    expect(d).toMatchObject({ phase: 'updating', update: [{ name: 'nginxweb1-b', action: 'inPlace' }], unavailable: 1, budget: 1 });
+  it('step 3: b and c back and available: d and e update, a still serves', () => {
+    const d = run(updated(seedPods(), ['nginxweb1-b', 'nginxweb1-c']));
+    expect(d.update.map((u) => u.name)).toEqual(['nginxweb1-d', 'nginxweb1-e']);
+    expect(d.scaleDown).toEqual([]);
   });
 
-  it('step 4: with nginxweb1-b in flight the window is full', () => {
-    const ps = seedPods().slice(1);
-    const d = run(ps, { 'nginxweb1-b': { action: 'inPlace', step: 'grace' } });
-    expect(d).toMatchObject({ phase: 'waiting', update: [], unavailable: 1 });
-    expect(d.counts.updated).toBe(1);
-    expect(d.counts.updateNum).toBe(3);
+  it('step 4: nothing left to update, but a serves and the floor is reached: it waits for d and e', () => {
+    const ps = updated(seedPods(), ['nginxweb1-b', 'nginxweb1-c']);
+    const d = run(ps, { 'nginxweb1-d': { action: 'inPlace' }, 'nginxweb1-e': { action: 'inPlace' } });
+    expect(d).toMatchObject({ phase: 'waiting', scaleDown: [], update: [] });
+    expect(d.waiting).toContain('scale-down of 1 pod(s) waiting for the window');
   });
 
-  it('step 5: nginxweb1-b patched and Ready 10s ago is not available yet (minReadySeconds 30); re-plan at +20s', () => {
-    const ps = seedPods()
-      .slice(1)
-      .map((p) => (p.name === 'nginxweb1-b' ? { ...p, revision: NEW, readySinceMs: NOW - 10 * SEC } : p));
+  it('step 5: d and e back: a, the surplus, is deleted', () => {
+    const d = run(updated(seedPods(), ['nginxweb1-b', 'nginxweb1-c', 'nginxweb1-d', 'nginxweb1-e']));
+    expect(d).toMatchObject({ phase: 'scaling', scaleDown: ['nginxweb1-a'], update: [] });
+  });
+
+  it('an updated pod Ready 10s ago that no lane holds serves, though not available yet (minReadySeconds 30); re-plan at +20s', () => {
+    const ps = updated(seedPods().slice(1), ['nginxweb1-b'], 10);
     const d = run(ps);
-    expect(d).toMatchObject({ phase: 'waiting', update: [], unavailable: 1, nextCheckAtMs: NOW + 20 * SEC, nextCheckInMs: 20 * SEC });
-  });
-
-  it('step 6: 30s after Ready it is available and the next pod (nginxweb1-c) starts', () => {
-    const ps = seedPods()
-      .slice(1)
-      .map((p) => (p.name === 'nginxweb1-b' ? { ...p, revision: NEW, readySinceMs: NOW - 30 * SEC } : p));
-    expect(run(ps).update).toEqual([{ name: 'nginxweb1-c', action: 'inPlace' }]);
+    expect(d).toMatchObject({ phase: 'updating', nextCheckAtMs: NOW + 20 * SEC, nextCheckInMs: 20 * SEC });
+    expect(d.update.map((u) => u.name)).toEqual(['nginxweb1-c']);
   });
 
   it('last step: all 4 on nginx:latest and available → done', () => {
@@ -132,18 +136,18 @@ describe('planStep: the seed scenario step by step (5 × nginx:perl → 4 × ngi
     expect(run(ps)).toMatchObject({ phase: 'done', done: true, waiting: '' });
   });
 
-  it('end to end: never more than 1 pod unavailable during the update, ends with 4 pods on the new revision', () => {
+  it('end to end: at least 3 pods serving at every moment, two waves of two, ends with 4 pods on the new revision', () => {
     const r = simulate({ spec: s, pods: seedPods(), updateRevision: NEW, actionsByRevision: { [OLD]: 'inPlace' } });
     expect(r.done).toBe(true);
-    expect(r.maxUnavailable).toBe(1);
+    expect(r.minServing).toBe(3);
     expect(r.pods.map((p) => [p.name, p.revision])).toEqual([
       ['nginxweb1-b', NEW],
       ['nginxweb1-c', NEW],
       ['nginxweb1-d', NEW],
       ['nginxweb1-e', NEW],
     ]);
-    // One pod at a time: each takes ~3s to patch + 30s minReadySeconds.
-    expect(r.seconds).toBeGreaterThan(4 * 33);
+    // Two waves of ~3 s patch + 30 s minReadySeconds, then the surplus pod's deletion (one at a time took > 4 × 33 s).
+    expect(r.seconds).toBeLessThan(2 * 33 + 10);
   });
 });
 
@@ -185,12 +189,19 @@ describe('planStep: the window', () => {
     ['gate InPlaceUpdateReady False', { gateReady: false }],
     ['lifecycle state Updating', { lifecycleState: 'Updating' }],
     ['terminating (not ours)', { deleting: true }],
-    ['Ready for less than minReadySeconds', { readyFor: 2 }],
-  ])('a pod unavailable because of %s fills a window of 1', (_name, o) => {
+    ['not Ready', { readyFor: null }],
+  ])('a pod that serves nothing because of %s fills a window of 1', (_name, o) => {
     const ps = [...pods('p', 4), pod('x', { revision: 'new', ...o })];
     const d = plan(spec({ replicas: 5, maxUnavailable: 1, minReadySeconds: 10 }), ps, {}, {});
     expect(d.update).toEqual([]);
-    expect(d.unavailable).toBe(1);
+    expect(d.budget - d.unavailable).toBe(0);
+  });
+
+  it('a Ready pod inside minReadySeconds serves: it is not counted as taken, so one old pod may go (Kruise would wait)', () => {
+    const ps = [...pods('p', 4), pod('x', { revision: 'new', readyFor: 2 })];
+    const d = plan(spec({ replicas: 5, maxUnavailable: 1, minReadySeconds: 10 }), ps);
+    expect(d.update.map((u) => u.name)).toEqual(['p-0']);
+    expect(d.counts).toMatchObject({ serving: 5, available: 4 });
   });
 
   it('pods in flight count as unavailable even if they still look ready', () => {
@@ -218,8 +229,8 @@ describe('planStep: the window', () => {
     // Four pods Ready for 0.5 s with minReadySeconds=1: unavailable by Kruise's count, but serving traffic.
     const ps = ['a', 'b', 'c', 'd'].map((n) => pod(n, { readyFor: 0.5 }));
     const d = plan(spec({ replicas: 4, maxUnavailable: 1, minReadySeconds: 1 }), ps);
-    expect(d.update).toEqual([]);
-    expect(d.waiting).toMatch(/window full/);
+    expect(d.update).toEqual([{ name: 'a', action: 'inPlace' }]);
+    expect(d).toMatchObject({ unavailable: 1, budget: 1 });
   });
 });
 
@@ -371,9 +382,9 @@ describe('planStep: scale down and podsToDelete', () => {
     expect(plan(spec({ replicas: 2 }), ps).scaleDown).toEqual(['old-sick', 'old-ready']);
   });
 
-  it('limits how many ready pods go at once (maxUnavailable + surplus − unavailable)', () => {
-    // 6 pods → 2: surplus 4, deleteReadyLimit = 1 + 4 − 0 = 5: all 4 go.
-    expect(plan(spec({ replicas: 2 }), pods('p', 6)).scaleDown).toHaveLength(4);
+  it('limits how many ready pods go at once (serving − (replicas − maxUnavailable))', () => {
+    // 6 pods → 2, all updated: surplus 4, 6 serving − floor 1 = 5: all 4 go.
+    expect(plan(spec({ replicas: 2 }), pods('p', 6, { revision: 'new' })).scaleDown).toHaveLength(4);
     // With 2 unavailable new pods, the ready ones are limited: 1 + 4 − 2 = 3 ready pods.
     const ps = [...pods('p', 4), pod('x', { revision: 'new', readyFor: null }), pod('y', { revision: 'new', readyFor: null })];
     expect(plan(spec({ replicas: 2 }), ps).scaleDown).toEqual(['p-0', 'p-1', 'p-2']);
@@ -408,8 +419,20 @@ describe('planStep: scale down and podsToDelete', () => {
   });
 
   it('pods in flight are not chosen for scale-down', () => {
-    const d = plan(spec({ replicas: 3 }), pods('p', 4), { 'p-0': { action: 'inPlace' } });
+    const d = plan(spec({ replicas: 3 }), pods('p', 4, { revision: 'new' }), { 'p-0': { action: 'inPlace' } });
     expect(d.scaleDown).toEqual(['p-1']);
+  });
+
+  it.each<[string, PlanSpec, number, string[], string[]]>([
+    // 6 old pods → 2 with maxUnavailable 1: floor 1. Without surplus, 2 serving − 1 = room for 1 update; keeping one
+    // serving surplus pod lets both update at once, so 3 go now and one stays until the updates are done.
+    ['keeps one serving surplus pod so that two updates fit', spec({ replicas: 2 }), 6, ['p-0', 'p-1', 'p-2'], []],
+    ['keeps none when the spec is paused (nothing would use it)', spec({ replicas: 2, paused: true }), 6, ['p-0', 'p-1', 'p-2', 'p-3'], []],
+    ['keeps none when the room already fits every update', spec({ replicas: 2, maxUnavailable: 2 }), 6, ['p-0', 'p-1', 'p-2', 'p-3'], []],
+  ])('scale-down during an update: %s', (_name, s, n, scaleDown, update) => {
+    const d = plan(s, pods('p', n));
+    expect(d.scaleDown).toEqual(scaleDown);
+    expect(d.update.map((u) => u.name)).toEqual(update);
   });
 });
 

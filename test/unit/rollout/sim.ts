@@ -31,6 +31,8 @@ export interface SimResult {
   maxUnavailable: number;
   /** Max pods observed at once (terminating included). */
   maxPods: number;
+  /** Fewest pods serving at once (Ready, not terminating, no lane). */
+  minServing: number;
   decisions: { at: number; decision: RolloutDecision }[];
   /** The product simulator's full result (waves, totals). */
   result: SimulationResult;
@@ -61,6 +63,7 @@ export function simulate(o: SimOptions): SimResult {
     pods: trace.pods,
     maxUnavailable: result.totals.maxUnavailable,
     maxPods: result.totals.maxPods,
+    minServing: result.totals.minServing,
     decisions: trace.rounds.map((r) => ({ at: (r.atMs - NOW) / SEC, decision: r.decision })),
     result,
   };

@@ -57,27 +57,28 @@ const inPlace = { old: 'inPlace' } as const;
 
 const cases: Case[] = [
   {
-    name: 'the seed: nginx01 (5 × nginx:perl) → nginx02 (4 × nginx:latest, InPlaceIfPossible): delete the newest, then one in place at a time',
+    name: 'the seed: nginx01 (5 × nginx:perl) → nginx02 (4 × nginx:latest, InPlaceIfPossible): two in place at a time while the surplus Pod serves, then it goes',
     spec: seedSpec,
     pods: seedPods(),
     updateRevision: NEW,
     actions: { [OLD]: seedAction },
-    // Delete: 5 s to terminate. Each in-place update: 5 s restart + 30 s minReadySeconds.
-    waves: ['0 delete:nginxweb1-a', '5 inPlace:nginxweb1-b', '40 inPlace:nginxweb1-c', '75 inPlace:nginxweb1-d', '110 inPlace:nginxweb1-e'],
+    // Five serving, floor 4 − 1 = 3: two may go. nginxweb1-a (the newest, the one to delete) keeps serving so that
+    // two can update at once; it goes when nothing waits for it. Each in-place update: 5 s restart + 30 s minReady.
+    waves: ['0 inPlace:nginxweb1-b inPlace:nginxweb1-c', '35 inPlace:nginxweb1-d inPlace:nginxweb1-e', '70 delete:nginxweb1-a'],
     outcome: 'done',
-    seconds: 145,
-    totals: { waves: 5, inPlace: 4, recreate: 0, create: 0, delete: 1, surge: 0, maxUnavailable: 1, maxPods: 5, remainingOld: 0 },
+    seconds: 75,
+    totals: { waves: 3, inPlace: 4, recreate: 0, create: 0, delete: 1, surge: 0, maxUnavailable: 2, minServing: 3, maxPods: 5, remainingOld: 0 },
   },
   {
-    name: 'the seed with maxUnavailable 2: the update starts while the deleted Pod terminates, two at a time',
+    name: 'the seed with maxUnavailable 2: three in place at once while the surplus Pod serves, then the last with its deletion',
     spec: { ...seedSpec, maxUnavailable: 2 },
     pods: seedPods(),
     updateRevision: NEW,
     actions: { [OLD]: seedAction },
-    waves: ['0 delete:nginxweb1-a', '0 inPlace:nginxweb1-b', '5 inPlace:nginxweb1-c', '35 inPlace:nginxweb1-d', '40 inPlace:nginxweb1-e'],
+    waves: ['0 inPlace:nginxweb1-b inPlace:nginxweb1-c inPlace:nginxweb1-d', '35 delete:nginxweb1-a', '35 inPlace:nginxweb1-e'],
     outcome: 'done',
-    seconds: 75,
-    totals: { inPlace: 4, delete: 1, maxUnavailable: 2 },
+    seconds: 70,
+    totals: { inPlace: 4, delete: 1, maxUnavailable: 3, minServing: 2 },
   },
   {
     name: 'pure in place, maxUnavailable 1: five waves of one, 35 s apart',
@@ -300,13 +301,14 @@ describe('simulateRollout: details', () => {
     expect(r.estimatedSeconds).toBe(15);
   });
 
-  it('starts, by default, once the latest Pod is available (no Pod in the future, every Ready Pod available)', () => {
+  it('starts at once on Ready Pods still inside minReadySeconds: they serve, so taking one costs its unit, no more', () => {
     const ps = [pod('p-0', { readyFor: 10 }), pod('p-1', { readyFor: 5 })];
     const r = simulateRollout({ spec: spec({ replicas: 2 }), updateRevision: 'new', pods: ps, actionsByRevision: inPlace });
     expect(waves(r)).toEqual(['0 inPlace:p-1', '35 inPlace:p-0']);
-    // With an explicit start 5 s after p-1 became Ready, it first waits out minReadySeconds (30 s) for p-1.
+    // Started 5 s after p-1 became Ready (inside minReadySeconds 30): the same, no wait for minReadySeconds.
     const late = simulateRollout({ spec: spec({ replicas: 2 }), updateRevision: 'new', pods: ps, actionsByRevision: inPlace, startMs: NOW });
-    expect(waves(late)).toEqual(['25 inPlace:p-1', '60 inPlace:p-0']);
+    expect(waves(late)).toEqual(['0 inPlace:p-1', '35 inPlace:p-0']);
+    expect(late.totals.minServing).toBe(1);
   });
 
   it('resolves timings from the spec and the defaults', () => {
