@@ -72,10 +72,7 @@ export function describeHookWait(w: HookWait): string {
  * The metadata of a lifecycle change, as Kruise writes it in one patch: the state label and the
  * `lifecycle.apps.kruise.io/timestamp` annotation (RFC 3339, whole seconds, UTC).
  */
-export function lifecycleMetadata(
-  state: LifecycleState,
-  nowMs: number,
-): { labels: Record<string, string>; annotations: Record<string, string> } {
+export function lifecycleMetadata(state: LifecycleState, nowMs: number): { labels: Record<string, string>; annotations: Record<string, string> } {
   return { labels: { [Labels.lifecycleState]: state }, annotations: { [Annotations.lifecycleTimestamp]: toRfc3339(nowMs) } };
 }
 

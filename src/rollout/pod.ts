@@ -161,7 +161,12 @@ const STATE_KEYS = [
  */
 export function serializeInPlaceUpdateState(state: InPlaceUpdateState): string {
   const out: Record<string, unknown> = {};
-  const sortedMap = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]]));
+  const sortedMap = (m: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.keys(m)
+        .sort()
+        .map((k) => [k, m[k]]),
+    );
   for (const k of STATE_KEYS) {
     const v = state[k];
     if (k === 'revision' || k === 'updateTimestamp') out[k] = v ?? '';

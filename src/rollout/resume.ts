@@ -46,7 +46,9 @@ export interface ResumeWait {
 export function resumeWait(pod: PodView, updateRevision: string): ResumeWait {
   const state = pod.inPlaceState?.revision === updateRevision ? pod.inPlaceState : null;
   const recorded = state ? state.lastContainerStatuses : null;
-  const batches = Array.isArray(state?.containerBatchesRecord) ? state.containerBatchesRecord.flatMap((b) => (Array.isArray(b?.containers) ? b.containers : [])) : [];
+  const batches = Array.isArray(state?.containerBatchesRecord)
+    ? state.containerBatchesRecord.flatMap((b) => (Array.isArray(b?.containers) ? b.containers : []))
+    : [];
   const changed = new Set([...Object.keys(recorded ?? {}), ...batches]);
   const names = [...changed].filter((n) => pod.containers.some((c) => c.name === n));
   const containers = names.length > 0 ? pod.containers.filter((c) => names.includes(c.name)) : pod.containers;

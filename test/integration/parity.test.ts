@@ -210,7 +210,7 @@ describe('Pods leave service as with Kruise: Ready=False in the gate-off write (
     await lagging.k.core.patchNamespacedPodStatus({ name: control, namespace: ns, body: gate('True') }, smp);
     const readyOf = async (name: string) =>
       (await lagging.k.core.readNamespacedPod({ name, namespace: ns })).status?.conditions?.find((c) => c.type === 'Ready')?.status;
-    for (const end = Date.now() + 30_000; (await readyOf(control)) !== 'True'; ) {
+    for (const end = Date.now() + 30_000; (await readyOf(control)) !== 'True';) {
       if (Date.now() > end) throw new Error('control Pod never Ready');
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -256,9 +256,7 @@ describe('a worker lost between two lifecycle writes leaves nothing stuck', () =
     const label = (state: string) => ({ metadata: { labels: { 'lifecycle.apps.kruise.io/state': state } } });
     await env.k.core.patchNamespacedPod({ name: updating!, namespace: ns, body: label('Updating') }, merge);
     await env.k.core.patchNamespacedPod({ name: preparing!, namespace: ns, body: label('PreparingNormal') }, merge);
-    const restarts = Object.fromEntries(
-      (await livePods(env, ns, 'web')).map((p) => [p.metadata!.name!, p.status!.containerStatuses![0]!.restartCount]),
-    );
+    const restarts = Object.fromEntries((await livePods(env, ns, 'web')).map((p) => [p.metadata!.name!, p.status!.containerStatuses![0]!.restartCount]));
     const w = await watch(ns, 3);
     const result = await (await env.client.start({ namespace: ns, name: 'web' })).result();
     w.stop();

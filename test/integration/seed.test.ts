@@ -46,7 +46,10 @@ describe('seed walkthrough (examples/nginx01.yaml → examples/nginx02.yaml)', (
       const normal = states.findIndex((x) => x.lifecycle === 'Normal');
       expect(states[normal]!.bound, JSON.stringify(states)).toBe(true);
       expect(states[normal]!.gate, JSON.stringify(states)).toBe('True');
-      expect(states.slice(0, normal).every((x) => x.lifecycle === 'PreparingNormal'), JSON.stringify(states)).toBe(true);
+      expect(
+        states.slice(0, normal).every((x) => x.lifecycle === 'PreparingNormal'),
+        JSON.stringify(states),
+      ).toBe(true);
     }
 
     const marks = watcher.pods;
@@ -93,8 +96,14 @@ describe('seed walkthrough (examples/nginx01.yaml → examples/nginx02.yaml)', (
       expect(update[off], why).toMatchObject({ gate: 'False', ready: 'False', lifecycle: 'Normal' });
       const on = update.findIndex((x, i) => i > off && x.gate === 'True');
       expect(update[on], why).toMatchObject({ gate: 'True', lifecycle: 'Updating' });
-      expect(update.slice(off, on).every((x) => x.ready !== 'True'), why).toBe(true);
-      expect(update.findIndex((x, i) => i > on && x.lifecycle === 'Normal'), why).toBeGreaterThan(on);
+      expect(
+        update.slice(off, on).every((x) => x.ready !== 'True'),
+        why,
+      ).toBe(true);
+      expect(
+        update.findIndex((x, i) => i > on && x.lifecycle === 'Normal'),
+        why,
+      ).toBeGreaterThan(on);
     }
     // maxUnavailable defaults to 20% of 4 → 1 (rounded up): never more than one Pod down at once.
     expect(watcher.maxUnavailable, JSON.stringify(watcher.timeline)).toBeLessThanOrEqual(1);

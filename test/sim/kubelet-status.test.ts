@@ -546,7 +546,14 @@ describe('syncGates: a readiness gate written by someone else reaches Ready on t
   const synced = (status: string): GateSync => ({ synced: JSON.stringify({ InPlaceUpdateReady: status }), pendingSince: null });
 
   it.each<[string, Pod, GateSync | undefined, number, number, { holdReady: boolean; wakeAt?: number; synced: string; pendingSince: number | null }]>([
-    ['first sight of a Pod (or a kubelet restart): synced at once', gated('True'), undefined, 0, DELAY, { holdReady: false, synced: 'True', pendingSince: null }],
+    [
+      'first sight of a Pod (or a kubelet restart): synced at once',
+      gated('True'),
+      undefined,
+      0,
+      DELAY,
+      { holdReady: false, synced: 'True', pendingSince: null },
+    ],
     ['no change: nothing held', gated('True'), synced('True'), 0, DELAY, { holdReady: false, synced: 'True', pendingSince: null }],
     [
       'gate True → False just seen: Ready held until the sync',
@@ -605,7 +612,9 @@ describe('syncGates: a readiness gate written by someone else reaches Ready on t
     expect(h.pod.status!.conditions!.find((c) => c.type === 'Ready')!.status).toBe('True');
     // 3. A Ready=False written by the rollout with the gate is not overwritten meanwhile.
     h.setCondition({ type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady' });
-    expect(statusPatch(h.pod.status, kubeletStatus(h.pod, h.rt!, net, T0 + 1500), { holdReady: syncGates(h.pod, sync, T0 + 1500, DELAY).holdReady })).toBeNull();
+    expect(
+      statusPatch(h.pod.status, kubeletStatus(h.pod, h.rt!, net, T0 + 1500), { holdReady: syncGates(h.pod, sync, T0 + 1500, DELAY).holdReady }),
+    ).toBeNull();
     // 4. At the sync the kubelet computes Ready from the gate: False, as already written.
     const atSync = syncGates(h.pod, sync, T0 + 1100 + DELAY, DELAY);
     expect(atSync.holdReady).toBe(false);

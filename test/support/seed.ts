@@ -56,7 +56,9 @@ export async function seedCloneSet(env: TestEnv, cs: CloneSet, replicas: number,
   }
   // Bound (they are Ready): as Kruise would have by now (and the rollout's own create lane does), PreparingNormal → Normal.
   await mapLimit(names, concurrency, async (pod) => {
-    const body = { metadata: { labels: { [Labels.lifecycleState]: LifecycleState.Normal }, annotations: { [Annotations.lifecycleTimestamp]: toRfc3339(Date.now()) } } };
+    const body = {
+      metadata: { labels: { [Labels.lifecycleState]: LifecycleState.Normal }, annotations: { [Annotations.lifecycleTimestamp]: toRfc3339(Date.now()) } },
+    };
     await env.k.core.patchNamespacedPod({ name: pod, namespace: ns, body }, smp);
   });
 }

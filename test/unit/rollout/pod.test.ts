@@ -121,7 +121,7 @@ describe('inplace-update-state', () => {
     waitingReason: null,
   });
 
-  it('Kruise\'s shape: whole seconds, changed containers only, updateImages, one batch record; key order as Go writes it', () => {
+  it("Kruise's shape: whole seconds, changed containers only, updateImages, one batch record; key order as Go writes it", () => {
     const p = pod('x', { containers: [c('side', 'sha256:side'), c('nginx', 'sha256:old')] });
     const state = buildInPlaceUpdateState(p, 'nginxweb1-new', { nginx: 'nginx:latest' }, NOW + 789);
     expect(state).toEqual({
@@ -182,7 +182,7 @@ describe('readyConditionAfterGateOff', () => {
 
   it.each<[string, PodJson, { status: string; message: string } | null]>([
     [
-      'Ready True, gate True: Ready=False with the kubelet\'s reason and message',
+      "Ready True, gate True: Ready=False with the kubelet's reason and message",
       podWith([
         { type: 'Ready', status: 'True' },
         { type: 'InPlaceUpdateReady', status: 'True' },

@@ -32,7 +32,9 @@ describe('computeStatus', () => {
   });
 
   it('collisionCount is carried over from the status it replaces', () => {
-    expect(computeStatus({ pods: [], spec: seedSpec(), updateRevision: 'new', currentRevision: 'old', generation: 7, nowMs: NOW, collisionCount: 2 }).collisionCount).toBe(2);
+    expect(
+      computeStatus({ pods: [], spec: seedSpec(), updateRevision: 'new', currentRevision: 'old', generation: 7, nowMs: NOW, collisionCount: 2 }).collisionCount,
+    ).toBe(2);
   });
 
   it.each<[string, Partial<PodView>, { ready: number; available: number }]>([
@@ -42,8 +44,11 @@ describe('computeStatus', () => {
     ['Updating with the gate True (between gate-on and Normal): ready, not available', { lifecycleState: 'Updating' }, { ready: 1, available: 0 }],
     ['Updated (held by its inPlaceUpdate hook): ready, not available', { lifecycleState: 'Updated' }, { ready: 1, available: 0 }],
     ['PreparingDelete: ready, not available', { lifecycleState: 'PreparingDelete' }, { ready: 1, available: 0 }],
-  ])('availability follows Kruise\'s IsPodAvailable: %s', (_name, o, expected) => {
-    const s = status([{ ...pod('p', { revision: 'new' }), ...o }], seedSpec((x) => (x.replicas = 1)));
+  ])("availability follows Kruise's IsPodAvailable: %s", (_name, o, expected) => {
+    const s = status(
+      [{ ...pod('p', { revision: 'new' }), ...o }],
+      seedSpec((x) => (x.replicas = 1)),
+    );
     expect({ ready: s.readyReplicas, available: s.availableReplicas }).toEqual(expected);
     expect(s.updatedAvailableReplicas ?? 0).toBe(expected.available);
   });
@@ -105,10 +110,17 @@ describe('computeStatus', () => {
 
   it.each<[string, Record<string, unknown> | undefined, Record<string, unknown>]>([
     ['no status before: the status as computed', undefined, {}],
-    ['a field now left out was written before: null drops it', { updatedAvailableReplicas: 3, expectedUpdatedReplicas: 4 }, { updatedAvailableReplicas: null, expectedUpdatedReplicas: null }],
+    [
+      'a field now left out was written before: null drops it',
+      { updatedAvailableReplicas: 3, expectedUpdatedReplicas: 4 },
+      { updatedAvailableReplicas: null, expectedUpdatedReplicas: null },
+    ],
     ['left out before and now: nothing extra', { replicas: 4 }, {}],
   ])('statusMergePatch: %s', (_name, current, extra) => {
-    const next = status([], seedSpec((s) => (s.updateStrategy.partition = '100%')));
+    const next = status(
+      [],
+      seedSpec((s) => (s.updateStrategy.partition = '100%')),
+    );
     expect(statusMergePatch(current, next)).toEqual({ ...next, ...extra });
   });
 
