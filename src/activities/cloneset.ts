@@ -25,6 +25,7 @@ import {
   revisionName,
   rolloutHooks,
   selectorString,
+  statusMergePatch,
   validateCloneSet,
   type CloneSet,
   type NormalizedCloneSet,
@@ -207,10 +208,14 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         generation,
         nowMs: atMs,
         conditions: raw.status?.conditions,
+        collisionCount: raw.status?.collisionCount,
       });
       if (canonicalJson(raw.status ?? {}) !== canonicalJson(status)) {
         try {
-          await k.custom.patchNamespacedCustomObjectStatus({ ...CLONESET, namespace: t.namespace, name: t.name, body: { status } }, mergePatch);
+          await k.custom.patchNamespacedCustomObjectStatus(
+            { ...CLONESET, namespace: t.namespace, name: t.name, body: { status: statusMergePatch(raw.status, status) } },
+            mergePatch,
+          );
         } catch (err) {
           if (!isNotFound(err)) toActivityError(err, `update status of CloneSet ${t.name}`);
         }
@@ -428,7 +433,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         }
         template = cs.spec.template;
       }
-      const body = buildPod(cs, template, input.revision, input.instanceId);
+      const body = buildPod(cs, template, input.revision, input.instanceId, Date.now());
       const name = String(body.metadata?.name);
       try {
         const created = await k.core.createNamespacedPod({ namespace: input.namespace, body: body as never });

@@ -1,7 +1,8 @@
 /**
  * Thin, idempotent Kubernetes calls on single Pods. Every write first reads the Pod and returns early when the
  * desired state is already there, so a retry after a crash never restarts a container twice, never re-drains a
- * Pod that is already back, and never leaves InPlaceUpdateReady=False behind.
+ * Pod that is already back, and never leaves InPlaceUpdateReady=False behind. Lifecycle changes carry the
+ * `lifecycle.apps.kruise.io/timestamp` annotation, as Kruise writes them.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
@@ -10,16 +11,23 @@ import type { KubeClients } from '../kube/clients.js';
 import { describe, isConflict, isNotFound, NonRetryable, statusCode, toActivityError } from '../kube/errors.js';
 import {
   Annotations,
+  buildInPlaceUpdateState,
   Conditions,
   describeHookWait,
   hookWaitOver,
   isPodHooked,
   Labels,
+  lifecycleAfterCreate,
+  lifecycleAfterGateOn,
+  lifecycleMetadata,
   LifecycleState,
+  readyConditionAfterGateOff,
   Reasons,
+  serializeInPlaceUpdateState,
   toMs,
   toPodView,
   type HookWait,
+  type PodJson,
   type PodView,
 } from '../rollout/index.js';
 import { activityLogger, pollUntil, recordEvent } from './context.js';
@@ -85,26 +93,49 @@ export function podActivities(k: KubeClients, logger: Logger) {
     return toPodView((await readPod(ref)) as never);
   }
 
-  /** Sets the InPlaceUpdateReady condition (strategic merge by type: other conditions are kept). */
-  async function setGate(ref: PodRef, pod: V1Pod, ready: boolean): Promise<void> {
-    const condition = {
-      type: Conditions.inPlaceUpdateReady,
-      status: ready ? 'True' : 'False',
-      reason: ready ? '' : Reasons.startInPlaceUpdate,
-      lastTransitionTime: new Date().toISOString(),
-    };
+  /**
+   * Writes conditions in one pods/status write, optimistic on the Pod's resourceVersion (strategic merge by type:
+   * the other conditions are kept). Returns the Pod as written.
+   */
+  async function writeConditions(ref: PodRef, pod: V1Pod, conditions: object[], what: string): Promise<V1Pod> {
     try {
-      await k.core.patchNamespacedPodStatus(
+      return await k.core.patchNamespacedPodStatus(
         {
           name: ref.name,
           namespace: ref.namespace,
-          body: { metadata: { uid: ref.uid, resourceVersion: pod.metadata?.resourceVersion }, status: { conditions: [condition] } },
+          body: { metadata: { uid: ref.uid, resourceVersion: pod.metadata?.resourceVersion }, status: { conditions } },
         },
         smp,
       );
     } catch (err) {
-      return toActivityError(err, `set ${Conditions.inPlaceUpdateReady}=${condition.status} on Pod ${ref.name}`);
+      return toActivityError(err, `set ${what} on Pod ${ref.name}`);
     }
+  }
+
+  /**
+   * Sets the InPlaceUpdateReady condition. Going False, Ready goes False in the same write (Kruise's
+   * SetPodReadyCondition): Services drop the Pod at once, not on the kubelet's next status sync. Ready True is left
+   * to the kubelet.
+   */
+  async function setGate(ref: PodRef, pod: V1Pod, ready: boolean): Promise<V1Pod> {
+    const now = Date.now();
+    const gate = {
+      type: Conditions.inPlaceUpdateReady,
+      status: ready ? 'True' : 'False',
+      reason: ready ? '' : Reasons.startInPlaceUpdate,
+      lastTransitionTime: new Date(now).toISOString(),
+    };
+    const readyOff = ready ? null : readyConditionAfterGateOff(pod as PodJson, now);
+    return writeConditions(ref, pod, readyOff ? [gate, readyOff] : [gate], `${Conditions.inPlaceUpdateReady}=${gate.status}`);
+  }
+
+  /** Patches the lifecycle state label and its timestamp (uid precondition); returns the Pod as written. */
+  async function setLifecycle(ref: PodRef, state: LifecycleState, resourceVersion?: string): Promise<V1Pod> {
+    const meta = lifecycleMetadata(state, Date.now());
+    return k.core.patchNamespacedPod(
+      { name: ref.name, namespace: ref.namespace, body: { metadata: { uid: ref.uid, ...(resourceVersion ? { resourceVersion } : {}), ...meta } } },
+      smp,
+    );
   }
 
   function gateCondition(pod: V1Pod) {
@@ -132,13 +163,23 @@ export function podActivities(k: KubeClients, logger: Logger) {
           // lastTransitionTime is stored at second precision: add the second back so the grace is never shortened.
           const since = toMs(gateCondition(pod)?.lastTransitionTime);
           const offSinceMs = since === null ? now : Math.min(now, since + 1000);
-          log.info({ drainedForMs: now - offSinceMs }, 'InPlaceUpdateReady already False');
-          return { atMs: now, offSinceMs };
+          // Gated off without Ready (an earlier version of this worker, or another actor): Ready=False now too.
+          const readyOff = readyConditionAfterGateOff(pod as PodJson, now);
+          if (readyOff) {
+            try {
+              await writeConditions(ref, pod, [readyOff], 'Ready=False');
+            } catch (err) {
+              if (isConflict(err) || isConflictFailure(err)) continue;
+              throw err;
+            }
+            log.info({ drainedForMs: now - offSinceMs }, 'InPlaceUpdateReady already False; Ready=False');
+          } else log.info({ drainedForMs: now - offSinceMs }, 'InPlaceUpdateReady already False');
+          return { atMs: Date.now(), offSinceMs };
         }
         try {
           const offSinceMs = Date.now();
           await setGate(ref, pod, false);
-          log.info('InPlaceUpdateReady=False: Pod leaves the endpoints');
+          log.info('InPlaceUpdateReady=False, Ready=False: Pod leaves the endpoints');
           return { atMs: Date.now(), offSinceMs };
         } catch (err) {
           if (isConflict(err) || isConflictFailure(err)) continue;
@@ -158,8 +199,9 @@ export function podActivities(k: KubeClients, logger: Logger) {
         const v = toPodView(pod as never);
         const applied = v.revision === p.revision && Object.entries(p.images).every(([n, img]) => v.containers.find((c) => c.name === n)?.specImage === img);
         if (applied) {
+          // Kruise's record omits an empty imageID; ours before it wrote "": both mean unknown.
           const recorded = v.inPlaceState?.lastContainerStatuses ?? {};
-          const previousImageIDs = Object.fromEntries(Object.keys(p.images).map((n) => [n, recorded[n]?.imageID ?? null]));
+          const previousImageIDs = Object.fromEntries(Object.keys(p.images).map((n) => [n, recorded[n]?.imageID || null]));
           return { previousImageIDs, patched: false, atMs: Date.now() };
         }
         for (const name of Object.keys(p.images)) {
@@ -169,17 +211,15 @@ export function podActivities(k: KubeClients, logger: Logger) {
           }
         }
         const previousImageIDs = Object.fromEntries(Object.keys(p.images).map((n) => [n, v.containers.find((c) => c.name === n)?.imageID ?? null]));
-        const state = {
-          revision: p.revision,
-          updateTimestamp: new Date().toISOString(),
-          lastContainerStatuses: Object.fromEntries(Object.entries(previousImageIDs).map(([n, id]) => [n, { imageID: id ?? '' }])),
-        };
+        const now = Date.now();
+        const state = serializeInPlaceUpdateState(buildInPlaceUpdateState(v, p.revision, p.images, now));
+        const lifecycle = lifecycleMetadata(LifecycleState.Updating, now);
         const body = {
           metadata: {
             uid: p.uid,
             resourceVersion: pod.metadata?.resourceVersion,
-            labels: { ...(p.labels ?? {}), [Labels.revision]: p.revision, [Labels.lifecycleState]: LifecycleState.Updating },
-            annotations: { ...(p.annotations ?? {}), [Annotations.inPlaceUpdateState]: JSON.stringify(state) },
+            labels: { ...(p.labels ?? {}), [Labels.revision]: p.revision, ...lifecycle.labels },
+            annotations: { ...(p.annotations ?? {}), [Annotations.inPlaceUpdateState]: state, ...lifecycle.annotations },
           },
           // In the Pod's own container order: a strategic merge patch listing containers in another order would
           // reorder the list, which the apiserver forbids as a spec change.
@@ -223,8 +263,11 @@ export function podActivities(k: KubeClients, logger: Logger) {
     },
 
     /**
-     * Step 5: InPlaceUpdateReady=True and lifecycle Normal (or `Updated`, while an inPlaceUpdate hook waits to be put
-     * back). No-op when already so.
+     * Step 5: InPlaceUpdateReady=True, then lifecycle Normal (or `Updated`, while an inPlaceUpdate hook waits to be
+     * put back) — Kruise's order. A crash between the two leaves the gate True in lifecycle Updating: unavailable
+     * (not Normal), so it still holds its window slot, and the retry (or a later run's resume) writes the label. A
+     * new Pod still PreparingNormal and not bound yet keeps that state (waitPodReady moves it once bound). No-op
+     * when already so.
      */
     async markPodReady(
       ref: PodRef & { lifecycle?: typeof LifecycleState.Normal | typeof LifecycleState.Updated },
@@ -239,20 +282,18 @@ export function podActivities(k: KubeClients, logger: Logger) {
       let pod: V1Pod | undefined = known?.metadata?.uid === ref.uid ? known : undefined;
       for (;;) {
         pod ??= await readPod(ref);
-        const lifecycle = pod.metadata?.labels?.[Labels.lifecycleState];
         try {
-          // A Pod without the label stays without it when Normal is wanted (Pods not created by a CloneSet).
-          if ((lifecycle !== undefined || want !== LifecycleState.Normal) && lifecycle !== want) {
-            // The response is the Pod as written: the status write below is optimistic on its resourceVersion.
-            pod = await k.core.patchNamespacedPod(
-              { name: ref.name, namespace: ref.namespace, body: { metadata: { uid: ref.uid, labels: { [Labels.lifecycleState]: want } } } },
-              smp,
-            );
+          if (gateStatus(pod) !== 'True') {
+            // The response is the Pod as written: the label patch below starts from it.
+            pod = await setGate(ref, pod, true);
+            log.info('InPlaceUpdateReady=True');
             continue;
           }
-          if (gateStatus(pod) === 'True') return { atMs: Date.now() };
-          await setGate(ref, pod, true);
-          log.info('InPlaceUpdateReady=True');
+          const next = lifecycleAfterGateOn(pod.metadata?.labels?.[Labels.lifecycleState] ?? null, want, !!pod.spec?.nodeName);
+          if (next !== null) {
+            await setLifecycle(ref, next);
+            log.info(`lifecycle ${next}`);
+          }
           return { atMs: Date.now() };
         } catch (err) {
           pod = undefined;
@@ -282,14 +323,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
         }
         try {
           if (current !== p.state) {
-            await k.core.patchNamespacedPod(
-              {
-                name: p.name,
-                namespace: p.namespace,
-                body: { metadata: { uid: p.uid, resourceVersion: pod.metadata?.resourceVersion, labels: { [Labels.lifecycleState]: p.state } } },
-              },
-              smp,
-            );
+            await setLifecycle(p, p.state, pod.metadata?.resourceVersion);
             log.info({ hooked: isPodHooked(p.hook, meta) }, `lifecycle ${p.state}: held by a hook`);
             await podEvent(p, pod, 'Normal', `Lifecycle${p.state}`, `pod ${p.name} is ${describeHookWait(wait)}`);
             continue;
@@ -313,11 +347,28 @@ export function podActivities(k: KubeClients, logger: Logger) {
       return { held: true, atMs: Date.now() };
     },
 
-    /** Waits until the Pod is Ready with its gate True; returns when Ready last became True. */
+    /**
+     * Waits until the Pod is Ready with its gate True; returns when Ready last became True. A new Pod still in
+     * lifecycle PreparingNormal is moved to Normal once it is bound (Kruise's rule without a preNormal hook), so a
+     * Pod this returns for is lifecycle Normal (or has no lifecycle label).
+     */
     async waitPodReady(ref: PodRef): Promise<ReadyResult> {
+      const log = activityLogger(logger, { pod: ref.name, namespace: ref.namespace });
       return pollUntil(async () => {
-        const v = await view(ref);
-        if (readyWithGate(v)) return { done: true, value: { readySinceMs: v.readySinceMs ?? Date.now(), atMs: Date.now() } };
+        let v = await view(ref);
+        const next = lifecycleAfterCreate(v);
+        if (next !== null) {
+          try {
+            v = toPodView((await setLifecycle(ref, next)) as never);
+            log.info(`bound to ${v.nodeName}: lifecycle ${next}`);
+          } catch (err) {
+            if (isNotFound(err)) throw ApplicationFailure.nonRetryable(`Pod ${ref.namespace}/${ref.name} no longer exists`, NonRetryable.PodGone);
+            return toActivityError(err, `set lifecycle ${next} on Pod ${ref.name}`);
+          }
+        }
+        if (readyWithGate(v) && v.lifecycleState !== LifecycleState.PreparingNormal) {
+          return { done: true, value: { readySinceMs: v.readySinceMs ?? Date.now(), atMs: Date.now() } };
+        }
         const waiting = v.containers.filter((c) => !c.ready).map((c) => `${c.name}: ${c.waitingReason ?? 'not ready'}`);
         return { done: false, detail: { phase: v.phase, waiting } };
       });

@@ -15,6 +15,8 @@ import { loadKubeConfig, makeClients, type KubeClients } from '../kube/clients.j
 import {
   canonicalJson,
   Conditions,
+  Labels,
+  LifecycleState,
   formatErrors,
   isPodReady,
   planPodUpdate,
@@ -128,8 +130,10 @@ export function steadyPods(cs: NormalizedCloneSet, revision: string, nowMs: numb
   const name = cs.metadata.name;
   return Array.from({ length: cs.spec.replicas }, (_, i) => {
     const id = String(i + 1);
-    const pod = buildPod(cs, cs.spec.template, revision, id);
     const created = nowMs - DAY_MS - (i + 1) * 60_000;
+    const pod = buildPod(cs, cs.spec.template, revision, id, created);
+    // Steady: bound long ago, so the controller has moved it from PreparingNormal to Normal.
+    pod.metadata.labels[Labels.lifecycleState] = LifecycleState.Normal;
     const readySince = new Date(created + 10_000).toISOString();
     return toPodView({
       metadata: { ...pod.metadata, name: `${name}-${id}`, uid: `offline-${name}-${id}`, creationTimestamp: new Date(created).toISOString() },

@@ -24,6 +24,8 @@ export {
   INSTANCE_ID_LENGTH,
   instanceIdFrom,
   buildPod,
+  shortHash,
+  readyConditionAfterGateOff,
   toRfc3339,
   buildInPlaceUpdateState,
   serializeInPlaceUpdateState,

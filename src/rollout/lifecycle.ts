@@ -7,7 +7,8 @@
  * actor *releases* the Pod by removing them. After an in-place update the Pod sits in `Updated` until the actor
  * hooks it again (ready for the next update), and only then returns to `Normal`.
  */
-import { LifecycleState, type CloneSetLifecycle, type LifecycleHook } from './types.js';
+import { toRfc3339 } from './pod.js';
+import { Annotations, Labels, LifecycleState, type CloneSetLifecycle, type LifecycleHook } from './types.js';
 
 /** What a hook check reads from a Pod. */
 export interface HookedMeta {
@@ -65,4 +66,39 @@ export function describeHookWait(w: HookWait): string {
     ...(w.hook.finalizersHandler ?? []).map((f) => `finalizer ${f}`),
   ].join(', ');
   return w.until === 'released' ? `${w.state}: waiting for ${what} to be removed` : `${w.state}: waiting for ${what} to be put back`;
+}
+
+/**
+ * The metadata of a lifecycle change, as Kruise writes it in one patch: the state label and the
+ * `lifecycle.apps.kruise.io/timestamp` annotation (RFC 3339, whole seconds, UTC).
+ */
+export function lifecycleMetadata(state: LifecycleState, nowMs: number): { labels: Record<string, string>; annotations: Record<string, string> } {
+  return { labels: { [Labels.lifecycleState]: state }, annotations: { [Annotations.lifecycleTimestamp]: toRfc3339(nowMs) } };
+}
+
+/**
+ * What a Pod created in `PreparingNormal` moves to, and when (Kruise's refreshPodState, with no preNormal hook):
+ * `Normal` once the Pod is bound to a node (moving it earlier can trip old kube-schedulers, kruise#1485); null while
+ * it is not bound yet, or when it is not in PreparingNormal at all. A Pod in PreparingNormal is not available.
+ */
+export function lifecycleAfterCreate(pod: { lifecycleState: string | null; nodeName: string | null }): typeof LifecycleState.Normal | null {
+  if (pod.lifecycleState !== LifecycleState.PreparingNormal) return null;
+  return pod.nodeName ? LifecycleState.Normal : null;
+}
+
+/**
+ * The lifecycle state to write once InPlaceUpdateReady is True (that write comes first, as Kruise's
+ * refreshPodState does), or null when the label stays as it is: already `want`; absent while Normal is wanted (a
+ * Pod not created by a CloneSet keeps having none); or PreparingNormal on a Pod not bound yet (it moves to Normal
+ * once bound: {@link lifecycleAfterCreate}).
+ */
+export function lifecycleAfterGateOn(
+  current: string | null,
+  want: typeof LifecycleState.Normal | typeof LifecycleState.Updated,
+  bound: boolean,
+): typeof LifecycleState.Normal | typeof LifecycleState.Updated | null {
+  if (current === want) return null;
+  if ((current === null || current === '') && want === LifecycleState.Normal) return null;
+  if (current === LifecycleState.PreparingNormal && want === LifecycleState.Normal && !bound) return null;
+  return want;
 }

@@ -246,7 +246,7 @@ export function simulateRollout(input: SimulationInput): SimulationResult {
     const labels = { ...(template?.metadata?.labels ?? {}) };
     labels[Labels.revision] = upd;
     labels[Labels.instanceId] = name.split('-').pop() ?? name;
-    labels[Labels.lifecycleState] = LifecycleState.Normal;
+    labels[Labels.lifecycleState] = LifecycleState.PreparingNormal; // Normal once bound (becomeReady)
     pods.push({
       name,
       uid: `simulated-${name}`,
@@ -271,7 +271,7 @@ export function simulateRollout(input: SimulationInput): SimulationResult {
         waitingReason: null,
       })),
       restartCount: 0,
-      lifecycleState: LifecycleState.Normal,
+      lifecycleState: LifecycleState.PreparingNormal,
       inPlaceState: null,
       inPlaceGracePending: false,
       labels,

@@ -21,6 +21,8 @@ export const Labels = {
   instanceId: 'apps.kruise.io/cloneset-instance-id',
   /** Lifecycle state, one of {@link LifecycleState}. */
   lifecycleState: 'lifecycle.apps.kruise.io/state',
+  /** The hash part of the revision a Pod was created at (`controller-revision-hash` without `${cloneSet}-`). */
+  podTemplateHash: 'pod-template-hash',
 } as const;
 
 export const Annotations = {
@@ -28,6 +30,8 @@ export const Annotations = {
   inPlaceUpdateState: 'apps.kruise.io/inplace-update-state',
   /** Pending spec while an in-place grace period runs. */
   inPlaceUpdateGrace: 'apps.kruise.io/inplace-update-grace',
+  /** RFC 3339 (whole seconds) time of the last change of the lifecycle state label. */
+  lifecycleTimestamp: 'lifecycle.apps.kruise.io/timestamp',
 } as const;
 
 export const Conditions = {
@@ -223,11 +227,14 @@ export interface CloneSetStatus {
   availableReplicas: number;
   updatedReplicas: number;
   updatedReadyReplicas: number;
-  updatedAvailableReplicas: number;
-  /** spec.replicas − resolved partition. */
-  expectedUpdatedReplicas: number;
+  /** Omitted when 0, as Kruise serializes it. */
+  updatedAvailableReplicas?: number;
+  /** spec.replicas − resolved partition; omitted when 0, as Kruise serializes it. */
+  expectedUpdatedReplicas?: number;
   updateRevision: string;
   currentRevision: string;
+  /** Revision-name hash collisions seen (0 unless one happened); Kruise always writes it. */
+  collisionCount: number;
   /** The selector as a string (`app=web,tier in (a,b)`), for the scale subresource. */
   labelSelector: string;
   conditions?: CloneSetCondition[];
@@ -263,13 +270,24 @@ export interface NormalizedCloneSet extends CloneSet {
   spec: NormalizedCloneSetSpec;
 }
 
-/** The `apps.kruise.io/inplace-update-state` annotation. */
+/**
+ * The `apps.kruise.io/inplace-update-state` annotation, as Kruise's `InPlaceUpdateState` (apis/apps/pub): keys in
+ * its field order, timestamps RFC 3339 with whole seconds. Pods patched by earlier versions of this project carry
+ * millisecond timestamps and no `updateImages` / `containerBatchesRecord`; they are read the same way.
+ */
 export interface InPlaceUpdateState {
   /** Revision the pod is being updated to. */
   revision: string;
   /** RFC3339 time the update started. */
   updateTimestamp: string;
-  /** imageIDs of the changed containers before the update, by container name. */
-  lastContainerStatuses: Record<string, { imageID: string }>;
+  /**
+   * imageIDs of the changed containers before the update, by container name. Kruise omits an empty imageID
+   * (`{}`); older records of ours wrote `""`.
+   */
+  lastContainerStatuses: Record<string, { imageID?: string }>;
+  /** True when images change (Kruise's `updateImages`, omitted when false). */
+  updateImages?: boolean;
+  /** One entry per batch of containers patched: when, and which (sorted). */
+  containerBatchesRecord?: { timestamp: string; containers: string[] }[];
   [k: string]: unknown;
 }

@@ -1,14 +1,15 @@
 /**
  * CloneSet parity on the real Temporal dev server and the simulated cluster: maxSurge (only where a Pod must be
- * recreated), priorityStrategy order and spec-level paused — each checked by the independent watcher of the Pods,
- * not by the workflow's own counters.
+ * recreated), priorityStrategy order, spec-level paused, Ready=False with the gate-off write against a kubelet that
+ * lags on readiness gates, and lifecycle writes resumed after a lost worker — each checked by the independent watcher
+ * of the Pods, not by the workflow's own counters.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { applyCloneSet } from '../../src/kube/apply.js';
 import { HookActor, withUpdateHook } from '../support/brake.js';
 import { watchPods } from '../support/watcher.js';
-import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
+import { applyAndRoll, cloneSet, ensureNamespace, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -19,6 +20,7 @@ afterAll(async () => {
 });
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const smp = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
 const watch = (ns: string, desired: number) => watchPods(env.cluster.kubeConfig(), ns, desired);
 
@@ -178,5 +180,95 @@ describe('the plan query', () => {
     await handle.result();
     await hooks.stop();
     w.stop();
+  });
+});
+
+describe('Pods leave service as with Kruise: Ready=False in the gate-off write (the kubelet lags on gates)', () => {
+  const SYNC_MS = 1_500;
+  let lagging: TestEnv;
+  beforeAll(async () => {
+    // A kubelet that takes a readiness-gate change into Ready only SYNC_MS later, like a real one on its next sync.
+    lagging = await startTestEnv({ kubelet: { statusSyncDelayMs: SYNC_MS } });
+  });
+  afterAll(async () => {
+    await lagging?.stop();
+  });
+
+  it('a gate flipped alone leaves its Pod Ready for the sync delay; the rollout takes each Pod out at the first event', async () => {
+    const ns = uniqueNamespace('ready');
+    await ensureNamespace(lagging.k, ns);
+    // The control: a Pod outside the CloneSet with the same gate, flipped without Ready.
+    const control = 'control';
+    await lagging.k.core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: control, labels: { app: 'control' } },
+        spec: { containers: [{ name: 'nginx', image: 'nginx:perl' }], readinessGates: [{ conditionType: 'InPlaceUpdateReady' }] },
+      },
+    });
+    const gate = (status: string) => ({ status: { conditions: [{ type: 'InPlaceUpdateReady', status, lastTransitionTime: new Date().toISOString() }] } });
+    await lagging.k.core.patchNamespacedPodStatus({ name: control, namespace: ns, body: gate('True') }, smp);
+    const readyOf = async (name: string) =>
+      (await lagging.k.core.readNamespacedPod({ name, namespace: ns })).status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    for (const end = Date.now() + 30_000; (await readyOf(control)) !== 'True';) {
+      if (Date.now() > end) throw new Error('control Pod never Ready');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const cs = cloneSet(ns, 'web', { replicas: 3, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 } });
+    await applyAndRoll(lagging, cs);
+    const w = await watchPods(lagging.cluster.kubeConfig(), ns, 3);
+
+    // 1. Without a Ready=False write the Pod stays Ready, in its Services' endpoints, for the whole sync delay.
+    const offAt = Date.now();
+    await lagging.k.core.patchNamespacedPodStatus({ name: control, namespace: ns, body: gate('False') }, smp);
+    let observed = 0;
+    for (;;) {
+      const ready = await readyOf(control);
+      const elapsed = Date.now() - offAt;
+      if (elapsed >= SYNC_MS - 200) break;
+      expect(ready, `control Ready ${elapsed} ms after its gate went False`).toBe('True');
+      observed++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(observed).toBeGreaterThan(0);
+
+    // 2. The rollout: at the first event showing a Pod's gate False, its Ready is False too (one write).
+    const result = await (await lagging.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } })).result();
+    w.stop();
+    expect(result.updatedInPlace).toBe(3);
+    for (const [name, h] of Object.entries(w.pods)) {
+      const off = h.states.find((x) => x.gate === 'False');
+      expect(off, `${name}: ${JSON.stringify(h.states)}`).toMatchObject({ gate: 'False', ready: 'False' });
+    }
+    // Never more than the window out of service (the lagging kubelet would have kept drained Pods Ready otherwise).
+    expect(w.maxUnavailable).toBeLessThanOrEqual(1);
+    expect(await readyOf(control)).toBe('False'); // the kubelet did take the control's gate in, after the delay
+  });
+});
+
+describe('a worker lost between two lifecycle writes leaves nothing stuck', () => {
+  it('gate True but still Updating (killed before the label write), or a new Pod left PreparingNormal: the next run finishes both', async () => {
+    const ns = uniqueNamespace('crash');
+    const cs = cloneSet(ns, 'web', { replicas: 3, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 } });
+    await applyAndRoll(env, cs);
+    const [updating, preparing, untouched] = Object.keys(uids(await livePods(env, ns, 'web'))).sort();
+    // The states a worker killed mid-lane leaves: in-place update after the gate write, creation before the label write.
+    const label = (state: string) => ({ metadata: { labels: { 'lifecycle.apps.kruise.io/state': state } } });
+    await env.k.core.patchNamespacedPod({ name: updating!, namespace: ns, body: label('Updating') }, merge);
+    await env.k.core.patchNamespacedPod({ name: preparing!, namespace: ns, body: label('PreparingNormal') }, merge);
+    const restarts = Object.fromEntries((await livePods(env, ns, 'web')).map((p) => [p.metadata!.name!, p.status!.containerStatuses![0]!.restartCount]));
+    const w = await watch(ns, 3);
+    const result = await (await env.client.start({ namespace: ns, name: 'web' })).result();
+    w.stop();
+    expect(result.outcome).toBe('Completed');
+    const after = await livePods(env, ns, 'web');
+    expect(after.map((p) => p.metadata!.labels!['lifecycle.apps.kruise.io/state'])).toEqual(['Normal', 'Normal', 'Normal']);
+    for (const p of after) {
+      expect(p.status!.containerStatuses![0]!.restartCount, p.metadata!.name).toBe(restarts[p.metadata!.name!]); // nothing restarted
+      expect(p.metadata!.annotations!['lifecycle.apps.kruise.io/timestamp']).toMatch(/Z$/);
+    }
+    // Finished where they were: no gate flipped, no image patched, the healthy Pod untouched.
+    expect(w.steps.filter((s) => s.what !== 'created')).toEqual([]);
+    expect(w.pods[untouched!]!.lifecycle).toEqual(['Normal']);
   });
 });

@@ -3,7 +3,8 @@ import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod
 import { toPlain, type ContainerStatus, type Pod, type PodCondition } from '../../src/sim/kubelet/types.js';
 
 /** Timings short enough for tests, long enough to observe each intermediate state by polling. */
-export const FAST = { startDelayMs: 60, restartDelayMs: 100, readyDelayMs: 40, pullBackOffMs: 300, deleteDelayMs: 60 };
+/** Quick timings; Ready follows readiness gates at once here (statusSyncDelayMs has tests of its own). */
+export const FAST = { startDelayMs: 60, restartDelayMs: 100, readyDelayMs: 40, pullBackOffMs: 300, deleteDelayMs: 60, statusSyncDelayMs: 0 };
 
 export const GATE = 'InPlaceUpdateReady';
 

@@ -4,7 +4,7 @@
  * kube-apiserver: scheduling, start, readiness gates, in-place restarts, unpullable / never-ready images,
  * graceful deletion, kubelet restart.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findRealApiServerBinary, startRealApiServer } from '../../src/realkube/index.js';
 import { startSimApiServer } from '../../src/sim/apiserver/index.js';
@@ -239,6 +239,68 @@ describe.each(backends.filter((b) => !b.skip))('sim kubelet against $name', (bac
     expect(p.spec.nodeName).toBe('node-2');
     expect(p.status?.hostIP).toBe('172.18.0.3');
     expect(kubelet.stats().bindings).toBe(bindingsBefore);
+  });
+
+  it('statusSyncDelayMs: a gate written False leaves Ready True until the next status sync; a Ready=False written with it holds', async () => {
+    const DELAY = 1_000;
+    await kubelet.stop();
+    kubelet = await startSimKubelet(kc, { ...FAST, nodes: 3, statusSyncDelayMs: DELAY });
+    try {
+      const [left, written] = [podName('lag'), podName('lag')];
+      for (const n of [left, written]) await pods.create(podManifest(n, { app: 'nginx:1.25' }));
+      for (const n of [left, written]) await pods.setCondition(n, GATE, 'True');
+      await waitFor('both Ready', async () => (await Promise.all([left, written].map((n) => pods.get(n)))).every(isReady));
+
+      // 1. Only the gate goes False: Services would keep the Pod for the whole delay.
+      const offAt = Date.now();
+      await pods.setCondition(left, GATE, 'False');
+      let insideWindow = 0;
+      for (;;) {
+        const p = await pods.get(left);
+        const elapsed = Date.now() - offAt;
+        if (elapsed >= DELAY - 100) break;
+        expect(isReady(p), `Ready after ${elapsed} ms`).toBe(true);
+        insideWindow++;
+        await sleep(100);
+      }
+      expect(insideWindow).toBeGreaterThan(0);
+      const dropped = await waitFor('Ready=False after the sync', async () => {
+        const p = await pods.get(left);
+        return cond(p, 'Ready')?.status === 'False' ? p : undefined;
+      });
+      expect(cond(dropped, 'Ready')).toMatchObject({ reason: 'ReadinessGatesNotReady' });
+      // Flipped by the kubelet no earlier than the delay after the gate (second precision, as the apiserver stores it).
+      expect(Date.parse(cond(dropped, 'Ready')!.lastTransitionTime!)).toBeGreaterThanOrEqual(Math.floor((offAt + DELAY) / 1000) * 1000);
+
+      // 2. Gate False and Ready=False in one write (what the rollout does): out at once, never put back meanwhile.
+      const writeAt = Date.now();
+      await pods.core.patchNamespacedPodStatus(
+        {
+          name: written,
+          namespace: 'default',
+          body: {
+            status: {
+              conditions: [
+                { type: GATE, status: 'False', reason: 'StartInPlaceUpdate' },
+                { type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady' },
+              ],
+            },
+          },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      );
+      while (Date.now() - writeAt < DELAY + 300) {
+        expect(isReady(await pods.get(written))).toBe(false);
+        await sleep(100);
+      }
+
+      // 3. Gate True again: Ready follows on the next sync.
+      await pods.setCondition(written, GATE, 'True');
+      await waitFor('Ready again', async () => isReady(await pods.get(written)));
+    } finally {
+      await kubelet.stop();
+      kubelet = await startSimKubelet(kc, { ...FAST, nodes: 3 });
+    }
   });
 
   it('a restarted kubelet picks up where the previous one left off without restarting anything', async () => {

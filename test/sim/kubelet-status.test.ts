@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_NEVER_READY_IMAGES, DEFAULT_UNPULLABLE_IMAGES, imageIdFor, imageRepository } from '../../src/sim/kubelet/images.js';
 import { stepPod, type PodRuntime, type RuntimeConfig, type RuntimeEvent } from '../../src/sim/kubelet/runtime.js';
-import { canonical, kubeletStatus, podPhase, statusPatch, type KubeletStatus } from '../../src/sim/kubelet/status.js';
+import { canonical, kubeletStatus, podPhase, statusPatch, syncGates, type GateSync, type KubeletStatus } from '../../src/sim/kubelet/status.js';
 import { rfc3339, type ContainerStatus, type Pod, type PodCondition } from '../../src/sim/kubelet/types.js';
 
 const T0 = Date.parse('2025-03-01T10:00:00Z');
@@ -536,5 +536,90 @@ describe('statusPatch', () => {
 
   it('canonical() drops empties and truncates timestamps', () => {
     expect(canonical({ a: '', b: null, c: {}, d: [], e: false, f: '2025-01-01T00:00:00.123Z', g: [{}] })).toEqual({ e: false, f: '2025-01-01T00:00:00Z' });
+  });
+});
+
+describe('syncGates: a readiness gate written by someone else reaches Ready on the next status sync', () => {
+  const DELAY = 1000;
+  const gated = (status: string | null): Pod =>
+    makePod({ gates: ['InPlaceUpdateReady'], conditions: status === null ? [] : [{ type: 'InPlaceUpdateReady', status }] });
+  const synced = (status: string): GateSync => ({ synced: JSON.stringify({ InPlaceUpdateReady: status }), pendingSince: null });
+
+  it.each<[string, Pod, GateSync | undefined, number, number, { holdReady: boolean; wakeAt?: number; synced: string; pendingSince: number | null }]>([
+    [
+      'first sight of a Pod (or a kubelet restart): synced at once',
+      gated('True'),
+      undefined,
+      0,
+      DELAY,
+      { holdReady: false, synced: 'True', pendingSince: null },
+    ],
+    ['no change: nothing held', gated('True'), synced('True'), 0, DELAY, { holdReady: false, synced: 'True', pendingSince: null }],
+    [
+      'gate True → False just seen: Ready held until the sync',
+      gated('False'),
+      synced('True'),
+      0,
+      DELAY,
+      { holdReady: true, wakeAt: T0 + DELAY, synced: 'True', pendingSince: T0 },
+    ],
+    [
+      'still before the sync: held, counted from when first seen',
+      gated('False'),
+      { ...synced('True'), pendingSince: T0 },
+      999,
+      DELAY,
+      { holdReady: true, wakeAt: T0 + DELAY, synced: 'True', pendingSince: T0 },
+    ],
+    ['at the sync: taken in', gated('False'), { ...synced('True'), pendingSince: T0 }, 1000, DELAY, { holdReady: false, synced: 'False', pendingSince: null }],
+    [
+      'a missing gate condition counts as a status of its own',
+      gated(null),
+      synced('True'),
+      0,
+      DELAY,
+      { holdReady: true, wakeAt: T0 + DELAY, synced: 'True', pendingSince: T0 },
+    ],
+    ['delay 0: at once', gated('False'), synced('True'), 0, 0, { holdReady: false, synced: 'False', pendingSince: null }],
+    [
+      'back to what Ready reflects before the sync: nothing held',
+      gated('True'),
+      { ...synced('True'), pendingSince: T0 },
+      500,
+      DELAY,
+      { holdReady: false, synced: 'True', pendingSince: null },
+    ],
+  ])('%s', (_name, pod, prev, after, delay, expected) => {
+    const r = syncGates(pod, prev, T0 + after, delay);
+    const { synced: key, pendingSince } = r.sync;
+    const got = { holdReady: r.holdReady, ...(r.wakeAt !== undefined ? { wakeAt: r.wakeAt } : {}), synced: JSON.parse(key).InPlaceUpdateReady, pendingSince };
+    expect(got).toEqual(expected);
+  });
+
+  it('step by step: gate False stays out of Ready for the delay, then Ready=False; a Ready=False written with the gate is kept meanwhile', () => {
+    // 1. A running Pod, gate True, Ready True, synced.
+    const h = new Harness(gated('True')).at(T0).at(T0 + 1000);
+    expect(h.cond('Ready').status).toBe('True');
+    let sync = syncGates(h.pod, undefined, T0 + 1000, DELAY).sync;
+    // 2. The gate goes False (someone else's write): within the delay the kubelet's patch leaves Ready alone...
+    h.setCondition({ type: 'InPlaceUpdateReady', status: 'False' });
+    const held = syncGates(h.pod, sync, T0 + 1100, DELAY);
+    expect(held.holdReady).toBe(true);
+    sync = held.sync;
+    const desired = kubeletStatus(h.pod, h.rt!, net, T0 + 1100);
+    expect(statusPatch(h.pod.status, desired, { holdReady: true })).toBeNull();
+    // ...so Ready stays True in the API (the Pod stays in its Services' endpoints) unless the writer set it False.
+    expect(h.pod.status!.conditions!.find((c) => c.type === 'Ready')!.status).toBe('True');
+    // 3. A Ready=False written by the rollout with the gate is not overwritten meanwhile.
+    h.setCondition({ type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady' });
+    expect(
+      statusPatch(h.pod.status, kubeletStatus(h.pod, h.rt!, net, T0 + 1500), { holdReady: syncGates(h.pod, sync, T0 + 1500, DELAY).holdReady }),
+    ).toBeNull();
+    // 4. At the sync the kubelet computes Ready from the gate: False, as already written.
+    const atSync = syncGates(h.pod, sync, T0 + 1100 + DELAY, DELAY);
+    expect(atSync.holdReady).toBe(false);
+    const patch = statusPatch(h.pod.status, kubeletStatus(h.pod, h.rt!, net, T0 + 1100 + DELAY), { holdReady: false });
+    const after = patch ? applyStatusPatch(h.pod, patch.status) : h.pod;
+    expect(after.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ReadinessGatesNotReady' });
   });
 });

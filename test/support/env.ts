@@ -81,7 +81,8 @@ export function uniqueNamespace(prefix = 't'): string {
 export async function startTestEnv(opts: { kubelet?: SimKubeletOptions; worker?: boolean } = {}): Promise<TestEnv> {
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
-  const cluster = await startCluster({ startDelayMs: 50, restartDelayMs: 100, readyDelayMs: 50, ...opts.kubelet });
+  // A short status sync (100 ms, the default is 1 s) keeps the kubelet's lag on readiness gates real but cheap.
+  const cluster = await startCluster({ startDelayMs: 50, restartDelayMs: 100, readyDelayMs: 50, statusSyncDelayMs: 100, ...opts.kubelet });
   let stopWorker = async () => {};
   if (opts.worker !== false) {
     const { worker, connection } = await createRolloutWorker({

@@ -23,6 +23,8 @@ import {
   formatErrors,
   hookWaitOver,
   Labels,
+  lifecycleAfterCreate,
+  lifecycleAfterGateOn,
   LifecycleState,
   planPodUpdate,
   planSpecFrom,
@@ -487,9 +489,11 @@ export class FakeCluster {
 
   markPodReady(ref: PodRef & { lifecycle?: string }): { atMs: number } {
     const p = this.live(ref);
-    const want = ref.lifecycle ?? LifecycleState.Normal;
-    p.metadata.labels[Labels.lifecycleState] = want;
+    const want = ref.lifecycle === LifecycleState.Updated ? LifecycleState.Updated : LifecycleState.Normal;
+    // The gate first, then the label (the real markPodReady's order and rule).
     this.setCondition(p, Conditions.inPlaceUpdateReady, 'True', Date.now(), '');
+    const next = lifecycleAfterGateOn(p.metadata.labels[Labels.lifecycleState] ?? null, want, !!p.spec.nodeName);
+    if (next !== null) p.metadata.labels[Labels.lifecycleState] = next;
     this.reconcile(p);
     this.changed();
     return { atMs: Date.now() };
@@ -505,7 +509,12 @@ export class FakeCluster {
     if (!this.revisions.has(input.revision))
       throw ApplicationFailure.nonRetryable(`revision ${input.revision} of CloneSet ${input.cloneSetName} is unknown`, NonRetryable.Rejected);
     const name = `${this.name}-${input.instanceId}`;
-    const existing = this.pods.get(name) ?? this.addPod(name, input.revision);
+    let existing = this.pods.get(name);
+    if (!existing) {
+      existing = this.addPod(name, input.revision);
+      // As the real createPod: a new Pod starts PreparingNormal, moved to Normal once bound (waitPodReady).
+      existing.metadata.labels[Labels.lifecycleState] = LifecycleState.PreparingNormal;
+    }
     this.changed();
     return { name, uid: existing.metadata.uid, atMs: Date.now() };
   }
@@ -554,8 +563,15 @@ export class FakeCluster {
 
   async waitPodReady(ref: PodRef): Promise<ReadyResult> {
     return this.waitFor(() => {
-      const v = toPodView(this.live(ref));
-      return readyWithGate(v) ? { readySinceMs: v.readySinceMs ?? Date.now(), atMs: Date.now() } : undefined;
+      const p = this.live(ref);
+      if (lifecycleAfterCreate(toPodView(p)) !== null) {
+        p.metadata.labels[Labels.lifecycleState] = LifecycleState.Normal;
+        this.changed();
+      }
+      const v = toPodView(p);
+      return readyWithGate(v) && v.lifecycleState !== LifecycleState.PreparingNormal
+        ? { readySinceMs: v.readySinceMs ?? Date.now(), atMs: Date.now() }
+        : undefined;
     });
   }
 

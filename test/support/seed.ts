@@ -8,14 +8,15 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { applyCloneSet } from '../../src/kube/apply.js';
 import { CLONESET } from '../../src/kube/clients.js';
 import { mapLimit } from '../../src/activities/pod-watch.js';
-import { buildPod, instanceIdFrom, revisionName, type CloneSet } from '../../src/rollout/index.js';
+import { Annotations, buildPod, instanceIdFrom, Labels, LifecycleState, revisionName, toRfc3339, type CloneSet } from '../../src/rollout/index.js';
 import { applyAndRoll, type TestEnv } from './env.js';
 
 const smp = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
 /**
  * Applies `cs` with 0 replicas and rolls it (which records its revision), creates `replicas` Pods at that revision,
- * sets their InPlaceUpdateReady gate True, sets spec.replicas, and waits until every Pod is Ready.
+ * sets their InPlaceUpdateReady gate True, sets spec.replicas, waits until every Pod is Ready, then moves them to
+ * lifecycle Normal.
  */
 export async function seedCloneSet(env: TestEnv, cs: CloneSet, replicas: number, opts: { concurrency?: number; timeoutMs?: number } = {}): Promise<void> {
   const ns = cs.metadata.namespace!;
@@ -30,7 +31,7 @@ export async function seedCloneSet(env: TestEnv, cs: CloneSet, replicas: number,
     async () => {
       for (;;) {
         // Instance ids are 5 characters, as Kruise's: among thousands of Pods a name is sometimes taken already.
-        const pod = buildPod(live, live.spec.template, revision, instanceIdFrom(randomUUID()));
+        const pod = buildPod(live, live.spec.template, revision, instanceIdFrom(randomUUID()), Date.now());
         try {
           const created = await env.k.core.createNamespacedPod({ namespace: ns, body: pod as never });
           return created.metadata!.name!;
@@ -49,8 +50,15 @@ export async function seedCloneSet(env: TestEnv, cs: CloneSet, replicas: number,
   for (;;) {
     const list = await env.k.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${name}` });
     const ready = list.items.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
-    if (ready === replicas) return;
+    if (ready === replicas) break;
     if (Date.now() > end) throw new Error(`seeding ${ns}/${name}: ${ready}/${replicas} Pods Ready`);
     await new Promise((r) => setTimeout(r, 500));
   }
+  // Bound (they are Ready): as Kruise would have by now (and the rollout's own create lane does), PreparingNormal → Normal.
+  await mapLimit(names, concurrency, async (pod) => {
+    const body = {
+      metadata: { labels: { [Labels.lifecycleState]: LifecycleState.Normal }, annotations: { [Annotations.lifecycleTimestamp]: toRfc3339(Date.now()) } },
+    };
+    await env.k.core.patchNamespacedPod({ name: pod, namespace: ns, body }, smp);
+  });
 }

@@ -20,7 +20,21 @@ export interface PodHistory {
   images: Record<string, string[]>;
   /** `lifecycle.apps.kruise.io/state` values seen, in order, consecutive duplicates collapsed. */
   lifecycle: string[];
+  /**
+   * Every distinct combination of lifecycle state, InPlaceUpdateReady, Ready and binding seen, in order (one entry per
+   * event that changed one of them): which writes came together, and in which order.
+   */
+  states: PodState[];
   deleted: boolean;
+}
+
+/** What one event showed of a Pod's lifecycle and readiness (`-` when absent). */
+export interface PodState {
+  atMs: number;
+  lifecycle: string;
+  gate: string;
+  ready: string;
+  bound: boolean;
 }
 
 export type WatcherStep = { atMs: number; pod: string; what: 'gate-off' | 'gate-on' | 'image' | 'created' | 'deleting' };
@@ -122,6 +136,7 @@ export class ReadinessWatcher {
       containerIds: {},
       images: {},
       lifecycle: [],
+      states: [],
       deleted: false,
     });
     const now = Date.now();
@@ -155,6 +170,10 @@ export class ReadinessWatcher {
       this.lastGate.set(name, gate);
       const state = pod.metadata?.labels?.['lifecycle.apps.kruise.io/state'];
       if (state !== undefined && h.lifecycle[h.lifecycle.length - 1] !== state) h.lifecycle.push(state);
+      const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+      const seen: PodState = { atMs: now, lifecycle: state ?? '-', gate: gate ?? '-', ready: ready ?? '-', bound: !!pod.spec?.nodeName };
+      const last = h.states[h.states.length - 1];
+      if (!last || last.lifecycle !== seen.lifecycle || last.gate !== seen.gate || last.ready !== seen.ready || last.bound !== seen.bound) h.states.push(seen);
       for (const cs of pod.status?.containerStatuses ?? []) {
         h.restarts[cs.name] = Math.max(h.restarts[cs.name] ?? 0, cs.restartCount);
         const ids = (h.containerIds[cs.name] ??= []);

@@ -6,7 +6,8 @@
  * - runs their containers on a simulated runtime: start after `startDelayMs`, ready `readyDelayMs` later;
  *   in-place restart of exactly the containers whose spec image changed; unpullable / never-ready images;
  * - publishes pod status like the real kubelet (phase, IPs, containerStatuses, PodScheduled / Initialized /
- *   ContainersReady / Ready honouring readinessGates) with strategic-merge patches on pods/status;
+ *   ContainersReady / Ready honouring readinessGates) with strategic-merge patches on pods/status; a readiness
+ *   gate written by someone else reaches Ready only on the next status sync (`statusSyncDelayMs` later);
  * - finishes graceful deletions (delete with gracePeriodSeconds 0 and a uid precondition).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -37,11 +38,25 @@ export interface SimKubeletOptions {
   unpullableImages?: RegExp;
   /** Images that start but never become ready. Default `/never-ready/`. */
   neverReadyImages?: RegExp;
+  /**
+   * A readiness-gate condition written by someone else (InPlaceUpdateReady) reaches the Ready condition only this
+   * long after the kubelet first sees it: a real kubelet recomputes Ready on its next status sync, seconds later, so
+   * a Pod whose gate went False stays Ready (and in its Services' endpoints) meanwhile unless the writer set
+   * Ready=False itself, as Kruise does. Container readiness still counts at once. 0: at once. Default
+   * `DEFAULT_STATUS_SYNC_DELAY_MS` (1000).
+   */
+  statusSyncDelayMs?: number;
   /** Maximum concurrent writes (bind / status patch / delete) to the apiserver. Default 32. */
   maxConcurrentWrites?: number;
   /** Default: a pino logger at level `warn`. */
   logger?: Logger;
 }
+
+/**
+ * Default of `statusSyncDelayMs`: the low end of a real kubelet's lag (its status sync after a pod update); long
+ * enough that a Ready left to the kubelet is seen lagging, short enough for the demo.
+ */
+export const DEFAULT_STATUS_SYNC_DELAY_MS = 1000;
 
 export interface SimKubelet {
   /** Stop watching, cancel timers and wait for in-flight writes. Pods are left as they are. */
@@ -71,6 +86,7 @@ export async function startSimKubelet(kc: KubeConfig, opts: SimKubeletOptions = 
       neverReadyImages: opts.neverReadyImages ?? DEFAULT_NEVER_READY_IMAGES,
       newContainerId: randomContainerId,
       maxConcurrentWrites: opts.maxConcurrentWrites ?? 32,
+      statusSyncDelayMs: opts.statusSyncDelayMs ?? DEFAULT_STATUS_SYNC_DELAY_MS,
       retryMinMs: 50,
       retryMaxMs: 2000,
     },

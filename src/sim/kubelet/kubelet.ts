@@ -11,7 +11,7 @@ import { withConnectionReuse } from '../../kube/http.js';
 import { PodReflector, httpStatus } from './reflector.js';
 import { stepPod, type PodRuntime, type RuntimeConfig } from './runtime.js';
 import { NodeLoad, PodIPAllocator, hostIPFor, type SimNode } from './scheduler.js';
-import { kubeletStatus, statusPatch } from './status.js';
+import { kubeletStatus, statusPatch, syncGates, type GateSync } from './status.js';
 import { toPlain, type Pod } from './types.js';
 
 /** Counters exposed by `SimKubelet.stats()`. */
@@ -30,6 +30,8 @@ export interface SimKubeletStats {
 
 export interface KubeletLoopConfig extends RuntimeConfig {
   nodes: SimNode[];
+  /** A readiness-gate change reaches Ready this long after it is seen (the kubelet's next status sync), ms. */
+  statusSyncDelayMs: number;
   maxConcurrentWrites: number;
   retryMinMs: number;
   retryMaxMs: number;
@@ -48,6 +50,8 @@ interface Slot {
   /** Node chosen for binding (kept across retries). */
   node?: string;
   podIP?: string;
+  /** What Ready last reflected of the readiness gates (see syncGates). */
+  gates?: GateSync;
   /** Loop breaker: the last status patch sent and how many times in a row. */
   lastPatchKey?: string;
   samePatchCount: number;
@@ -251,10 +255,13 @@ export class KubeletLoop {
       if (e.kind === 'restarted') this.counters.restarts++;
       this.log.debug({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, ...e }, `container ${e.kind}`);
     }
-    this.wakeAt(slot, step.wakeAt);
+    const gates = syncGates(pod, slot.gates, now, this.cfg.statusSyncDelayMs);
+    slot.gates = gates.sync;
+    const wakes = [step.wakeAt, gates.wakeAt].filter((t): t is number => t !== undefined);
+    this.wakeAt(slot, wakes.length > 0 ? Math.min(...wakes) : undefined);
 
     const net = { hostIP: hostIPFor(pod.spec.nodeName, this.cfg.nodes), podIP: (slot.podIP ??= this.ips.allocate()) };
-    const patch = statusPatch(pod.status, kubeletStatus(pod, step.runtime, net, now));
+    const patch = statusPatch(pod.status, kubeletStatus(pod, step.runtime, net, now), { holdReady: gates.holdReady });
     if (patch) {
       const key = JSON.stringify(patch, (k, v) => (k === 'lastTransitionTime' ? undefined : v));
       if (key === slot.lastPatchKey && slot.samePatchCount >= MAX_SAME_PATCH) {

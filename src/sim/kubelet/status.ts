@@ -1,7 +1,9 @@
 /**
  * Pure computation of the status the kubelet publishes for a pod, and of the minimal strategic-merge patch
  * that brings the pod's current status there. Mirrors the real kubelet's status generation (phase from
- * container states, ContainersReady/Ready with readiness gates, lastTransitionTime only moving on a flip).
+ * container states, ContainersReady/Ready with readiness gates, lastTransitionTime only moving on a flip), and its
+ * lag on readiness gates: a gate condition written by someone else reaches Ready only on the kubelet's next status
+ * sync ({@link syncGates}), so whoever takes a Pod out of service must write Ready=False itself to be prompt.
  */
 import { isReady, type ContainerRuntime, type PodRuntime, type TerminatedRecord } from './runtime.js';
 import { rfc3339, type ContainerState, type ContainerStatus, type Pod, type PodCondition, type PodStatus } from './types.js';
@@ -188,6 +190,35 @@ export function kubeletStatus(pod: Pod, rt: PodRuntime, net: PodNetwork, now: nu
   };
 }
 
+/** What the kubelet's Ready last reflected of the Pod's readiness gates, and since when a change waits for a sync. */
+export interface GateSync {
+  /** The gate statuses (JSON, conditionType → status, '' when missing) Ready was last computed from. */
+  synced: string;
+  /** When a change of them was first seen (epoch ms); null when none waits. */
+  pendingSince: number | null;
+}
+
+/** The readiness-gate conditions as the kubelet reads them, in spec order: conditionType → status ('' when missing). */
+export function gateStatuses(pod: Pod): Record<string, string> {
+  const conditions = pod.status?.conditions ?? [];
+  return Object.fromEntries((pod.spec.readinessGates ?? []).map((g) => [g.conditionType, conditions.find((c) => c.type === g.conditionType)?.status ?? '']));
+}
+
+/**
+ * The kubelet's view of the readiness gates at `now`. A change (someone else wrote a gate condition) is taken into
+ * Ready only `delayMs` after it was first seen — a real kubelet recomputes Ready on its next status sync, seconds
+ * later. Meanwhile `holdReady`: the kubelet leaves the Ready condition as it is in the API (it neither recomputes it
+ * nor writes back its older value over someone else's Ready), and `wakeAt` says when to look again. The first sight
+ * of a pod (`prev` undefined, e.g. after a kubelet restart) and `delayMs` 0 sync at once.
+ */
+export function syncGates(pod: Pod, prev: GateSync | undefined, now: number, delayMs: number): { sync: GateSync; holdReady: boolean; wakeAt?: number } {
+  const key = JSON.stringify(gateStatuses(pod));
+  if (prev === undefined || delayMs <= 0 || key === prev.synced) return { sync: { synced: key, pendingSince: null }, holdReady: false };
+  const since = prev.pendingSince ?? now;
+  if (now >= since + delayMs) return { sync: { synced: key, pendingSince: null }, holdReady: false };
+  return { sync: { synced: prev.synced, pendingSince: since }, holdReady: true, wakeAt: since + delayMs };
+}
+
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
 /**
@@ -230,10 +261,14 @@ function sameContainerStatuses(current: ContainerStatus[] | undefined, desired: 
 
 /**
  * The body of a strategic-merge patch on pods/status moving `current` to `desired`, or null when nothing the
- * kubelet owns differs. Only changed conditions are sent (merged by `type`, so conditions written by others
+ * kubelet owns differs (with `holdReady`, Ready is left out: see {@link syncGates}). Only changed conditions are sent (merged by `type`, so conditions written by others
  * survive); containerStatuses has no merge key, so it is always sent whole.
  */
-export function statusPatch(current: PodStatus | undefined, desired: KubeletStatus): { status: Partial<KubeletStatus> } | null {
+export function statusPatch(
+  current: PodStatus | undefined,
+  desired: KubeletStatus,
+  opts: { holdReady?: boolean } = {},
+): { status: Partial<KubeletStatus> } | null {
   const cur = current ?? {};
   const patch: Partial<KubeletStatus> = {};
   if (cur.phase !== desired.phase) patch.phase = desired.phase;
@@ -242,6 +277,7 @@ export function statusPatch(current: PodStatus | undefined, desired: KubeletStat
   }
   const changed: PodCondition[] = [];
   for (const d of desired.conditions) {
+    if (opts.holdReady && d.type === 'Ready') continue; // not recomputed before the next status sync (syncGates)
     const c = cur.conditions?.find((x) => x.type === d.type);
     if (c && same({ ...c, lastProbeTime: undefined }, d)) continue;
     // Conditions are merged by type field by field, so a reason/message that no longer applies (e.g. on

@@ -44,7 +44,8 @@ beforeAll(async () => {
   })) as CloneSet;
   const hourAgo = new Date(Date.now() - 3_600_000);
   for (const id of ['aaaaa', 'bbbbb', 'ccccc', 'ddddd']) {
-    const pod = buildPod(live, cloneSet.spec.template, OLD, id);
+    const pod = buildPod(live, cloneSet.spec.template, OLD, id, hourAgo.getTime());
+    pod.metadata.labels['lifecycle.apps.kruise.io/state'] = 'Normal'; // bound an hour ago: Normal by now
     const created = await k.core.createNamespacedPod({ namespace: NS, body: { ...pod, spec: { ...pod.spec, nodeName: 'node-1' } } as never });
     await k.core.replaceNamespacedPodStatus({
       namespace: NS,

@@ -229,7 +229,8 @@ describe('cloneset-rollout plan (from the cluster)', () => {
     const hourAgo = new Date(Date.now() - 3_600_000);
     const names: string[] = [];
     for (const [i, id] of ['bbbbb', 'ccccc', 'ddddd'].entries()) {
-      const pod = buildPod(live, cs.spec.template, OLD, id);
+      const pod = buildPod(live, cs.spec.template, OLD, id, hourAgo.getTime());
+      pod.metadata.labels['lifecycle.apps.kruise.io/state'] = 'Normal'; // bound an hour ago: Normal by now
       const created = await k.core.createNamespacedPod({ namespace: 'default', body: { ...pod, spec: { ...pod.spec, nodeName: 'node-1' } } as never });
       await k.core.replaceNamespacedPodStatus({
         namespace: 'default',

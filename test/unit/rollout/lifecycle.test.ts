@@ -4,6 +4,9 @@ import {
   hookDefined,
   hookWaitOver,
   isPodHooked,
+  lifecycleAfterCreate,
+  lifecycleAfterGateOn,
+  lifecycleMetadata,
   rolloutHooks,
   type HookWait,
   type HookedMeta,
@@ -70,5 +73,43 @@ describe('rolloutHooks: only hooks that name something are carried', () => {
     expect(hookDefined(undefined)).toBe(false);
     expect(hookDefined({ labelsHandler: {} })).toBe(false);
     expect(hookDefined(finalizerHook)).toBe(true);
+  });
+});
+
+describe('lifecycleAfterCreate: a new Pod moves from PreparingNormal to Normal once bound (Kruise, no preNormal hook)', () => {
+  it.each<[string, string | null, string | null, string | null]>([
+    ['PreparingNormal, not bound yet: stays', 'PreparingNormal', null, null],
+    ['PreparingNormal, bound: Normal', 'PreparingNormal', 'node-1', 'Normal'],
+    ['already Normal: nothing', 'Normal', 'node-1', null],
+    ['no label (not created by a CloneSet): nothing', null, 'node-1', null],
+    ['Updating (an in-place update, not a creation): nothing', 'Updating', 'node-1', null],
+    ['PreparingUpdate (a hook hold, not a creation): nothing', 'PreparingUpdate', 'node-1', null],
+    ['PreparingDelete: nothing', 'PreparingDelete', 'node-1', null],
+  ])('%s', (_name, lifecycleState, nodeName, expected) => {
+    expect(lifecycleAfterCreate({ lifecycleState, nodeName })).toBe(expected);
+  });
+});
+
+describe('lifecycleAfterGateOn: the label written after InPlaceUpdateReady=True (gate first, then the label)', () => {
+  it.each<[string, string | null, 'Normal' | 'Updated', boolean, string | null]>([
+    ['Updating → Normal', 'Updating', 'Normal', true, 'Normal'],
+    ['Updating → Updated (an inPlaceUpdate hook held it)', 'Updating', 'Updated', true, 'Updated'],
+    ['Updated → Normal (the hook was put back)', 'Updated', 'Normal', true, 'Normal'],
+    ['already Normal: nothing (a retry after the label write)', 'Normal', 'Normal', true, null],
+    ['no label and Normal wanted: stays without one', null, 'Normal', true, null],
+    ['no label and Updated wanted: Updated', null, 'Updated', true, 'Updated'],
+    ['PreparingNormal, not bound: stays (Normal once bound)', 'PreparingNormal', 'Normal', false, null],
+    ['PreparingNormal, bound: Normal', 'PreparingNormal', 'Normal', true, 'Normal'],
+  ])('%s', (_name, current, want, bound, expected) => {
+    expect(lifecycleAfterGateOn(current, want, bound)).toBe(expected);
+  });
+});
+
+describe('lifecycleMetadata: the label and its timestamp in one patch, as Kruise writes them', () => {
+  it('whole seconds, UTC', () => {
+    expect(lifecycleMetadata('Updating', Date.UTC(2024, 4, 1, 12, 0, 0, 999))).toEqual({
+      labels: { 'lifecycle.apps.kruise.io/state': 'Updating' },
+      annotations: { 'lifecycle.apps.kruise.io/timestamp': '2024-05-01T12:00:00Z' },
+    });
   });
 });

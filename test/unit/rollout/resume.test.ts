@@ -29,6 +29,24 @@ describe('podsToResume: Pods an earlier run left half-way', () => {
     ['a Pod with the gate True but lifecycle still Updating', [patched('p-0', { lifecycleState: 'Updating' })], {}, ['p-0']],
     ['a Pod created at the revision whose gate was never set', [pod('p-0', { revision: NEW, gateReady: null })], {}, ['p-0']],
     ['a Pod left in lifecycle Updated (its inPlaceUpdate hook never put back)', [patched('p-0', { lifecycleState: 'Updated' })], {}, ['p-0']],
+    [
+      "a Pod with the gate True, lifecycle Updating (killed between the gate write and the label write, Kruise's order)",
+      [patched('p-0', { lifecycleState: 'Updating', gateReady: true })],
+      {},
+      ['p-0'],
+    ],
+    [
+      'a Pod created at the revision, gate True, never moved out of PreparingNormal (its create lane ended with the run)',
+      [pod('p-0', { revision: NEW, lifecycleState: 'PreparingNormal' })],
+      {},
+      ['p-0'],
+    ],
+    [
+      'not a Pod PreparingNormal that a create lane of this run owns',
+      [pod('p-0', { revision: NEW, lifecycleState: 'PreparingNormal' })],
+      { 'p-0': { action: 'create' } },
+      [],
+    ],
     ['not a Pod a lane of this run owns', [patched('p-0', { gateReady: false })], { 'p-0': { action: 'inPlace' } }, []],
     [
       'not a Pod on an old revision with the gate False (the planner moves it, grace counted from gate-off)',

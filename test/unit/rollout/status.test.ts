@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeStatus, validateCloneSet, type NormalizedCloneSetSpec, type PodView } from '../../../src/rollout/index.js';
+import { computeStatus, statusMergePatch, validateCloneSet, type NormalizedCloneSetSpec, type PodView } from '../../../src/rollout/index.js';
 import { NOW, pod, pods, seed02 } from './fixtures.js';
 
 function seedSpec(o: (s: any) => void = () => {}): NormalizedCloneSetSpec {
@@ -22,12 +22,35 @@ describe('computeStatus', () => {
       availableReplicas: 4,
       updatedReplicas: 0,
       updatedReadyReplicas: 0,
-      updatedAvailableReplicas: 0,
+      // updatedAvailableReplicas: 0 is left out (Kruise's omitempty)
       expectedUpdatedReplicas: 4,
       updateRevision: 'new',
       currentRevision: 'old',
+      collisionCount: 0,
       labelSelector: 'app=nginxweb1',
     });
+  });
+
+  it('collisionCount is carried over from the status it replaces', () => {
+    expect(
+      computeStatus({ pods: [], spec: seedSpec(), updateRevision: 'new', currentRevision: 'old', generation: 7, nowMs: NOW, collisionCount: 2 }).collisionCount,
+    ).toBe(2);
+  });
+
+  it.each<[string, Partial<PodView>, { ready: number; available: number }]>([
+    ['lifecycle Normal: ready and available', { lifecycleState: 'Normal' }, { ready: 1, available: 1 }],
+    ['no lifecycle label: ready and available', { lifecycleState: null }, { ready: 1, available: 1 }],
+    ['PreparingNormal (new, not moved yet): ready, not available', { lifecycleState: 'PreparingNormal' }, { ready: 1, available: 0 }],
+    ['Updating with the gate True (between gate-on and Normal): ready, not available', { lifecycleState: 'Updating' }, { ready: 1, available: 0 }],
+    ['Updated (held by its inPlaceUpdate hook): ready, not available', { lifecycleState: 'Updated' }, { ready: 1, available: 0 }],
+    ['PreparingDelete: ready, not available', { lifecycleState: 'PreparingDelete' }, { ready: 1, available: 0 }],
+  ])("availability follows Kruise's IsPodAvailable: %s", (_name, o, expected) => {
+    const s = status(
+      [{ ...pod('p', { revision: 'new' }), ...o }],
+      seedSpec((x) => (x.replicas = 1)),
+    );
+    expect({ ready: s.readyReplicas, available: s.availableReplicas }).toEqual(expected);
+    expect(s.updatedAvailableReplicas ?? 0).toBe(expected.available);
   });
 
   it('a pod just patched counts as UPDATED at once while UPDATED_READY lags', () => {
@@ -75,14 +98,30 @@ describe('computeStatus', () => {
     [1, 3],
     ['50%', 2],
     ['90%', 1],
-    ['100%', 0],
-  ])('expectedUpdatedReplicas with partition %j of 4 → %i', (partition, expected) => {
+    ['100%', undefined],
+  ])('expectedUpdatedReplicas with partition %j of 4 → %s (left out when 0, as Kruise)', (partition, expected) => {
     expect(
       status(
         [],
         seedSpec((s) => (s.updateStrategy.partition = partition)),
       ).expectedUpdatedReplicas,
     ).toBe(expected);
+  });
+
+  it.each<[string, Record<string, unknown> | undefined, Record<string, unknown>]>([
+    ['no status before: the status as computed', undefined, {}],
+    [
+      'a field now left out was written before: null drops it',
+      { updatedAvailableReplicas: 3, expectedUpdatedReplicas: 4 },
+      { updatedAvailableReplicas: null, expectedUpdatedReplicas: null },
+    ],
+    ['left out before and now: nothing extra', { replicas: 4 }, {}],
+  ])('statusMergePatch: %s', (_name, current, extra) => {
+    const next = status(
+      [],
+      seedSpec((s) => (s.updateStrategy.partition = '100%')),
+    );
+    expect(statusMergePatch(current, next)).toEqual({ ...next, ...extra });
   });
 
   it('writes the selector in Kubernetes form, matchExpressions included', () => {
