@@ -120,7 +120,9 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       } catch (err) {
         if (!isAlreadyExists(err)) toActivityError(err, `record revision ${revision}`);
         // Ours from an earlier attempt, or another object of that name: only the former may be used.
-        const found = await k.apps.readNamespacedControllerRevision({ namespace, name: revision }).catch((e) => toActivityError(e, `read revision ${revision}`));
+        const found = await k.apps
+          .readNamespacedControllerRevision({ namespace, name: revision })
+          .catch((e) => toActivityError(e, `read revision ${revision}`));
         const template = templateOfRevision(found.data);
         if (!found.metadata?.ownerReferences?.some((o) => o.uid === cs.metadata.uid) || !template || !sameTemplate(template, cs.spec.template)) {
           throw ApplicationFailure.nonRetryable(

@@ -224,7 +224,11 @@ describe('adopting a CloneSet Kruise made (controller mode)', () => {
         ...CLONESET,
         namespace: ns,
         name: NAME,
-        body: { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:latest', imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 80 }] }] } } } },
+        body: {
+          spec: {
+            template: { spec: { containers: [{ name: 'nginx', image: 'nginx:latest', imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 80 }] }] } },
+          },
+        },
       },
       merge,
     );
@@ -233,8 +237,7 @@ describe('adopting a CloneSet Kruise made (controller mode)', () => {
     const after = await until('4 Pods Ready on nginx:latest', async () => {
       const pods = await livePods(env, ns, NAME);
       const done = pods.filter(
-        (p) =>
-          p.status?.containerStatuses?.[0]?.image === 'nginx:latest' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        (p) => p.status?.containerStatuses?.[0]?.image === 'nginx:latest' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
       );
       return done.length === 4 ? pods : undefined;
     });

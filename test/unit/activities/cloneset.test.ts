@@ -143,10 +143,16 @@ describe('readCloneSetState', () => {
   it("finds Kruise's ControllerRevisions (selector labels + controller owner, no cloneset-name label), not another owner's", async () => {
     const uid = (await readCloneSetState(k, NS, NAME, { podSelector: () => null }))!.cloneSet.metadata.uid!;
     const owner = (u: string) => [{ apiVersion: 'apps.kruise.io/v1alpha1', kind: 'CloneSet', name: NAME, uid: u, controller: true, blockOwnerDeletion: true }];
-    const kruiseMade = { spec: { template: { $patch: 'replace', metadata: { labels: { app: NAME } }, spec: { containers: [{ name: 'nginx', image: 'nginx:0.9' }] } } } };
+    const kruiseMade = {
+      spec: { template: { $patch: 'replace', metadata: { labels: { app: NAME } }, spec: { containers: [{ name: 'nginx', image: 'nginx:0.9' }] } } },
+    };
     await k.apps.createNamespacedControllerRevision({
       namespace: NS,
-      body: { metadata: { name: `${NAME}-kruise1`, labels: { app: NAME, [REVISION_HASH_LABEL]: 'kruise1' }, ownerReferences: owner(uid) }, data: kruiseMade, revision: 7 },
+      body: {
+        metadata: { name: `${NAME}-kruise1`, labels: { app: NAME, [REVISION_HASH_LABEL]: 'kruise1' }, ownerReferences: owner(uid) },
+        data: kruiseMade,
+        revision: 7,
+      },
     });
     await k.apps.createNamespacedControllerRevision({
       namespace: NS,
@@ -155,7 +161,10 @@ describe('readCloneSetState', () => {
     try {
       const read = await readCloneSetState(k, NS, NAME, { podSelector: () => null });
       const found = read!.revisions.find((r) => r.name === `${NAME}-kruise1`);
-      expect(found).toMatchObject({ revision: 7, template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: 'nginx', image: 'nginx:0.9' }] } } });
+      expect(found).toMatchObject({
+        revision: 7,
+        template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: 'nginx', image: 'nginx:0.9' }] } },
+      });
       expect(found?.template).not.toHaveProperty('$patch');
       expect(read!.revisions.map((r) => r.name)).not.toContain(`${NAME}-other`);
       expect(new Set(read!.revisions.map((r) => r.name)).size).toBe(read!.revisions.length);

@@ -30,7 +30,10 @@ describe('goTyped (decode into the Go struct and encode again)', () => {
     ],
     [
       'omitempty zero values dropped: false, 0, "", [], {}',
-      { metadata: { labels: {} }, spec: { hostNetwork: false, priority: 0, containers: [{ name: 'c', workingDir: '', args: [], env: [{ name: 'E', value: '' }] }] } },
+      {
+        metadata: { labels: {} },
+        spec: { hostNetwork: false, priority: 0, containers: [{ name: 'c', workingDir: '', args: [], env: [{ name: 'E', value: '' }] }] },
+      },
       {
         metadata: { creationTimestamp: null },
         spec: { priority: 0, containers: [{ name: 'c', env: [{ name: 'E' }], resources: {} }] },

@@ -253,8 +253,16 @@ describe('defaults on one side only (a template Kruise defaulted vs one written 
   it.each<[string, () => PodTemplateSpec, () => PodTemplateSpec]>([
     ['step 1: Kruise-defaulted old, hand-written new (same template)', kruiseStored, base],
     ['step 2: hand-written old, Kruise-defaulted new', base, kruiseStored],
-    ['step 3: zero omitempty values on one side (hostNetwork: false, args: [])', base, () => edit(base(), (t) => Object.assign(t.spec, { hostNetwork: false }))],
-    ["step 4: a container's imagePullPolicy Always written vs left to the default", () => edit(base(), (t) => delete t.spec.containers[0].imagePullPolicy), () => edit(base(), (t) => (t.spec.containers[0].imagePullPolicy = 'Always'))],
+    [
+      'step 3: zero omitempty values on one side (hostNetwork: false, args: [])',
+      base,
+      () => edit(base(), (t) => Object.assign(t.spec, { hostNetwork: false })),
+    ],
+    [
+      "step 4: a container's imagePullPolicy Always written vs left to the default",
+      () => edit(base(), (t) => delete t.spec.containers[0].imagePullPolicy),
+      () => edit(base(), (t) => (t.spec.containers[0].imagePullPolicy = 'Always')),
+    ],
   ])('%s: no change, in place, no images', (_name, oldT, newT) => {
     const d = diffTemplates(oldT(), newT(), 'InPlaceIfPossible');
     expect(d).toEqual({ inPlace: true, containerImages: {}, metadata: { labels: {}, annotations: {} }, reasons: [] });
@@ -269,8 +277,16 @@ describe('defaults on one side only (a template Kruise defaulted vs one written 
 
   it.each<[string, (t: any) => void, string]>([
     ['a default changed to another value', (t) => (t.spec.dnsPolicy = 'Default'), 'spec.dnsPolicy changed'],
-    ['imagePullPolicy changed (IfNotPresent → Never)', (t) => (t.spec.containers[0].imagePullPolicy = 'Never'), 'spec.containers[nginx].imagePullPolicy changed'],
-    ['a probe default overridden', (t) => (t.spec.containers[0].readinessProbe = { tcpSocket: { port: 80 }, periodSeconds: 3 }), 'spec.containers[nginx].readinessProbe changed'],
+    [
+      'imagePullPolicy changed (IfNotPresent → Never)',
+      (t) => (t.spec.containers[0].imagePullPolicy = 'Never'),
+      'spec.containers[nginx].imagePullPolicy changed',
+    ],
+    [
+      'a probe default overridden',
+      (t) => (t.spec.containers[0].readinessProbe = { tcpSocket: { port: 80 }, periodSeconds: 3 }),
+      'spec.containers[nginx].readinessProbe changed',
+    ],
     ['a field Go does not know (kept: the CRD preserves it)', (t) => (t.spec.madeUp = 1), 'spec.madeUp changed'],
   ])('step 6: still a change: %s', (_name, mutate, reason) => {
     const d = diffTemplates(kruiseStored(), edit(kruiseStored(), mutate), 'InPlaceIfPossible');

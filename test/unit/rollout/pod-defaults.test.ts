@@ -56,7 +56,14 @@ describe('defaultPodTemplate (Kruise SetDefaultPodSpec)', () => {
     ],
     [
       'step 3: init containers take the tag rule (SetDefaults_Container)',
-      { containers: [], initContainers: [{ name: 'i1', image: 'busybox' }, { name: 'i2', image: 'busybox:1.36' }, { name: 'i3', image: 'busybox@sha256:ab' }] },
+      {
+        containers: [],
+        initContainers: [
+          { name: 'i1', image: 'busybox' },
+          { name: 'i2', image: 'busybox:1.36' },
+          { name: 'i3', image: 'busybox@sha256:ab' },
+        ],
+      },
       {
         ...POD_SPEC_DEFAULTS,
         containers: [],
@@ -75,7 +82,10 @@ describe('defaultPodTemplate (Kruise SetDefaultPodSpec)', () => {
             name: 'c',
             image: 'x:1',
             ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP' }],
-            env: [{ name: 'A', value: '1' }, { name: 'P', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+            env: [
+              { name: 'A', value: '1' },
+              { name: 'P', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            ],
           },
         ],
       },
@@ -141,7 +151,9 @@ describe('defaultPodTemplate (Kruise SetDefaultPodSpec)', () => {
           { name: 'd', downwardAPI: { items: [{ path: 'n', fieldRef: { fieldPath: 'metadata.name' } }] } },
           {
             name: 'p',
-            projected: { sources: [{ serviceAccountToken: { path: 't' } }, { downwardAPI: { items: [{ path: 'l', fieldRef: { fieldPath: 'metadata.labels' } }] } }] },
+            projected: {
+              sources: [{ serviceAccountToken: { path: 't' } }, { downwardAPI: { items: [{ path: 'l', fieldRef: { fieldPath: 'metadata.labels' } }] } }],
+            },
           },
         ],
       },

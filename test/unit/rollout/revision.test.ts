@@ -91,7 +91,10 @@ describe('revisionData (Kruise ControllerRevision data)', () => {
 
   it('step 4: key order and omitempty zero values never change the bytes (Go drops them)', () => {
     const reordered = {
-      spec: { hostNetwork: false, containers: [{ ports: [{ containerPort: 80 }], args: [], imagePullPolicy: 'IfNotPresent', image: 'nginx:perl', name: 'nginx' }] },
+      spec: {
+        hostNetwork: false,
+        containers: [{ ports: [{ containerPort: 80 }], args: [], imagePullPolicy: 'IfNotPresent', image: 'nginx:perl', name: 'nginx' }],
+      },
       metadata: { annotations: {}, labels: { app: 'nginxweb1' } },
     } as unknown as PodTemplateSpec;
     expect(revisionData(reordered)).toBe(SEED01_DATA);
@@ -169,7 +172,12 @@ describe('chooseUpdateRevision', () => {
 
   it.each([
     ['step 1: no revisions → Kruise name, to be created', [], t1(), { name: 'nginxweb1-575497dc6b', existing: false, collisionCount: 0 }],
-    ["step 2: Kruise's defaulted revision records the template written without defaults → its name", [kruise01], t1(), { name: kruise01.name, existing: true, collisionCount: 0 }],
+    [
+      "step 2: Kruise's defaulted revision records the template written without defaults → its name",
+      [kruise01],
+      t1(),
+      { name: kruise01.name, existing: true, collisionCount: 0 },
+    ],
     ['step 3: an old cloneset-rollout name (FNV-1a) keeps its name', [legacy01], t1(), { name: legacy01.name, existing: true, collisionCount: 0 }],
     ['step 4: a changed template → a new Kruise name', [kruise01], t2(), { name: 'nginxweb1-775dd67bf6', existing: false, collisionCount: 0 }],
     [
