@@ -107,3 +107,22 @@ export function collisionCountOf(cs: { status?: unknown }): number {
   const v = (cs.status as { collisionCount?: unknown } | null | undefined)?.collisionCount;
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0;
 }
+
+/**
+ * The ControllerRevision data Kruise's controller computes from a CloneSet whose template is stored as `template`:
+ * Kruise's layout over the template as stored — its controller applies no defaults (its webhook does, on writes).
+ * Equal to {@link revisionData} exactly when the stored template already holds Kruise's defaults.
+ */
+export function storedRevisionData(template: PodTemplateSpec): string {
+  const typed = goTyped(template, 'PodTemplateSpec') as Record<string, unknown>;
+  return goJson({ spec: { template: { $patch: 'replace', ...typed } } });
+}
+
+/**
+ * The template as Kruise's webhook would store it: the defaults written out, in Go's encoding (what a revision's
+ * data records). Storing it makes {@link storedRevisionData} equal {@link revisionData}, so Kruise's controller, given
+ * the CloneSet back, computes the bytes of our ControllerRevision and re-uses it instead of making its own.
+ */
+export function kruiseStoredTemplate(template: PodTemplateSpec): PodTemplateSpec {
+  return templateOfRevision(JSON.parse(revisionData(template))) as PodTemplateSpec;
+}

@@ -16,7 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloneSetController, MANAGED_LABEL } from '../../src/controller/index.js';
 import { CLONESET } from '../../src/kube/clients.js';
 import type { RolloutResult } from '../../src/workflows/messages.js';
-import { ensureNamespace, livePods, startTestEnv, testLogger, uniqueNamespace, type TestEnv } from '../support/env.js';
+import { writeKruiseDefaults } from '../../src/kube/kruise-defaults.js';
+import { fnv1_32, safeEncode, storedRevisionData, type CloneSet } from '../../src/rollout/index.js';
+import { applyAndRoll, cloneSet, ensureNamespace, livePods, startTestEnv, testLogger, uniqueNamespace, type TestEnv } from '../support/env.js';
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const NAME = 'nginxweb1';
@@ -254,5 +256,29 @@ describe('adopting a CloneSet Kruise made (controller mode)', () => {
     expect(rev2.metadata?.labels).toMatchObject({ app: NAME, 'controller.kubernetes.io/hash': '775dd67bf6' });
     expect(rev2.metadata?.ownerReferences).toEqual([expect.objectContaining({ kind: 'CloneSet', name: NAME, controller: true })]);
     expect(controller.started).toBe(2);
+  });
+
+  it('hand-back preparation: kruise-defaults makes the bytes Kruise would compute from the stored template those of our revision, moving no Pod', async () => {
+    const ns = uniqueNamespace('handback');
+    const { result } = await applyAndRoll(env, cloneSet(ns, 'web'));
+    const revision = result.toRevision;
+    const before = await livePods(env, ns, 'web');
+    const ours = await env.k.apps.readNamespacedControllerRevision({ namespace: ns, name: revision });
+    const stored = async () => ((await env.k.custom.getNamespacedCustomObject({ ...CLONESET, namespace: ns, name: 'web' })) as CloneSet).spec.template;
+    // As written (no Kruise webhook), the template would make Kruise compute other bytes: a new revision, Pods recreated.
+    expect(storedRevisionData(await stored())).not.toBe(JSON.stringify(ours.data));
+
+    const written = await writeKruiseDefaults(env.k, ns, 'web');
+    expect(written).toMatchObject({ written: true, needed: true });
+    // What Kruise's controller now computes: our revision's very bytes, and its name.
+    const kruiseData = storedRevisionData(await stored());
+    expect(kruiseData).toBe(JSON.stringify(ours.data));
+    expect(`web-${safeEncode(String(fnv1_32(`${kruiseData}0`)))}`).toBe(revision);
+    expect(await writeKruiseDefaults(env.k, ns, 'web')).toMatchObject({ written: false, needed: false });
+
+    // For cloneset-rollout the template is the same revision: a rollout of the new generation moves nothing.
+    const again = await (await env.client.start({ namespace: ns, name: 'web' })).result();
+    expect(again).toMatchObject({ toRevision: revision, updatedInPlace: 0, recreated: 0, created: 0, deleted: 0 });
+    expect(versions(await livePods(env, ns, 'web'))).toEqual(versions(before));
   });
 });

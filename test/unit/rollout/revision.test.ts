@@ -5,12 +5,14 @@ import {
   collisionCountOf,
   fnv1_32,
   fnv1a32,
+  kruiseStoredTemplate,
   revisionData,
   revisionHash,
   revisionName,
   safeEncode,
   SAFE_ALPHABET,
   shortHash,
+  storedRevisionData,
   templateOfRevision,
   utf8Bytes,
   type PodTemplateSpec,
@@ -208,3 +210,24 @@ describe('chooseUpdateRevision', () => {
     expect(collisionCountOf(cs)).toBe(expected);
   });
 });
+
+describe('storedRevisionData / kruiseStoredTemplate (hand-back)', () => {
+  it('step 1: a template stored without defaults: Kruise would compute other bytes than ours', () => {
+    expect(storedRevisionData(t1())).not.toBe(revisionData(t1()));
+  });
+
+  it('step 2: the template Kruise stored: the same bytes', () => {
+    expect(storedRevisionData(templateOfRevision(JSON.parse(SEED01_DATA))!)).toBe(SEED01_DATA);
+  });
+
+  it('step 3: storing kruiseStoredTemplate makes them equal, and is a fixed point', () => {
+    const stored = kruiseStoredTemplate(t1());
+    expect(storedRevisionData(stored)).toBe(revisionData(t1()));
+    expect(kruiseStoredTemplate(stored)).toEqual(stored);
+    expect(sameTemplateAsRevision(stored)).toBe(true);
+  });
+});
+
+function sameTemplateAsRevision(t: PodTemplateSpec): boolean {
+  return chooseUpdateRevision('nginxweb1', t, [{ name: 'nginxweb1-575497dc6b', revision: 1, template: t1() }]).existing;
+}
