@@ -117,6 +117,43 @@ describe('cloneSetActivities', () => {
   });
 });
 
+describe('prepareRollout: revisions recorded by an older cloneset-rollout', () => {
+  it('keeps the name of a revision that records the template (old hash, old data layout): no new ControllerRevision', async () => {
+    const name = 'legacy';
+    await applyCloneSet(k, {
+      ...cloneSet,
+      metadata: { name, namespace: NS },
+      spec: {
+        ...cloneSet.spec,
+        replicas: 0,
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: cloneSet.spec.template.spec },
+      },
+    });
+    const live = (await readCloneSetState(k, NS, name, { podSelector: () => null }))!.cloneSet;
+    // As versions before Kruise-compatible names wrote it: FNV-1a name, `{spec: {template}}` as written, our label.
+    await k.apps.createNamespacedControllerRevision({
+      namespace: NS,
+      body: {
+        metadata: {
+          name: `${name}-598496bdf6`,
+          labels: { app: name, [REVISION_CLONESET_LABEL]: name },
+          ownerReferences: [
+            { apiVersion: 'apps.kruise.io/v1alpha1', kind: 'CloneSet', name, uid: live.metadata.uid!, controller: true, blockOwnerDeletion: true },
+          ],
+        },
+        data: { spec: { template: live.spec.template } },
+        revision: 1,
+      },
+    });
+    const acts = cloneSetActivities(k, pino({ level: 'silent' }));
+    const target = await acts.prepareRollout({ namespace: NS, name });
+    expect(target.updateRevision).toBe(`${name}-598496bdf6`);
+    const read = await readCloneSetState(k, NS, name, { podSelector: () => null });
+    expect(read!.revisions.map((r) => [r.name, r.revision])).toEqual([[`${name}-598496bdf6`, 1]]);
+  });
+});
+
 describe('readCloneSetState', () => {
   it('returns the CloneSet, only the Pods it owns and its ControllerRevisions', async () => {
     const read = await readCloneSetState(k, NS, NAME);
