@@ -21,9 +21,16 @@ import {
   computeStatus,
   formatErrors,
   planPodUpdate,
+  chooseUpdateRevision,
+  collisionCountOf,
   planSpecFrom,
+  revisionData,
   revisionName,
+  REVISION_HASH_LABEL,
   rolloutHooks,
+  sameTemplate,
+  shortHash,
+  templateOfRevision,
   selectorString,
   statusMergePatch,
   validateCloneSet,
@@ -83,8 +90,11 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
 
   /**
    * Records the template of a revision as the newest (src/rollout/history.ts): a new ControllerRevision numbered
-   * highest + 1, or, when the template already has one (a rollback), that one renumbered highest + 1. The recorded
-   * template itself is immutable. Returns the history as it now is.
+   * highest + 1, or, when the template already has one (a rollback, or a revision Kruise made), that one renumbered
+   * highest + 1. The recorded template itself is immutable. A new one is what Kruise's controller would write
+   * (src/rollout/revision.ts): its data layout and bytes, the template's labels (which the selector matches) and the
+   * hash label, the controller ownerReference — so Kruise, after a hand-back, finds it and counts it equal. Returns
+   * the history as it now is.
    */
   async function recordRevision(cs: NormalizedCloneSet, revision: string, existing: StoredRevision[], log: Logger): Promise<StoredRevision[]> {
     const plan = planRecord(existing, revision);
@@ -94,10 +104,16 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         metadata: {
           name: revision,
           namespace,
-          labels: { ...(cs.spec.selector.matchLabels ?? {}), [REVISION_CLONESET_LABEL]: cs.metadata.name },
+          labels: {
+            ...(cs.spec.selector.matchLabels ?? {}),
+            ...(cs.spec.template.metadata?.labels ?? {}),
+            [REVISION_HASH_LABEL]: shortHash(revision),
+            [REVISION_CLONESET_LABEL]: cs.metadata.name,
+          },
           ownerReferences: [ownerRef(cs)],
         },
-        data: { spec: { template: cs.spec.template } },
+        // Parsed from Kruise's bytes: keys in its (sorted) order, so the JSON the client sends is those bytes.
+        data: JSON.parse(revisionData(cs.spec.template)) as object,
         revision: plan.revision,
       };
       try {
@@ -105,6 +121,17 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         log.info({ revision, number: plan.revision }, 'recorded revision');
       } catch (err) {
         if (!isAlreadyExists(err)) toActivityError(err, `record revision ${revision}`);
+        // Ours from an earlier attempt, or another object of that name: only the former may be used.
+        const found = await k.apps
+          .readNamespacedControllerRevision({ namespace, name: revision })
+          .catch((e) => toActivityError(e, `read revision ${revision}`));
+        const template = templateOfRevision(found.data);
+        if (!found.metadata?.ownerReferences?.some((o) => o.uid === cs.metadata.uid) || !template || !sameTemplate(template, cs.spec.template)) {
+          throw ApplicationFailure.nonRetryable(
+            `ControllerRevision ${namespace}/${revision} exists and does not record this template of CloneSet ${cs.metadata.name}`,
+            NonRetryable.Rejected,
+          );
+        }
       }
     } else if (plan.action === 'renumber') {
       try {
@@ -173,7 +200,9 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       chosen = found;
       number = marker.number;
     } else {
-      const templateRevision = current.spec?.template ? revisionName(String(current.metadata.name), current.spec.template) : '';
+      const templateRevision = current.spec?.template
+        ? chooseUpdateRevision(String(current.metadata.name), current.spec.template, history, collisionCountOf(current)).name
+        : '';
       const r = resolveRevision(history, requested, { cloneSet, templateRevision });
       if (!r.ok) throw ApplicationFailure.nonRetryable(r.error, NonRetryable.InvalidSpec);
       chosen = r.value;
@@ -266,7 +295,8 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         };
         const cs = normalize(candidate, `CloneSet ${input.namespace}/${input.name}`);
         const template = cs.spec.template;
-        const updateRevision = revisionName(cs.metadata.name, template);
+        // By content first: a template some ControllerRevision records (Kruise's too) keeps that revision's name.
+        const updateRevision = chooseUpdateRevision(cs.metadata.name, template, history, collisionCountOf(current)).name;
         const pods = await listPods(cs);
         const templates: Record<string, PodTemplateSpec> = {};
         for (const r of history) if (r.template) templates[r.name] = r.template;
@@ -423,12 +453,12 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       let template: PodTemplateSpec | undefined;
       try {
         const cr = await k.apps.readNamespacedControllerRevision({ namespace: input.namespace, name: input.revision });
-        template = (cr.data as { spec?: { template?: PodTemplateSpec } } | undefined)?.spec?.template;
+        template = templateOfRevision(cr.data) ?? undefined;
       } catch (err) {
         if (!isNotFound(err)) return toActivityError(err, `read revision ${input.revision}`);
       }
       if (!template) {
-        if (revisionName(cs.metadata.name, cs.spec.template) !== input.revision) {
+        if (revisionName(cs.metadata.name, cs.spec.template, collisionCountOf(raw)) !== input.revision) {
           throw ApplicationFailure.nonRetryable(`revision ${input.revision} of CloneSet ${input.cloneSetName} is unknown`, NonRetryable.Rejected);
         }
         template = cs.spec.template;

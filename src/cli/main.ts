@@ -17,6 +17,7 @@ import { addServeOptions, serve, type ServeFlags } from './serve.js';
 import { addOperateCommands } from './operate.js';
 import { addPlanCommand } from './plan.js';
 import { addHistoryCommands } from './history.js';
+import { addHandbackCommand } from './handback.js';
 import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
 
 function port(value: string): number {
@@ -120,6 +121,7 @@ addConnectOptions(
 addOperateCommands(program);
 addPlanCommand(program);
 addHistoryCommands(program);
+addHandbackCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`cloneset-rollout: ${(err as Error)?.message ?? String(err)}\n`);

@@ -21,6 +21,8 @@ import {
   isPodReady,
   planPodUpdate,
   planSpecFrom,
+  chooseUpdateRevision,
+  collisionCountOf,
   revisionName,
   selectorString,
   simulateRollout,
@@ -181,7 +183,7 @@ export async function liveState(k: KubeClients, desired: NormalizedCloneSet): Pr
   const templates: Record<string, PodTemplateSpec> = {};
   for (const r of read.revisions) if (r.template) templates[r.name] = r.template;
   const live = read.cloneSet;
-  if (live.spec?.template) templates[revisionName(name, live.spec.template)] ??= live.spec.template;
+  if (live.spec?.template) templates[chooseUpdateRevision(name, live.spec.template, read.revisions, collisionCountOf(live)).name] ??= live.spec.template;
   return { exists: true, pods: read.pods, templates };
 }
 
@@ -198,7 +200,9 @@ export function buildPlan(
 ): CloneSetPlan {
   const { namespace, name } = desired.metadata;
   const spec = planSpecFrom(desired.spec);
-  const updateRevision = revisionName(name, desired.spec.template);
+  // By content first: a template a ControllerRevision records (Kruise's too) keeps that revision's name.
+  const known = Object.entries(state.templates).map(([n, template]) => ({ name: n, revision: 0, template }));
+  const updateRevision = chooseUpdateRevision(name, desired.spec.template, known).name;
   const type = desired.spec.updateStrategy.type;
   const revisions: Record<string, RevisionMove> = {};
   const actionsByRevision: Record<string, PodUpdateAction> = {};

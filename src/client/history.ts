@@ -6,7 +6,7 @@
 import { readCloneSetState } from '../kube/cloneset-read.js';
 import type { KubeClients } from '../kube/clients.js';
 import { byRevision } from '../rollout/history.js';
-import { revisionName, type PodTemplateSpec } from '../rollout/index.js';
+import { chooseUpdateRevision, collisionCountOf, type PodTemplateSpec } from '../rollout/index.js';
 
 /** One ControllerRevision of a CloneSet. */
 export interface RevisionInfo {
@@ -49,7 +49,7 @@ export async function readHistory(k: KubeClients, namespace: string, name: strin
   const { cloneSet: cs, pods } = read;
   const counts: Record<string, number> = {};
   for (const p of pods) if (!p.deleting && p.revision) counts[p.revision] = (counts[p.revision] ?? 0) + 1;
-  const updateRevision = revisionName(name, cs.spec.template);
+  const updateRevision = chooseUpdateRevision(name, cs.spec.template, read.revisions, collisionCountOf(cs)).name;
   const currentRevision = cs.status?.currentRevision || null;
   const revisions = read.revisions
     .map((r): RevisionInfo => ({

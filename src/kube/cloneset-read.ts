@@ -8,7 +8,8 @@ import type { KubeClients } from './clients.js';
 import { CLONESET } from './clients.js';
 import { isNotFound, statusCode } from './errors.js';
 import { REVISION_CLONESET_LABEL } from '../rollout/history.js';
-import { selectorString, toPodView, type CloneSet, type LabelSelector, type PodTemplateSpec, type PodView } from '../rollout/index.js';
+import type { V1ControllerRevision } from '@kubernetes/client-node';
+import { selectorString, templateOfRevision, toPodView, type CloneSet, type LabelSelector, type PodTemplateSpec, type PodView } from '../rollout/index.js';
 
 /** Pods per LIST page. */
 export const LIST_PAGE_SIZE = 500;
@@ -80,28 +81,39 @@ export async function listCloneSetPods(
   }
 }
 
-/** A CloneSet's ControllerRevisions: its label and an ownerReference with its uid; in the order listed. */
+/**
+ * A CloneSet's ControllerRevisions, found as Kruise finds its own (Kubernetes' ListControllerRevisions): those the
+ * CloneSet's selector matches whose controller ownerReference carries its uid; and, as before, those with our
+ * CloneSet-name label and an ownerReference with its uid (revisions written by older cloneset-rollout versions).
+ * Each once, in the order listed. Revisions without a controller (which Kruise would count too) are left out.
+ */
 export async function listCloneSetRevisions(
   k: KubeClients,
-  namespace: string,
-  name: string,
-  uid: string | undefined,
+  cs: { namespace: string; name: string; uid: string | undefined; selector: LabelSelector | null | undefined },
   onError: OnReadError = rethrow,
 ): Promise<StoredRevision[]> {
+  const { namespace, name, uid } = cs;
   try {
-    const list = await k.apps.listNamespacedControllerRevision({ namespace, labelSelector: `${REVISION_CLONESET_LABEL}=${name}` });
+    const [bySelector, byLabel] = await Promise.all([
+      cs.selector ? k.apps.listNamespacedControllerRevision({ namespace, labelSelector: selectorString(cs.selector) }) : Promise.resolve({ items: [] }),
+      k.apps.listNamespacedControllerRevision({ namespace, labelSelector: `${REVISION_CLONESET_LABEL}=${name}` }),
+    ]);
     const out: StoredRevision[] = [];
-    for (const cr of list.items) {
-      if (!cr.metadata?.name || !cr.metadata.ownerReferences?.some((o) => o.uid === uid)) continue;
-      const template = (cr.data as { spec?: { template?: PodTemplateSpec } } | undefined)?.spec?.template ?? null;
-      const created = cr.metadata.creationTimestamp;
+    const seen = new Set<string>();
+    const take = (cr: V1ControllerRevision, owned: boolean) => {
+      const crName = cr.metadata?.name;
+      if (!crName || seen.has(crName) || !owned) return;
+      seen.add(crName);
+      const created = cr.metadata?.creationTimestamp;
       out.push({
-        name: cr.metadata.name,
+        name: crName,
         revision: cr.revision ?? 0,
-        template,
+        template: templateOfRevision(cr.data),
         createdAt: created ? new Date(created).toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
       });
-    }
+    };
+    for (const cr of bySelector.items) take(cr, cr.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid) ?? false);
+    for (const cr of byLabel.items) take(cr, cr.metadata?.ownerReferences?.some((o) => o.uid === uid) ?? false);
     return out;
   } catch (err) {
     return onError(err, `list ControllerRevisions of CloneSet ${name}`);
@@ -131,7 +143,7 @@ export async function readCloneSetState(k: KubeClients, namespace: string, name:
   const selector = opts.podSelector ? opts.podSelector(cloneSet) : cloneSet.spec?.selector;
   const [pods, revisions] = await Promise.all([
     selector ? listCloneSetPods(k, { namespace, name, uid, selector }, onError) : Promise.resolve([]),
-    opts.revisions === false ? Promise.resolve([]) : listCloneSetRevisions(k, namespace, name, uid, onError),
+    opts.revisions === false ? Promise.resolve([]) : listCloneSetRevisions(k, { namespace, name, uid, selector: cloneSet.spec?.selector }, onError),
   ]);
   return { cloneSet, pods, revisions };
 }

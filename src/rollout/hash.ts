@@ -28,6 +28,19 @@ export function fnv1a32(s: string): number {
   return h >>> 0;
 }
 
+/**
+ * FNV-1 (not 1a: multiply, then xor), 32 bits, over the UTF-8 bytes of `s`: Go's `fnv.New32()`, which Kubernetes'
+ * HashControllerRevision uses. Returns an unsigned 32-bit integer.
+ */
+export function fnv1_32(s: string): number {
+  let h = 0x811c9dc5;
+  for (const b of utf8Bytes(s)) {
+    h = Math.imul(h, 0x01000193);
+    h ^= b;
+  }
+  return h >>> 0;
+}
+
 /** Maps each character to the safe alphabet (like Kubernetes' SafeEncodeString). */
 export function safeEncode(s: string): string {
   let out = '';

@@ -10,6 +10,8 @@ export * from './input.js';
 export * from './validate.js';
 export * from './hash.js';
 export * from './revision.js';
+export * from './pod-defaults.js';
+export * from './go-json.js';
 export * from './podview.js';
 export * from './inplace.js';
 export * from './order.js';

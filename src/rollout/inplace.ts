@@ -6,8 +6,19 @@
  * labels/annotations. Anything else (env, ports, resources, init containers, volumes, container set or order…)
  * needs a new pod. Kruise restarts a container whose env reads a changed label/annotation via the downward API; we
  * cannot restart a container without changing its image, so such a change is not in place here.
+ *
+ * Templates are compared with the Pod defaults Kruise's webhook writes applied to BOTH sides, in Go's encoding
+ * ({@link comparableTemplate}): a CloneSet created under Kruise stores `imagePullPolicy`, `terminationMessagePath`,
+ * `protocol: TCP`, `resources: {}`… in its template, one created under cloneset-rollout does not, and a template
+ * edited by hand may have them or not. A default present on one side only is no change at all — it neither forces a
+ * recreate nor counts as a difference — so Pods Kruise made are updated in place on an image change, and a template
+ * is recognised as the one a ControllerRevision records whoever wrote it ({@link sameTemplate},
+ * src/rollout/revision.ts chooseUpdateRevision). Fields Go does not know are kept (the project's CRD preserves them;
+ * changing one is a change).
  */
 import { canonicalJson } from './hash.js';
+import { goTyped } from './go-json.js';
+import { defaultPodTemplate } from './pod-defaults.js';
 import type { ContainerView, PodView } from './podview.js';
 import { UpdateStrategyType, type Container, type PodTemplateSpec } from './types.js';
 
@@ -35,6 +46,19 @@ export interface TemplateDiff {
 }
 
 const same = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
+
+/**
+ * A template as compared: Kruise's Pod defaults applied, through Go's struct encoding (zero omitempty fields
+ * dropped, `resources: {}` and the like written), unknown fields kept. Null members are dropped by the comparison.
+ */
+export function comparableTemplate(template: PodTemplateSpec): PodTemplateSpec {
+  return goTyped(defaultPodTemplate(template), 'PodTemplateSpec', { keepUnknown: true }) as unknown as PodTemplateSpec;
+}
+
+/** Whether two templates are the same once defaults are applied to both ({@link comparableTemplate}). */
+export function sameTemplate(a: PodTemplateSpec, b: PodTemplateSpec): boolean {
+  return canonicalJson(comparableTemplate(a)) === canonicalJson(comparableTemplate(b));
+}
 
 function mapDiff(oldMap: Record<string, string> | undefined, newMap: Record<string, string> | undefined): Record<string, string | null> {
   const out: Record<string, string | null> = {};
@@ -84,10 +108,13 @@ function diffContainers(oldCs: Container[], newCs: Container[], images: Record<s
 }
 
 /**
- * Compares an old and a new pod template. `reasons` lists every change that is not in-place-able; `inPlace` is
- * true when there is none and the strategy is not ReCreate. Identical templates give inPlace true and no images.
+ * Compares an old and a new pod template, defaults applied to both ({@link comparableTemplate}). `reasons` lists
+ * every change that is not in-place-able; `inPlace` is true when there is none and the strategy is not ReCreate.
+ * Identical templates give inPlace true and no images.
  */
-export function diffTemplates(oldTemplate: PodTemplateSpec, newTemplate: PodTemplateSpec, strategyType: UpdateStrategyType): TemplateDiff {
+export function diffTemplates(oldRaw: PodTemplateSpec, newRaw: PodTemplateSpec, strategyType: UpdateStrategyType): TemplateDiff {
+  const oldTemplate = comparableTemplate(oldRaw);
+  const newTemplate = comparableTemplate(newRaw);
   const reasons: string[] = [];
   const containerImages: Record<string, string> = {};
   const om = oldTemplate.metadata ?? {};

@@ -9,7 +9,17 @@ import { cloneSetActivities } from '../../../src/activities/cloneset.js';
 import { applyCloneSet } from '../../../src/kube/apply.js';
 import { readCloneSetState } from '../../../src/kube/cloneset-read.js';
 import { makeClients, type KubeClients } from '../../../src/kube/clients.js';
-import { buildPod, revisionName, type CloneSet } from '../../../src/rollout/index.js';
+import { REVISION_CLONESET_LABEL } from '../../../src/rollout/history.js';
+import {
+  buildPod,
+  revisionData,
+  revisionName,
+  REVISION_HASH_LABEL,
+  shortHash,
+  templateOfRevision,
+  type CloneSet,
+  type PodTemplateSpec,
+} from '../../../src/rollout/index.js';
 import { startSimApiServer, type SimApiServer } from '../../../src/sim/index.js';
 
 const NS = 'default';
@@ -108,6 +118,43 @@ describe('cloneSetActivities', () => {
   });
 });
 
+describe('prepareRollout: revisions recorded by an older cloneset-rollout', () => {
+  it('keeps the name of a revision that records the template (old hash, old data layout): no new ControllerRevision', async () => {
+    const name = 'legacy';
+    await applyCloneSet(k, {
+      ...cloneSet,
+      metadata: { name, namespace: NS },
+      spec: {
+        ...cloneSet.spec,
+        replicas: 0,
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: cloneSet.spec.template.spec },
+      },
+    });
+    const live = (await readCloneSetState(k, NS, name, { podSelector: () => null }))!.cloneSet;
+    // As versions before Kruise-compatible names wrote it: FNV-1a name, `{spec: {template}}` as written, our label.
+    await k.apps.createNamespacedControllerRevision({
+      namespace: NS,
+      body: {
+        metadata: {
+          name: `${name}-598496bdf6`,
+          labels: { app: name, [REVISION_CLONESET_LABEL]: name },
+          ownerReferences: [
+            { apiVersion: 'apps.kruise.io/v1alpha1', kind: 'CloneSet', name, uid: live.metadata.uid!, controller: true, blockOwnerDeletion: true },
+          ],
+        },
+        data: { spec: { template: live.spec.template } },
+        revision: 1,
+      },
+    });
+    const acts = cloneSetActivities(k, pino({ level: 'silent' }));
+    const target = await acts.prepareRollout({ namespace: NS, name });
+    expect(target.updateRevision).toBe(`${name}-598496bdf6`);
+    const read = await readCloneSetState(k, NS, name, { podSelector: () => null });
+    expect(read!.revisions.map((r) => [r.name, r.revision])).toEqual([[`${name}-598496bdf6`, 1]]);
+  });
+});
+
 describe('readCloneSetState', () => {
   it('returns the CloneSet, only the Pods it owns and its ControllerRevisions', async () => {
     const read = await readCloneSetState(k, NS, NAME);
@@ -116,10 +163,52 @@ describe('readCloneSetState', () => {
     // The prepareRollouts above recorded both revisions.
     const updated = revisionName(NAME, read!.cloneSet.spec.template);
     const createdAt = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    // Recorded as Kruise records them: the template with the webhook's defaults, in Kruise's data layout.
+    const recorded = (t: PodTemplateSpec) => templateOfRevision(JSON.parse(revisionData(t)));
     expect([...read!.revisions].sort((a, b) => a.revision - b.revision)).toEqual([
-      { name: OLD, revision: 1, template: cloneSet.spec.template, createdAt },
-      { name: updated, revision: 2, template: read!.cloneSet.spec.template, createdAt },
+      { name: OLD, revision: 1, template: recorded(cloneSet.spec.template), createdAt },
+      { name: updated, revision: 2, template: recorded(read!.cloneSet.spec.template), createdAt },
     ]);
+  });
+
+  it('records a ControllerRevision as Kruise does: its data bytes, template labels, hash label, controller owner', async () => {
+    const cr = await k.apps.readNamespacedControllerRevision({ namespace: NS, name: OLD });
+    expect(JSON.stringify(cr.data)).toBe(revisionData(cloneSet.spec.template));
+    expect(cr.metadata?.labels).toEqual({ app: NAME, [REVISION_HASH_LABEL]: shortHash(OLD), [REVISION_CLONESET_LABEL]: NAME });
+    expect(cr.metadata?.ownerReferences).toEqual([expect.objectContaining({ kind: 'CloneSet', name: NAME, controller: true, blockOwnerDeletion: true })]);
+  });
+
+  it("finds Kruise's ControllerRevisions (selector labels + controller owner, no cloneset-name label), not another owner's", async () => {
+    const uid = (await readCloneSetState(k, NS, NAME, { podSelector: () => null }))!.cloneSet.metadata.uid!;
+    const owner = (u: string) => [{ apiVersion: 'apps.kruise.io/v1alpha1', kind: 'CloneSet', name: NAME, uid: u, controller: true, blockOwnerDeletion: true }];
+    const kruiseMade = {
+      spec: { template: { $patch: 'replace', metadata: { labels: { app: NAME } }, spec: { containers: [{ name: 'nginx', image: 'nginx:0.9' }] } } },
+    };
+    await k.apps.createNamespacedControllerRevision({
+      namespace: NS,
+      body: {
+        metadata: { name: `${NAME}-kruise1`, labels: { app: NAME, [REVISION_HASH_LABEL]: 'kruise1' }, ownerReferences: owner(uid) },
+        data: kruiseMade,
+        revision: 7,
+      },
+    });
+    await k.apps.createNamespacedControllerRevision({
+      namespace: NS,
+      body: { metadata: { name: `${NAME}-other`, labels: { app: NAME }, ownerReferences: owner('someone-else') }, data: kruiseMade, revision: 8 },
+    });
+    try {
+      const read = await readCloneSetState(k, NS, NAME, { podSelector: () => null });
+      const found = read!.revisions.find((r) => r.name === `${NAME}-kruise1`);
+      expect(found).toMatchObject({
+        revision: 7,
+        template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: 'nginx', image: 'nginx:0.9' }] } },
+      });
+      expect(found?.template).not.toHaveProperty('$patch');
+      expect(read!.revisions.map((r) => r.name)).not.toContain(`${NAME}-other`);
+      expect(new Set(read!.revisions.map((r) => r.name)).size).toBe(read!.revisions.length);
+    } finally {
+      for (const name of [`${NAME}-kruise1`, `${NAME}-other`]) await k.apps.deleteNamespacedControllerRevision({ namespace: NS, name });
+    }
   });
 
   it('lists no Pods when podSelector says none, and no revisions when asked not to', async () => {

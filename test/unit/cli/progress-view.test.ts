@@ -6,13 +6,13 @@ const progress = (over: Partial<RolloutProgress> = {}): RolloutProgress => ({
   phase: 'Updating',
   namespace: 'default',
   name: 'nginxweb1',
-  fromRevision: 'nginxweb1-598496bdf6',
-  toRevision: 'nginxweb1-54cd978c4b',
+  fromRevision: 'nginxweb1-575497dc6b',
+  toRevision: 'nginxweb1-775dd67bf6',
   strategy: 'InPlaceIfPossible',
   counts: { desired: 4, total: 4, updated: 2, ready: 3, available: 3, unavailable: 1 },
   window: 1,
   waiting: 'window full: 1/1 unavailable',
-  pods: { 'nginxweb1-abcde': { action: 'inPlace', step: 'MinReadySeconds', revision: 'nginxweb1-54cd978c4b', steps: [] } },
+  pods: { 'nginxweb1-abcde': { action: 'inPlace', step: 'MinReadySeconds', revision: 'nginxweb1-775dd67bf6', steps: [] } },
   startedAtMs: 0,
   updatedAtMs: 1,
   error: null,
@@ -31,7 +31,7 @@ describe('progress view', () => {
 
   it('renders phase, revisions, window and one row per Pod', () => {
     const text = renderProgress(progress());
-    expect(text).toContain('default/nginxweb1  Updating  nginxweb1-598496bdf6 → nginxweb1-54cd978c4b');
+    expect(text).toContain('default/nginxweb1  Updating  nginxweb1-575497dc6b → nginxweb1-775dd67bf6');
     expect(text).toContain('unavailable 1/1 (window)');
     expect(text).toContain('waiting: window full');
     expect(text).toMatch(/nginxweb1-abcde\s+inPlace\s+MinReadySeconds/);
@@ -39,7 +39,7 @@ describe('progress view', () => {
 
   it('shows the error of a rollout that ended without completing', () => {
     const text = renderProgress({ ...progress({ error: 'CloneSet default/nginxweb1 not found', pods: {}, waiting: null }), phase: 'Failed' });
-    expect(text.split('\n')[0]).toBe('default/nginxweb1  Failed  nginxweb1-598496bdf6 → nginxweb1-54cd978c4b  (InPlaceIfPossible)');
+    expect(text.split('\n')[0]).toBe('default/nginxweb1  Failed  nginxweb1-575497dc6b → nginxweb1-775dd67bf6  (InPlaceIfPossible)');
     expect(text).toContain('  error: CloneSet default/nginxweb1 not found');
     expect(renderProgress(progress())).not.toContain('error:');
   });

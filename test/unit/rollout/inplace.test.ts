@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkInPlaceCompletion,
+  comparableTemplate,
+  sameTemplate,
   diffTemplates,
   normalizeImage,
   planByRevision,
@@ -220,5 +222,81 @@ describe('checkInPlaceCompletion', () => {
   it('containers not being changed are ignored', () => {
     const r = checkInPlaceCompletion({ containers: [c({ name: 'side', statusImage: null })] }, {}, {});
     expect(r).toEqual({ done: true, pending: [], stuck: [] });
+  });
+});
+
+describe('defaults on one side only (a template Kruise defaulted vs one written by hand)', () => {
+  /** Seed nginx01 as Kruise's webhook stored it: every Pod default written out, creationTimestamp null. */
+  const kruiseStored = (): PodTemplateSpec =>
+    ({
+      metadata: { creationTimestamp: null, labels: { app: 'nginxweb1' } },
+      spec: {
+        containers: [
+          {
+            name: 'nginx',
+            image: 'nginx:perl',
+            imagePullPolicy: 'IfNotPresent',
+            ports: [{ containerPort: 80, protocol: 'TCP' }],
+            resources: {},
+            terminationMessagePath: '/dev/termination-log',
+            terminationMessagePolicy: 'File',
+          },
+        ],
+        dnsPolicy: 'ClusterFirst',
+        restartPolicy: 'Always',
+        schedulerName: 'default-scheduler',
+        securityContext: {},
+        terminationGracePeriodSeconds: 30,
+      },
+    }) as unknown as PodTemplateSpec;
+
+  it.each<[string, () => PodTemplateSpec, () => PodTemplateSpec]>([
+    ['step 1: Kruise-defaulted old, hand-written new (same template)', kruiseStored, base],
+    ['step 2: hand-written old, Kruise-defaulted new', base, kruiseStored],
+    [
+      'step 3: zero omitempty values on one side (hostNetwork: false, args: [])',
+      base,
+      () => edit(base(), (t) => Object.assign(t.spec, { hostNetwork: false })),
+    ],
+    [
+      "step 4: a container's imagePullPolicy Always written vs left to the default",
+      () => edit(base(), (t) => delete t.spec.containers[0].imagePullPolicy),
+      () => edit(base(), (t) => (t.spec.containers[0].imagePullPolicy = 'Always')),
+    ],
+  ])('%s: no change, in place, no images', (_name, oldT, newT) => {
+    const d = diffTemplates(oldT(), newT(), 'InPlaceIfPossible');
+    expect(d).toEqual({ inPlace: true, containerImages: {}, metadata: { labels: {}, annotations: {} }, reasons: [] });
+    expect(sameTemplate(oldT(), newT())).toBe(true);
+  });
+
+  it('step 5: Kruise-defaulted old → hand-written nginx02 image: in place, only the image', () => {
+    const d = diffTemplates(kruiseStored(), seed02().spec.template, 'InPlaceIfPossible');
+    expect(d).toMatchObject({ inPlace: true, containerImages: { nginx: 'nginx:latest' }, reasons: [] });
+    expect(planPodUpdate(kruiseStored(), seed02().spec.template, 'InPlaceOnly').action).toBe('inPlace');
+  });
+
+  it.each<[string, (t: any) => void, string]>([
+    ['a default changed to another value', (t) => (t.spec.dnsPolicy = 'Default'), 'spec.dnsPolicy changed'],
+    [
+      'imagePullPolicy changed (IfNotPresent → Never)',
+      (t) => (t.spec.containers[0].imagePullPolicy = 'Never'),
+      'spec.containers[nginx].imagePullPolicy changed',
+    ],
+    [
+      'a probe default overridden',
+      (t) => (t.spec.containers[0].readinessProbe = { tcpSocket: { port: 80 }, periodSeconds: 3 }),
+      'spec.containers[nginx].readinessProbe changed',
+    ],
+    ['a field Go does not know (kept: the CRD preserves it)', (t) => (t.spec.madeUp = 1), 'spec.madeUp changed'],
+  ])('step 6: still a change: %s', (_name, mutate, reason) => {
+    const d = diffTemplates(kruiseStored(), edit(kruiseStored(), mutate), 'InPlaceIfPossible');
+    expect(d.inPlace).toBe(false);
+    expect(d.reasons).toContain(reason);
+    expect(sameTemplate(kruiseStored(), edit(kruiseStored(), mutate))).toBe(false);
+  });
+
+  it('step 7: comparableTemplate writes the defaults and Go artefacts both sides share', () => {
+    expect(comparableTemplate(base())).toEqual(comparableTemplate(kruiseStored()));
+    expect(comparableTemplate(base()).spec.containers[0]).toMatchObject({ resources: {}, terminationMessagePolicy: 'File' });
   });
 });

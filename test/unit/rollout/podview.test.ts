@@ -22,13 +22,13 @@ function podJson(): PodJson {
       creationTimestamp: '2024-05-01T11:00:00Z',
       labels: {
         app: 'nginxweb1',
-        'controller-revision-hash': 'nginxweb1-598496bdf6',
+        'controller-revision-hash': 'nginxweb1-575497dc6b',
         'apps.kruise.io/cloneset-instance-id': 'abcde',
         'lifecycle.apps.kruise.io/state': 'Normal',
       },
       annotations: {
         'apps.kruise.io/inplace-update-state': JSON.stringify({
-          revision: 'nginxweb1-54cd978c4b',
+          revision: 'nginxweb1-775dd67bf6',
           updateTimestamp: '2024-05-01T11:30:00Z',
           lastContainerStatuses: { nginx: { imageID: 'sha256:old' } },
         }),
@@ -69,7 +69,7 @@ describe('toPodView', () => {
     expect(toPodView(podJson())).toEqual({
       name: 'nginxweb1-abcde',
       uid: 'u-1',
-      revision: 'nginxweb1-598496bdf6',
+      revision: 'nginxweb1-575497dc6b',
       instanceId: 'abcde',
       creationTimestamp: Date.parse('2024-05-01T11:00:00Z'),
       phase: 'Running',
@@ -104,7 +104,7 @@ describe('toPodView', () => {
       restartCount: 3,
       lifecycleState: 'Normal',
       inPlaceState: {
-        revision: 'nginxweb1-54cd978c4b',
+        revision: 'nginxweb1-775dd67bf6',
         updateTimestamp: '2024-05-01T11:30:00Z',
         lastContainerStatuses: { nginx: { imageID: 'sha256:old' } },
       },
