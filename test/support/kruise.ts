@@ -133,7 +133,15 @@ export interface ManagedProcess {
 }
 
 /** Spawns `cmd`, logs its stdout+stderr to `logPath`, resolves once a line matches `ready` (fails on exit or timeout). */
-async function spawnUntilReady(cmd: string, args: string[], env: NodeJS.ProcessEnv, logPath: string, ready: RegExp, timeoutMs: number, what: string): Promise<ManagedProcess> {
+async function spawnUntilReady(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logPath: string,
+  ready: RegExp,
+  timeoutMs: number,
+  what: string,
+): Promise<ManagedProcess> {
   const log: WriteStream = createWriteStream(logPath);
   const child: ChildProcess = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
@@ -251,7 +259,10 @@ export interface ControllerRun {
  * A fresh real apiserver with the controller's CRDs, the sim kubelet and the controller. `address` is the Temporal
  * frontend (only for `ours`).
  */
-export async function startControllerRun(controller: ControllerName, opts: { dir: string; address?: string; kubelet?: SimKubeletOptions }): Promise<ControllerRun> {
+export async function startControllerRun(
+  controller: ControllerName,
+  opts: { dir: string; address?: string; kubelet?: SimKubeletOptions },
+): Promise<ControllerRun> {
   if (controller === 'kruise') {
     const why = kruiseMissing();
     if (why) throw new Error(why);
@@ -279,7 +290,12 @@ export async function startControllerRun(controller: ControllerName, opts: { dir
       });
     } else {
       if (!opts.address) throw new Error('the ours controller needs the Temporal address');
-      proc = await startOursController({ kubeconfigPath: api.kubeconfigPath, dir: opts.dir, address: opts.address, taskQueue: `kruise-tier-${randomBytes(4).toString('hex')}` });
+      proc = await startOursController({
+        kubeconfigPath: api.kubeconfigPath,
+        dir: opts.dir,
+        address: opts.address,
+        taskQueue: `kruise-tier-${randomBytes(4).toString('hex')}`,
+      });
       cleanups.push(() => proc.stop(15_000));
     }
     return { controller, kc, kubeconfigPath: api.kubeconfigPath, dir: opts.dir, process: proc, stop };

@@ -10,7 +10,15 @@ import { CLONESET } from '../../src/kube/clients.js';
 
 /** A CloneSet as stored (only what the recorder reads is typed). */
 export interface StoredCloneSet {
-  metadata: { name: string; namespace: string; uid?: string; generation?: number; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid?: string;
+    generation?: number;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec: Record<string, unknown> & { replicas?: number };
   status?: Record<string, unknown>;
 }
@@ -107,7 +115,9 @@ export class Recorder {
   }
 
   private path(kind: 'Pod' | 'CloneSet'): string {
-    return kind === 'Pod' ? `/api/v1/namespaces/${this.namespace}/pods` : `/apis/${CLONESET.group}/${CLONESET.version}/namespaces/${this.namespace}/${CLONESET.plural}`;
+    return kind === 'Pod'
+      ? `/api/v1/namespaces/${this.namespace}/pods`
+      : `/apis/${CLONESET.group}/${CLONESET.version}/namespaces/${this.namespace}/${CLONESET.plural}`;
   }
 
   private async list(kind: 'Pod' | 'CloneSet'): Promise<{ items: (V1Pod | StoredCloneSet)[]; rv: string }> {
