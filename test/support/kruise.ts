@@ -156,6 +156,11 @@ async function spawnUntilReady(
     });
   }
   const tail = (n = 60) => lines.slice(-n).join('\n');
+  // If this test process ends without stopping it (a crash, vitest tearing the worker down), take the child along:
+  // neither kruise-manager nor the worker notices on its own that its apiserver is gone.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.off('exit', orphanGuard));
   let stopping: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
   const stop = (graceMs = 10_000) =>
     (stopping ??= (async () => {
