@@ -36,7 +36,8 @@ export function compare(scenario: string, kruise: Observables, ours: Observables
     const same = stableJson(actual.kruise) === stableJson(actual.ours);
     const d = listed.find((x) => x.observable === observable);
     if (d) {
-      if (!same && stableJson(d.kruise) === stableJson(actual.kruise) && stableJson(d.ours) === stableJson(actual.ours)) out.explained.push(d);
+      const asListed = d.anyValues || (stableJson(d.kruise) === stableJson(actual.kruise) && stableJson(d.ours) === stableJson(actual.ours));
+      if (!same && asListed) out.explained.push(d);
       else out.stale.push({ divergence: d, actual });
     } else if (!same) {
       out.unexpected.push(actual);

@@ -338,6 +338,8 @@ export function observe(r: RunRecord): Observables {
     else if (key === 'observedGeneration') o['status.observedGeneration'] = v === r.cloneSet.metadata.generation ? 'generation' : 'behind';
     else o[`status.${key}`] = v as Json;
   }
+  // the revision's literal hash (the same template on both sides, so equal hashes would mean the same hashing)
+  o['revision.hash'] = updateRevision?.startsWith(`${name}-`) ? updateRevision.slice(name.length + 1) : (updateRevision ?? ABSENT);
   o['status.currentRevision.vsUpdateRevision'] = currentRevision === undefined ? ABSENT : currentRevision === updateRevision ? 'equal' : 'different';
 
   // ------------------------------------------------------------------ Events (by reason and involved kind)

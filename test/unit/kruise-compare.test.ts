@@ -75,6 +75,15 @@ describe('compare', () => {
       stale: [],
       explained: [],
     },
+    {
+      step: '8. a line with anyValues holds whenever the sides differ, and is stale when they agree',
+      kruise: { 'revision.hash': '775dd67bf6', 'x.hash': 'a' },
+      ours: { 'revision.hash': '54cd978c4b', 'x.hash': 'a' },
+      table: [line({ id: 'revision-hash', observable: 'revision.hash', anyValues: true }), line({ id: 'x', observable: 'x.hash', anyValues: true })],
+      unexpected: [],
+      stale: ['x'],
+      explained: ['revision-hash'],
+    },
   ];
   for (const c of cases) {
     it(c.step, () => {
@@ -85,7 +94,7 @@ describe('compare', () => {
       expect(report('seed', r) === '').toBe(c.unexpected.length + c.stale.length === 0);
     });
   }
-  it('8. the report names the observable and both values', () => {
+  it('9. the report names the observable and both values', () => {
     const text = report('seed', compare('seed', { a: [1] }, { a: [2] }, []));
     expect(text).toContain('a\n    kruise: [1]\n    ours:   [2]');
   });
