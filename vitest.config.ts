@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Four projects:
+ * Five projects:
  * - `unit`: pure modules and the simulated cluster; no Temporal server.
  * - `realkube`: the same API rules checked against a real kube-apiserver (scripts/build-kube-apiserver.sh).
  * - `integration`: workflows on a real Temporal dev server shared by the whole run (globalSetup).
  * - `integration-real`: the rollout suite against a real kube-apiserver instead of the simulated one.
+ * - `kruise`: the same scenarios under OpenKruise's kruise-manager and under ours, compared (scripts/build-kruise.sh).
  */
 export default defineConfig({
   test: {
@@ -53,6 +54,18 @@ export default defineConfig({
           globalSetup: ['test/setup/temporal-global.ts'],
           testTimeout: 180_000,
           hookTimeout: 240_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Differential: each scenario under kruise-manager v1.9.1, then under ours (Temporal for ours), compared up
+          // to test/kruise/divergences.ts. Fails (never skips) when kruise-manager is not built.
+          name: 'kruise',
+          include: ['test/kruise/**/*.test.ts'],
+          globalSetup: ['test/setup/temporal-global.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 60_000,
         },
       },
     ],

@@ -2,6 +2,7 @@
 # Installs what cloneset-rollout's demo and tests need beyond npm packages. Idempotent; quick when already done.
 #  - the Temporal CLI (real dev server) built with `go install` into .tools/bin unless TEMPORAL_CLI or PATH has one
 #  - docker-compose (Debian package) to validate docker-compose.yml, when running as root with apt
+#  - with --test: the real kube-apiserver and OpenKruise's kruise-manager (scripts/build-kruise.sh) for the test tiers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,13 @@ if [ "${1:-}" = "--test" ]; then
     bash scripts/build-kube-apiserver.sh
   else
     echo "setup: no Go: the realkube tests cannot run" >&2
+  fi
+  # OpenKruise's kruise-manager for the kruise tier (test/kruise: the same scenarios under Kruise and under ours):
+  # built once from the Go module proxy, then cached. Without it the tier fails, saying so.
+  if command -v go >/dev/null 2>&1; then
+    bash scripts/build-kruise.sh || echo "setup: building kruise-manager failed: the kruise tier cannot run" >&2
+  else
+    echo "setup: no Go: kruise-manager cannot be built, the kruise tier cannot run (it fails)" >&2
   fi
   # Headless chromium from Debian for the Temporal UI test (playwright-core drives it; no browser download ever).
   if ! [ -x /usr/bin/chromium ]; then

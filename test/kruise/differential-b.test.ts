@@ -1,0 +1,3 @@
+import { differential } from './differential.js';
+
+differential(['maxsurge-recreate', 'paused', 'priority', 'grace', 'hook']);
