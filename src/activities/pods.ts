@@ -29,6 +29,7 @@ import {
   type HookWait,
   type PodJson,
   type PodView,
+  shortHash,
 } from '../rollout/index.js';
 import { activityLogger, pollUntil, recordEvent } from './context.js';
 import { eventSeriesFor } from './events.js';
@@ -218,7 +219,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
           metadata: {
             uid: p.uid,
             resourceVersion: pod.metadata?.resourceVersion,
-            labels: { ...(p.labels ?? {}), [Labels.revision]: p.revision, ...lifecycle.labels },
+            labels: { ...(p.labels ?? {}), [Labels.revision]: p.revision, [Labels.podTemplateHash]: shortHash(p.revision), ...lifecycle.labels },
             annotations: { ...(p.annotations ?? {}), [Annotations.inPlaceUpdateState]: state, ...lifecycle.annotations },
           },
           // In the Pod's own container order: a strategic merge patch listing containers in another order would

@@ -30,15 +30,6 @@ const IN_PLACE = ['seed', 'partition', 'two-containers', 'scale-during-update', 
 export const DIVERGENCES: readonly Divergence[] = [
   // ---------------------------------------------------------------- Pod creation
   {
-    id: 'create-preparing-normal',
-    scenarios: 'all',
-    observable: 'create.lifecycle',
-    kruise: ['PreparingNormal → Normal'],
-    ours: ['Normal'],
-    reason:
-      'Kruise creates every Pod in lifecycle state PreparingNormal and moves it to Normal in a second write (where a preNormal hook would hold it); ours creates Pods directly in Normal, as it has no preNormal hook support.',
-  },
-  {
     id: 'kruise-pod-ready-gate',
     scenarios: 'all',
     observable: 'pod.readinessGate.KruisePodReady',
@@ -47,42 +38,7 @@ export const DIVERGENCES: readonly Divergence[] = [
     reason:
       "Kruise's Pod mutating webhook adds the KruisePodReady readiness gate to every Pod it admits and its controllers keep the condition (PodUnavailableBudget, lifecycle markPodNotReady); ours has no admission webhook and builds Pods with InPlaceUpdateReady only.",
   },
-  {
-    id: 'lifecycle-timestamp',
-    scenarios: 'all',
-    observable: 'pod.annotation.lifecycle.apps.kruise.io/timestamp',
-    kruise: ['<time:secondsZ>'],
-    ours: ['(absent)'],
-    reason:
-      'Kruise stamps lifecycle.apps.kruise.io/timestamp (whole seconds) with every lifecycle state change; ours writes the state label without the timestamp annotation.',
-  },
-  {
-    id: 'pod-template-hash',
-    scenarios: 'all',
-    observable: 'pod.label.pod-template-hash',
-    kruise: ['the revision hash'],
-    ours: ['(absent)'],
-    reason: 'Kruise labels each Pod pod-template-hash = the hash part of its controller-revision-hash; ours sets only controller-revision-hash.',
-  },
-  {
-    id: 'revision-hash',
-    scenarios: 'all',
-    observable: 'revision.hash',
-    kruise: "<the hash of Kruise's ControllerRevision (the webhook-defaulted template)>",
-    ours: '<FNV-1a 32 of the template as stored>',
-    anyValues: true,
-    reason:
-      "The same template gets another revision name: Kruise hashes its ControllerRevision data, the template after its mutating webhook's defaulting; ours hashes the stored template's canonical JSON (src/rollout/revision.ts). Pods' controller-revision-hash and the status revisions differ with it; both are compared by shape and relation.",
-  },
   // ---------------------------------------------------------------- CloneSet status
-  {
-    id: 'status-collision-count',
-    scenarios: 'all',
-    observable: 'status.collisionCount',
-    kruise: 0,
-    ours: '(absent)',
-    reason: 'Kruise always writes status.collisionCount (0 without hash collisions); ours does not write the field.',
-  },
   // ---------------------------------------------------------------- Events
   {
     id: 'event-rollout-started',
@@ -136,49 +92,6 @@ export const DIVERGENCES: readonly Divergence[] = [
   },
   // ---------------------------------------------------------------- in-place updates: writes and their order
   {
-    id: 'ready-false-with-gate-off',
-    scenarios: IN_PLACE,
-    observable: 'order.gateOff.ready',
-    kruise: ['False'],
-    ours: ['True'],
-    reason:
-      "Kruise writes InPlaceUpdateReady=False and Ready=False in one pods/status write, so endpoints drop the Pod at once; ours writes the gate only and Ready=False follows from the kubelet's next status write.",
-  },
-  {
-    id: 'gate-true-before-normal',
-    scenarios: ['seed', 'partition', 'two-containers', 'scale-during-update', 'paused', 'priority', 'grace'],
-    observable: 'order.normal.vsGateTrue',
-    kruise: ['gate True in an earlier write'],
-    ours: ['gate True in a later write'],
-    reason:
-      'Kruise sets InPlaceUpdateReady=True once the new containers run and only then the lifecycle label back to Normal; ours writes lifecycle Normal first and the gate True in a later write (with an inPlaceUpdate hook both wait in Updated, so the hook scenario agrees).',
-  },
-  {
-    id: 'state-container-batches',
-    scenarios: IN_PLACE,
-    observable: 'pod.annotation.apps.kruise.io/inplace-update-state.containerBatchesRecord',
-    kruise: [[{ containers: ['<string>'], timestamp: '<time:secondsZ>' }]],
-    ours: '(absent)',
-    reason:
-      'Kruise records in apps.kruise.io/inplace-update-state which containers it updated in which batch (containerBatchesRecord); ours writes no such field.',
-  },
-  {
-    id: 'state-update-images',
-    scenarios: IN_PLACE,
-    observable: 'pod.annotation.apps.kruise.io/inplace-update-state.updateImages',
-    kruise: [true],
-    ours: '(absent)',
-    reason: 'Kruise marks an image update in apps.kruise.io/inplace-update-state with updateImages: true; ours writes no such field.',
-  },
-  {
-    id: 'state-update-timestamp',
-    scenarios: IN_PLACE,
-    observable: 'pod.annotation.apps.kruise.io/inplace-update-state.updateTimestamp',
-    kruise: ['<time:secondsZ>'],
-    ours: ['<time:fraction3Z>'],
-    reason: 'Kruise writes updateTimestamp as a metav1.Time (whole seconds); ours writes a JavaScript ISO string with milliseconds.',
-  },
-  {
     id: 'grace-annotation',
     scenarios: ['grace'],
     observable: 'order.grace.vsImage',
@@ -186,6 +99,24 @@ export const DIVERGENCES: readonly Divergence[] = [
     ours: ['never'],
     reason:
       'With gracePeriodSeconds Kruise first writes apps.kruise.io/inplace-update-grace (revision, images, grace) and patches the image after the grace; ours keeps the grace period as a durable timer in its workflow and writes no annotation.',
+  },
+  // ---------------------------------------------------------------- the window
+  {
+    id: 'seed-surplus-serves-in-update',
+    scenarios: ['seed'],
+    observable: 'max.inUpdate',
+    kruise: 1,
+    ours: 2,
+    reason:
+      'Scaling 5 → 4 while updating, ours keeps the surplus Pod serving and updates two old Pods at once (5 serving − floor 4 − maxUnavailable 1 = 2), then deletes the surplus; Kruise deletes the surplus first and updates one at a time. Ours never has fewer than 3 Pods serving (the same floor; max.notReadyVsDesired is equal) and finishes a wave sooner.',
+  },
+  {
+    id: 'seed-surplus-serves-not-ready',
+    scenarios: ['seed'],
+    observable: 'max.notReady',
+    kruise: 1,
+    ours: 2,
+    reason: 'The two Pods ours updates at once are both not Ready for their restart, while the surplus Pod still serves (see seed-surplus-serves-in-update).',
   },
   // ---------------------------------------------------------------- lifecycle hooks
   {
