@@ -11,7 +11,7 @@ export const DEFAULT_SELECTOR = `${MANAGED_LABEL}=true`;
 
 /** The parts of a CloneSet the decision reads. */
 export interface CloneSetMeta {
-  metadata: { namespace?: string; name?: string; generation?: number; deletionTimestamp?: unknown };
+  metadata: { namespace?: string; name?: string; uid?: string; generation?: number; deletionTimestamp?: unknown };
   status?: { observedGeneration?: number } | null;
 }
 
@@ -20,9 +20,11 @@ export interface CloneSetMeta {
  * - `none`: no workflow with that ID ever ran (or its history was deleted by retention);
  * - `running`: one is running — it re-reads the CloneSet every loop and retargets itself;
  * - `closed`: the latest run ended; `generation` is the CloneSet generation the controller started it for (memo), or
- *   null when someone else started it (CLI, client) and it carries no memo.
+ *   null when someone else started it (CLI, client) and it carries no memo; `uid` the CloneSet object it was started
+ *   for (memo; null on runs without it).
  */
-export type RunState = { kind: 'none' } | { kind: 'running' } | { kind: 'closed'; status: string; generation: number | null; runId?: string };
+export type RunState =
+  { kind: 'none' } | { kind: 'running' } | { kind: 'closed'; status: string; generation: number | null; uid?: string | null; runId?: string };
 
 /**
  * Why the CloneSet's spec is not yet rolled out, or null when it is. A rollout writes `status.observedGeneration`
@@ -43,7 +45,7 @@ export function needsRollout(cs: CloneSetMeta): string | null {
  * Whether to start the rollout workflow now: the reason to start it, or null.
  *
  * - A running workflow retargets itself, so starting again would only be a duplicate.
- * - A closed run that the controller started for this very generation is not restarted: it either completed (and
+ * - A closed run that the controller started for this very generation (of this very object) is not restarted: it either completed (and
  *   status will show it) or failed on this spec, and restarting it would loop on the same failure. A new edit
  *   (new generation) starts a new run; so does a manual `cloneset-rollout apply` or `temporal workflow start`.
  */
@@ -56,6 +58,9 @@ export function shouldStart(cs: CloneSetMeta, state: RunState): string | null {
     case 'running':
       return null;
     case 'closed':
+      // A CloneSet deleted and created again under the same name starts its generations over: the run closed for
+      // the old object says nothing about this one.
+      if (state.uid && cs.metadata.uid && state.uid !== cs.metadata.uid) return `${need}; a new CloneSet object (the last rollout was for uid ${state.uid})`;
       if (state.generation !== null && state.generation >= (cs.metadata.generation ?? 0)) return null;
       return `${need}; last rollout ${state.status.toLowerCase()}`;
   }

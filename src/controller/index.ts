@@ -51,6 +51,8 @@ export interface ControllerOptions {
 
 /** Memo key holding the CloneSet generation a controller-started run was started for. */
 export const GENERATION_MEMO = 'cloneSetGeneration';
+/** Memo key holding the uid of the CloneSet object a controller-started run was started for. */
+export const UID_MEMO = 'cloneSetUid';
 
 export class CloneSetController {
   private readonly log: Logger;
@@ -206,7 +208,7 @@ export class CloneSetController {
         // FAIL (not USE_EXISTING): losing a race to another replica is then visible, and only the winner records the
         // Event. Either way at most one rollout runs per CloneSet.
         workflowIdConflictPolicy: 'FAIL',
-        memo: { [GENERATION_MEMO]: cs.metadata.generation ?? 0 },
+        memo: { [GENERATION_MEMO]: cs.metadata.generation ?? 0, [UID_MEMO]: cs.metadata.uid ?? null },
         staticSummary: `Roll CloneSet ${k} (controller: ${reason})`,
       });
       this.started++;
@@ -283,7 +285,8 @@ export class CloneSetController {
       const d = await this.opts.client.workflow.getHandle(workflowId).describe();
       if (d.status.name === 'RUNNING') return { kind: 'running' };
       const g = d.memo?.[GENERATION_MEMO];
-      return { kind: 'closed', status: d.status.name, generation: typeof g === 'number' ? g : null, runId: d.runId };
+      const uid = d.memo?.[UID_MEMO];
+      return { kind: 'closed', status: d.status.name, generation: typeof g === 'number' ? g : null, uid: typeof uid === 'string' ? uid : null, runId: d.runId };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return { kind: 'none' };
       throw err;

@@ -225,6 +225,28 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     await handle.workflow.terminate('test done');
   });
 
+  it('rolls out a CloneSet deleted and created again under the same name (its generations start over)', async () => {
+    const ns = uniqueNamespace('ctlagain');
+    await ensureNamespace(env.k, ns);
+    const cs = cloneSet(ns, 'again');
+    cs.metadata.labels = { [MANAGED_LABEL]: 'true' };
+    cs.spec.replicas = 1;
+    await applyCloneSet(env.k, cs);
+    const first = await completedRun(ns, 'again');
+    expect(first.result.created).toBe(1);
+    await env.k.custom.deleteNamespacedCustomObject({ ...CLONESET, namespace: ns, name: 'again' });
+    // What the garbage collector does once the owner is gone (the simulated cluster has none): its Pods and revisions go.
+    for (const p of await livePods(env, ns, 'again')) await env.k.core.deleteNamespacedPod({ namespace: ns, name: p.metadata!.name! });
+    for (const r of (await env.k.apps.listNamespacedControllerRevision({ namespace: ns })).items) {
+      await env.k.apps.deleteNamespacedControllerRevision({ namespace: ns, name: r.metadata!.name! });
+    }
+    await until('the old Pods gone', async () => ((await livePods(env, ns, 'again')).length === 0 ? true : undefined));
+    await applyCloneSet(env.k, { ...cs, metadata: { ...cs.metadata, resourceVersion: undefined, uid: undefined } });
+    const second = await completedRun(ns, 'again', first.runId);
+    expect(second.result.created).toBe(1);
+    expect(await livePods(env, ns, 'again')).toHaveLength(1);
+  });
+
   it('a spec the rollout refuses (replicas -1, which the CRD accepts): a Warning InvalidSpec Event and Progressing=False on the CloneSet, once; the fixed spec turns it True', async () => {
     const ns = uniqueNamespace('ctlbad');
     await ensureNamespace(env.k, ns);

@@ -38,6 +38,18 @@ describe('shouldStart', () => {
     ['starts again after the last rollout failed an older generation', cs(3, 2), closed('FAILED', 2), /last rollout failed/],
     ['does not restart a rollout that failed on this very generation (no loop)', cs(3, 2), closed('FAILED', 3), null],
     ['does not restart a rollout terminated on this generation', cs(3, 2), closed('TERMINATED', 3), null],
+    [
+      'starts for a CloneSet created again under the same name (another uid), though its generation is not newer',
+      cs(1, undefined, { uid: 'uid-2' }),
+      { kind: 'closed', status: 'COMPLETED', generation: 4, uid: 'uid-1' },
+      /never observed.*a new CloneSet object \(the last rollout was for uid uid-1\)/,
+    ],
+    [
+      'does not restart the same object on this generation (uid recorded)',
+      cs(3, 2, { uid: 'uid-1' }),
+      { kind: 'closed', status: 'FAILED', generation: 3, uid: 'uid-1' },
+      null,
+    ],
     ['does not restart a completed run of this generation (status lags; no loop)', cs(3, 2), closed('COMPLETED', 3), null],
     ['starts after a manual run (no memo) that closed', cs(3, 2), closed('COMPLETED', null), /last rollout completed/],
     ['leaves a CloneSet being deleted alone', cs(3, 2, { deletionTimestamp: 'x' }), none, null],
