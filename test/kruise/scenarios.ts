@@ -75,7 +75,7 @@ function cloneSet(name: string, replicas: number, spec: Spec = {}, containers?: 
   };
 }
 
-async function create(ctx: ScenarioCtx, cs: StoredCloneSet): Promise<void> {
+export async function create(ctx: ScenarioCtx, cs: StoredCloneSet): Promise<void> {
   const created = (await ctx.custom.createNamespacedCustomObject({
     ...CLONESET,
     namespace: ctx.ns,
@@ -84,7 +84,7 @@ async function create(ctx: ScenarioCtx, cs: StoredCloneSet): Promise<void> {
   ctx.generation = created.metadata.generation;
 }
 
-async function patch(ctx: ScenarioCtx, name: string, body: Spec): Promise<void> {
+export async function patch(ctx: ScenarioCtx, name: string, body: Spec): Promise<void> {
   const patched = (await ctx.custom.patchNamespacedCustomObject({ ...CLONESET, namespace: ctx.ns, name, body }, merge)) as StoredCloneSet;
   ctx.generation = patched.metadata.generation;
 }
@@ -128,7 +128,7 @@ function describeState(ctx: ScenarioCtx, name: string): string {
  * Waits until the CloneSet is settled: `replicas` live Pods and none terminating, each settled (podSettled),
  * `updated` of them on `images`, and the CloneSet status saying the same at its current generation.
  */
-async function settle(
+export async function settle(
   ctx: ScenarioCtx,
   name: string,
   want: { replicas: number; updated: number; images: Record<string, string> },
@@ -159,7 +159,7 @@ async function settle(
 }
 
 /** Waits until every live Pod has been Ready for more than `seconds` (server timestamps are whole seconds: +1). */
-async function readyForMoreThan(ctx: ScenarioCtx, seconds: number): Promise<void> {
+export async function readyForMoreThan(ctx: ScenarioCtx, seconds: number): Promise<void> {
   const since = Math.max(...ctx.rec.livePods().map((p) => new Date(cond(p, 'Ready')?.lastTransitionTime ?? 0).getTime()));
   const wait = since + (seconds + 1) * 1000 - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -169,7 +169,7 @@ function snapshot(ctx: ScenarioCtx, label: string): void {
   ctx.snapshots[label] = ctx.rec.livePods();
 }
 
-const example = (file: string) => parse(readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8')) as StoredCloneSet;
+export const example = (file: string) => parse(readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8')) as StoredCloneSet;
 
 // ------------------------------------------------------------------------------------------------ scenarios
 
