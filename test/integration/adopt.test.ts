@@ -11,11 +11,10 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloneSetController, MANAGED_LABEL } from '../../src/controller/index.js';
 import { CLONESET } from '../../src/kube/clients.js';
-import type { RolloutResult } from '../../src/workflows/messages.js';
+import { completedRun } from '../support/runs.js';
 import { writeKruiseDefaults } from '../../src/kube/kruise-defaults.js';
 import { fnv1_32, safeEncode, storedRevisionData, type CloneSet } from '../../src/rollout/index.js';
 import { applyAndRoll, cloneSet, ensureNamespace, livePods, startTestEnv, testLogger, uniqueNamespace, type TestEnv } from '../support/env.js';
@@ -173,21 +172,6 @@ async function kruiseSettled(ns: string): Promise<string> {
   return uid;
 }
 
-/** Waits for a completed run of the CloneSet's workflow other than `after`. */
-async function completedRun(ns: string, after?: string): Promise<{ runId: string; result: RolloutResult }> {
-  const handle = env.client.handle(ns, NAME).workflow;
-  const runId = await until(`a completed rollout of ${ns}/${NAME}`, async () => {
-    try {
-      const d = await handle.describe();
-      return d.runId !== after && d.status.name === 'COMPLETED' ? d.runId : undefined;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
-    }
-  });
-  return { runId, result: (await env.client.client.workflow.getHandle(handle.workflowId, runId).result()) as RolloutResult };
-}
-
 const versions = (pods: V1Pod[]) => Object.fromEntries(pods.map((p) => [p.metadata!.name!, p.metadata!.resourceVersion!]));
 
 describe('adopting a CloneSet Kruise made (controller mode)', () => {
@@ -214,7 +198,7 @@ describe('adopting a CloneSet Kruise made (controller mode)', () => {
       { ...CLONESET, namespace: ns, name: NAME, body: { spec: { minReadySeconds: 1, updateStrategy: { type: 'InPlaceIfPossible' } } } },
       merge,
     );
-    const first = await completedRun(ns);
+    const first = await completedRun(env.client, ns, NAME);
     expect(first.result).toMatchObject({ toRevision: KRUISE_REV1, updatedInPlace: 0, recreated: 0, created: 0, deleted: 0 });
     expect(versions(await livePods(env, ns, NAME)), 'no Pod written while the controller took over').toEqual(versions(settled));
     const revisions = await env.k.apps.listNamespacedControllerRevision({ namespace: ns });
@@ -234,7 +218,7 @@ describe('adopting a CloneSet Kruise made (controller mode)', () => {
       },
       merge,
     );
-    const second = await completedRun(ns, first.runId);
+    const second = await completedRun(env.client, ns, NAME, { after: first.runId });
     expect(second.result).toMatchObject({ toRevision: KRUISE_REV2, updatedInPlace: 4, recreated: 0, created: 0, deleted: 0 });
     const after = await until('4 Pods Ready on nginx:latest', async () => {
       const pods = await livePods(env, ns, NAME);

@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloneSetController, DEFAULT_SELECTOR, MANAGED_LABEL } from '../../src/controller/index.js';
 import { applyCloneSet, parseCloneSets } from '../../src/kube/apply.js';
 import { CLONESET } from '../../src/kube/clients.js';
-import type { RolloutResult } from '../../src/workflows/messages.js';
 import { cloneSet, ensureNamespace, livePods, startTestEnv, testLogger, uniqueNamespace, type TestEnv } from '../support/env.js';
+import { completedRun } from '../support/runs.js';
 
 let env: TestEnv;
 let controllers: CloneSetController[] = [];
@@ -56,22 +56,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
   }
 }
 
-/** Waits for a completed run of the CloneSet's workflow other than `after`; returns its run ID and result. */
-async function completedRun(ns: string, name: string, after?: string): Promise<{ runId: string; result: RolloutResult }> {
-  const handle = env.client.handle(ns, name).workflow;
-  const runId = await until(`a rollout run of ${ns}/${name}`, async () => {
-    try {
-      const d = await handle.describe();
-      return d.runId !== after && d.status.name === 'COMPLETED' ? d.runId : undefined;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
-    }
-  });
-  const result = (await env.client.client.workflow.getHandle(handle.workflowId, runId).result()) as RolloutResult;
-  return { runId, result };
-}
-
 async function cloneSetNow(ns: string, name: string) {
   return (await env.k.custom.getNamespacedCustomObject({ ...CLONESET, namespace: ns, name })) as {
     metadata: { generation: number };
@@ -98,7 +82,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     await applyCloneSet(env.k, unmanaged);
 
     await applyCloneSet(env.k, await example('nginx01.yaml', ns));
-    const first = await completedRun(ns, 'nginxweb1');
+    const first = await completedRun(env.client, ns, 'nginxweb1');
     expect(first.result.created).toBe(5);
     const before = await livePods(env, ns, 'nginxweb1');
     expect(before).toHaveLength(5);
@@ -110,7 +94,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     expect(applied).toMatchObject({ action: 'configured' });
     expect(applied.generation).toBeGreaterThan(generation1);
 
-    const { result } = await completedRun(ns, 'nginxweb1', first.runId);
+    const { result } = await completedRun(env.client, ns, 'nginxweb1', { after: first.runId });
     expect(result).toMatchObject({ updatedInPlace: 4, recreated: 0, deleted: 1, created: 0 });
     const after = await livePods(env, ns, 'nginxweb1');
     expect(after).toHaveLength(4);
@@ -163,7 +147,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     cs.metadata.labels = { [MANAGED_LABEL]: 'true' };
     cs.spec.replicas = 1;
     await applyCloneSet(env.k, cs);
-    const first = await completedRun(ns, 'stuck');
+    const first = await completedRun(env.client, ns, 'stuck');
     cs.spec.updateStrategy = { type: 'InPlaceIfPossible' };
     // Stuck by construction (the image never pulls): the rollout is still running when the test terminates it.
     cs.spec.template.spec.containers[0]!.image = 'nginx:unpullable';
@@ -188,7 +172,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     cs.metadata.labels = { [MANAGED_LABEL]: 'true' };
     cs.spec.replicas = 2;
     await applyCloneSet(env.k, cs);
-    await completedRun(ns, 'pick');
+    await completedRun(env.client, ns, 'pick');
     // A new image with the spec-level brake: the rollout the controller starts takes no Pod. Paused on top, with
     // nothing in flight, its loop sleeps a minute between observations — an edit now is picked up only if signalled.
     cs.spec.updateStrategy = { type: 'InPlaceIfPossible', paused: true };
@@ -232,7 +216,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     cs.metadata.labels = { [MANAGED_LABEL]: 'true' };
     cs.spec.replicas = 1;
     await applyCloneSet(env.k, cs);
-    const first = await completedRun(ns, 'again');
+    const first = await completedRun(env.client, ns, 'again');
     expect(first.result.created).toBe(1);
     await env.k.custom.deleteNamespacedCustomObject({ ...CLONESET, namespace: ns, name: 'again' });
     // What the garbage collector does once the owner is gone (the simulated cluster has none): its Pods and revisions go.
@@ -242,7 +226,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     }
     await until('the old Pods gone', async () => ((await livePods(env, ns, 'again')).length === 0 ? true : undefined));
     await applyCloneSet(env.k, { ...cs, metadata: { ...cs.metadata, resourceVersion: undefined, uid: undefined } });
-    const second = await completedRun(ns, 'again', first.runId);
+    const second = await completedRun(env.client, ns, 'again', { after: first.runId });
     expect(second.result.created).toBe(1);
     expect(await livePods(env, ns, 'again')).toHaveLength(1);
   });
@@ -299,7 +283,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     // The fixed spec: a new run starts, the condition is True again, and the rollout completes.
     cs.spec.replicas = 2;
     await applyCloneSet(env.k, cs);
-    const fixed = await completedRun(ns, 'bad', runId);
+    const fixed = await completedRun(env.client, ns, 'bad', { after: runId });
     expect(fixed.result.created).toBe(2);
     const after = await conditionsNow();
     expect(after.find((c) => c.type === 'Progressing')).toMatchObject({

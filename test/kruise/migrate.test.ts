@@ -34,7 +34,7 @@ import { RolloutClient } from '../../src/client/index.js';
 import { CLONESET } from '../../src/kube/clients.js';
 import { startRealApiServer } from '../../src/realkube/index.js';
 import { startSimKubelet } from '../../src/sim/index.js';
-import type { RolloutResult } from '../../src/workflows/messages.js';
+import { completedRun } from '../support/runs.js';
 import {
   installKruise,
   KRUISE_WEBHOOKS,
@@ -219,23 +219,6 @@ async function logged(p: ManagedProcess, re: RegExp, what: string, timeoutMs = 3
   }
 }
 
-/** Until the CloneSet's rollout workflow has a completed run other than `after`; its result. */
-async function completedRun(client: RolloutClient, ns: string, after?: string): Promise<{ runId: string; result: RolloutResult }> {
-  const handle = client.handle(ns, NAME).workflow;
-  const end = Date.now() + 120_000;
-  for (;;) {
-    const d = await handle.describe().catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
-    });
-    if (d && d.runId !== after && d.status.name === 'COMPLETED') {
-      return { runId: d.runId, result: (await client.client.workflow.getHandle(handle.workflowId, d.runId).result()) as RolloutResult };
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for a completed rollout of ${ns}/${NAME} (last: ${d?.status.name ?? 'none'})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function rolloutExists(client: RolloutClient, ns: string): Promise<boolean> {
   try {
     await client.handle(ns, NAME).workflow.describe();
@@ -361,7 +344,7 @@ describe('migrating a CloneSet between kruise-manager v1.9.1 and cloneset-rollou
 
       // Phase B: nginx02 under ours.
       await nginx02InPlace(s, settled);
-      const { result } = await completedRun(client, s.ctx.ns);
+      const { result } = await completedRun(client, s.ctx.ns, NAME, { timeoutMs: 120_000 });
       expect(result).toMatchObject({ fromRevision: REV1, toRevision: REV2, updatedInPlace: 4, recreated: 0, created: 0 });
     } finally {
       await client.close();
@@ -383,7 +366,7 @@ describe('migrating a CloneSet between kruise-manager v1.9.1 and cloneset-rollou
       );
       await create(s.ctx, example('nginx01.yaml'));
       await settleNginx01(s);
-      const { result } = await completedRun(client, s.ctx.ns);
+      const { result } = await completedRun(client, s.ctx.ns, NAME, { timeoutMs: 120_000 });
       expect(result).toMatchObject({ toRevision: REV1, created: 5 });
       const exit = await ours.stop(15_000);
       expect(exit.signal, 'the worker exits on SIGTERM by itself (no SIGKILL)').not.toBe('SIGKILL');

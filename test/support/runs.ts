@@ -1,8 +1,36 @@
 /**
- * The runs of a rollout that continued as new, from Temporal's visibility store: each run's history length and size,
- * without fetching the histories themselves (a large one does not fit one gRPC message).
+ * Rollout runs as tests wait for them: the next completed run of a CloneSet's workflow, and the runs of a rollout that
+ * continued as new, from Temporal's visibility store (each run's history length and size, without fetching the
+ * histories themselves: a large one does not fit one gRPC message).
  */
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { RolloutClient } from '../../src/client/index.js';
+import type { RolloutResult } from '../../src/workflows/messages.js';
+
+/**
+ * Waits for a completed run of the workflow of CloneSet `namespace/name` other than `after` (an earlier run of the same
+ * ID); returns its run ID and result. Fails after `timeoutMs`, naming the last status seen.
+ */
+export async function completedRun(
+  client: RolloutClient,
+  namespace: string,
+  name: string,
+  opts: { after?: string; timeoutMs?: number } = {},
+): Promise<{ runId: string; result: RolloutResult }> {
+  const handle = client.handle(namespace, name).workflow;
+  const end = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    const d = await handle.describe().catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    });
+    if (d && d.runId !== opts.after && d.status.name === 'COMPLETED') {
+      return { runId: d.runId, result: (await client.client.workflow.getHandle(handle.workflowId, d.runId).result()) as RolloutResult };
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for a completed rollout of ${namespace}/${name} (last: ${d?.status.name ?? 'none'})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 export interface RunInfo {
   runId: string;
