@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloneSetController, MANAGED_LABEL } from '../../src/controller/index.js';
 import { CLONESET } from '../../src/kube/clients.js';
 import { completedRun } from '../support/runs.js';
+import { eventually } from '../support/until.js';
 import { writeKruiseDefaults } from '../../src/kube/kruise-defaults.js';
 import { fnv1_32, safeEncode, storedRevisionData, type CloneSet } from '../../src/rollout/index.js';
 import { applyAndRoll, cloneSet, ensureNamespace, livePods, startTestEnv, testLogger, uniqueNamespace, type TestEnv } from '../support/env.js';
@@ -47,16 +48,6 @@ afterAll(async () => {
 /** The template as Kruise's webhook stored it (every Pod default written out). */
 function kruiseTemplate() {
   return (JSON.parse(KRUISE_DATA1) as { spec: { template: Record<string, unknown> } }).spec.template;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Builds the Kruise-settled state of nginx01 with 4 replicas in `ns`; returns the CloneSet's uid. */
@@ -140,7 +131,7 @@ async function kruiseSettled(ns: string): Promise<string> {
     );
   }
   // The kubelet runs them: Ready once both gates are True.
-  await until('4 Ready Pods', async () => {
+  await eventually('4 Ready Pods', async () => {
     const pods = await livePods(env, ns, NAME);
     const ready = pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     return ready.length === 4 && pods.every((p) => p.status?.containerStatuses?.[0]?.started) ? true : undefined;
@@ -220,7 +211,7 @@ describe('adopting a CloneSet Kruise made (controller mode)', () => {
     );
     const second = await completedRun(env.client, ns, NAME, { after: first.runId });
     expect(second.result).toMatchObject({ toRevision: KRUISE_REV2, updatedInPlace: 4, recreated: 0, created: 0, deleted: 0 });
-    const after = await until('4 Pods Ready on nginx:latest', async () => {
+    const after = await eventually('4 Pods Ready on nginx:latest', async () => {
       const pods = await livePods(env, ns, NAME);
       const done = pods.filter(
         (p) => p.status?.containerStatuses?.[0]?.image === 'nginx:latest' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),

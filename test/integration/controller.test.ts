@@ -14,6 +14,7 @@ import { applyCloneSet, parseCloneSets } from '../../src/kube/apply.js';
 import { CLONESET } from '../../src/kube/clients.js';
 import { cloneSet, ensureNamespace, livePods, startTestEnv, testLogger, uniqueNamespace, type TestEnv } from '../support/env.js';
 import { completedRun } from '../support/runs.js';
+import { eventually } from '../support/until.js';
 
 let env: TestEnv;
 let controllers: CloneSetController[] = [];
@@ -44,16 +45,6 @@ async function example(file: string, namespace: string) {
   cs!.metadata.namespace = namespace;
   cs!.metadata.labels = { ...cs!.metadata.labels, [MANAGED_LABEL]: 'true' };
   return cs!;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function cloneSetNow(ns: string, name: string) {
@@ -152,7 +143,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     // Stuck by construction (the image never pulls): the rollout is still running when the test terminates it.
     cs.spec.template.spec.containers[0]!.image = 'nginx:unpullable';
     await applyCloneSet(env.k, cs);
-    const warnings = await until('a FailedUpdate Warning on the CloneSet', async () => {
+    const warnings = await eventually('a FailedUpdate Warning on the CloneSet', async () => {
       const w = (await eventsOf(ns, 'CloneSet', 'stuck')).filter((e) => e.type === 'Warning' && e.reason === 'FailedUpdate');
       return w.length > 0 ? w : undefined;
     });
@@ -180,7 +171,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     await applyCloneSet(env.k, cs);
     const handle = env.client.handle(ns, 'pick');
     const { generation: braked } = (await cloneSetNow(ns, 'pick')).metadata;
-    await until('the braked rollout to observe its generation', async () =>
+    await eventually('the braked rollout to observe its generation', async () =>
       (await cloneSetNow(ns, 'pick')).status.observedGeneration === braked ? true : undefined,
     );
     await handle.pause();
@@ -191,7 +182,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     const { generation: edited } = (await cloneSetNow(ns, 'pick')).metadata;
     expect(edited).toBe(braked + 1);
     // Well inside the paused loop's one-minute sleep.
-    await until(
+    await eventually(
       'the rollout to observe the edit',
       async () => ((await cloneSetNow(ns, 'pick')).status.observedGeneration === edited ? true : undefined),
       30_000,
@@ -224,7 +215,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     for (const r of (await env.k.apps.listNamespacedControllerRevision({ namespace: ns })).items) {
       await env.k.apps.deleteNamespacedControllerRevision({ namespace: ns, name: r.metadata!.name! });
     }
-    await until('the old Pods gone', async () => ((await livePods(env, ns, 'again')).length === 0 ? true : undefined));
+    await eventually('the old Pods gone', async () => ((await livePods(env, ns, 'again')).length === 0 ? true : undefined));
     await applyCloneSet(env.k, { ...cs, metadata: { ...cs.metadata, resourceVersion: undefined, uid: undefined } });
     const second = await completedRun(env.client, ns, 'again', { after: first.runId });
     expect(second.result.created).toBe(1);
@@ -251,7 +242,7 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
     await applyCloneSet(env.k, cs);
 
     const handle = env.client.client.workflow.getHandle(`cloneset/${ns}/bad`);
-    const failure = await until('the rollout to fail', async () => {
+    const failure = await eventually('the rollout to fail', async () => {
       try {
         await handle.result();
         throw new Error('the rollout of replicas -1 completed');
@@ -267,14 +258,14 @@ describe('controller mode (seed walkthrough, applyCloneSet only)', () => {
 
     type Cond = { type: string; status: string; reason?: string; message?: string };
     const conditionsNow = async () => ((await cloneSetNow(ns, 'bad')).status?.conditions ?? []) as Cond[];
-    const progressing = await until('Progressing=False on the CloneSet', async () =>
+    const progressing = await eventually('Progressing=False on the CloneSet', async () =>
       (await conditionsNow()).find((c) => c.type === 'Progressing' && c.status === 'False'),
     );
     expect(progressing).toMatchObject({ reason: 'InvalidSpec', message: `${refusal} (rollout workflow cloneset/${ns}/bad run ${runId})` });
     expect((await conditionsNow()).find((c) => c.type === 'Audited')).toMatchObject({ status: 'True', reason: 'Checked' });
 
     // Both replicas settle on this run (the one that wrote it, the other finding it written on its resync): one Event.
-    await until('both controllers to see the failure reported', async () => (controllers.every((c) => c.reportedRuns().has(runId)) ? true : undefined));
+    await eventually('both controllers to see the failure reported', async () => (controllers.every((c) => c.reportedRuns().has(runId)) ? true : undefined));
     const warnings = (await eventsOf(ns, 'CloneSet', 'bad')).filter((e) => e.type === 'Warning');
     expect(warnings.map((e) => [e.reason, e.message])).toEqual([['InvalidSpec', refusal]]);
     // The rollout is not retried on the same spec.
