@@ -184,6 +184,15 @@ function limitDeletes(pods: PodView[], s: PlanState, limit: number): string[] {
 }
 
 /**
+ * An old pod the update may take: no lane on it, no in-place grace pending, not named in podsToDelete, and not held
+ * by a lifecycle hook (PreparingDelete, or Updated waiting to be hooked again).
+ */
+function waitsForUpdate(p: PodView, s: PlanState): boolean {
+  if (s.isInFlight(p) || p.inPlaceGracePending || s.isSpecifiedDelete(p)) return false;
+  return p.lifecycleState !== LifecycleState.PreparingDelete && p.lifecycleState !== LifecycleState.Updated;
+}
+
+/**
  * Which serving surplus pods to keep for now: while old pods wait for the window, a serving surplus pod is worth more
  * serving (it holds the floor, so one more old pod can update) than deleted. Keeps as many as the pending updates can
  * use beyond the room they would have without them; the ones kept are the last in deletion order. None when the
@@ -192,15 +201,7 @@ function limitDeletes(pods: PodView[], s: PlanState, limit: number): string[] {
 function surplusToKeep(chosen: PodView[], s: PlanState, spec: PlanSpec, room: number, updatable: (p: PodView) => boolean): Set<string> {
   if (spec.paused || s.updateNum <= 0) return new Set();
   const surplus = new Set(chosen.map((p) => p.name));
-  const pending = s.oldSlots.filter(
-    (p) =>
-      !surplus.has(p.name) &&
-      !s.isInFlight(p) &&
-      !s.isSpecifiedDelete(p) &&
-      p.lifecycleState !== LifecycleState.PreparingDelete &&
-      p.lifecycleState !== LifecycleState.Updated &&
-      updatable(p),
-  );
+  const pending = s.oldSlots.filter((p) => !surplus.has(p.name) && waitsForUpdate(p, s) && updatable(p));
   // Only serving pods cost room (a pod that serves nothing updates for free).
   const updates = Math.min(s.updateNum, pending.filter((p) => isServing(p, s)).length);
   const servingSurplus = chosen.filter((p) => isServing(p, s));
@@ -294,7 +295,7 @@ export function planStep(input: PlanInput): RolloutDecision {
         const oldSurplus = Math.max(s.oldCount - expectedOld, 0);
         const chosen = choosePodsToDelete(s.deletableSlots, surplus, oldSurplus, updateRevision);
         for (const p of chosen) surplusNames.add(p.name);
-        const keep = surplusToKeep(chosen, s, spec, room, (p) => actionFor(p.revision) !== PodUpdateAction.Fail && !p.inPlaceGracePending);
+        const keep = surplusToKeep(chosen, s, spec, room, (p) => actionFor(p.revision) !== PodUpdateAction.Fail);
         const names = limitDeletes(
           chosen.filter((p) => !keep.has(p.name)),
           s,
@@ -311,8 +312,7 @@ export function planStep(input: PlanInput): RolloutDecision {
   const blocked: { name: string; reason: string }[] = [];
   const candidates: PodView[] = [];
   for (const p of s.oldSlots) {
-    if (s.isInFlight(p) || p.inPlaceGracePending || s.isSpecifiedDelete(p) || surplusNames.has(p.name)) continue;
-    if (p.lifecycleState === LifecycleState.PreparingDelete || p.lifecycleState === LifecycleState.Updated) continue;
+    if (surplusNames.has(p.name) || !waitsForUpdate(p, s)) continue;
     if (actionFor(p.revision) === PodUpdateAction.Fail) {
       blocked.push({ name: p.name, reason: `revision ${p.revision ?? '(none)'} can not be updated in place (${spec.type})` });
     } else candidates.push(p);
