@@ -55,6 +55,8 @@ export interface RealApiServer {
   kubeconfigPath: string;
   /** https://127.0.0.1:<port> */
   server: string;
+  /** The server's process id (etcd runs inside it). */
+  pid: number;
   /** A fresh KubeConfig loaded from {@link kubeconfigPath}. */
   kubeConfig(): KubeConfig;
   /** SIGTERM, wait for exit (SIGKILL after 20 s), remove the temporary directory. Idempotent. */
@@ -136,7 +138,7 @@ export async function startRealApiServer(opts: RealApiServerOptions = {}): Promi
       await installCrd(kc, CLONESET_CRD_PATH, timeoutMs);
       log?.info({ ms: Date.now() - started }, 'CloneSet CRD established');
     }
-    return { kubeconfigPath, server, kubeConfig: () => loadKubeConfig(kubeconfigPath), stop };
+    return { kubeconfigPath, server, pid: child.pid!, kubeConfig: () => loadKubeConfig(kubeconfigPath), stop };
   } catch (err) {
     await stop();
     throw err;

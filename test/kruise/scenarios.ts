@@ -58,7 +58,7 @@ export interface Scenario {
 
 type Spec = Record<string, unknown>;
 
-function cloneSet(name: string, replicas: number, spec: Spec = {}, containers?: Spec[]): StoredCloneSet & { apiVersion: string; kind: string } {
+export function cloneSet(name: string, replicas: number, spec: Spec = {}, containers?: Spec[]): StoredCloneSet & { apiVersion: string; kind: string } {
   return {
     apiVersion: 'apps.kruise.io/v1alpha1',
     kind: 'CloneSet',

@@ -257,6 +257,8 @@ export interface ControllerRun {
   /** Where the logs are. */
   dir: string;
   process: ManagedProcess;
+  /** The kube-apiserver's process id. */
+  apiserverPid: number;
   stop(): Promise<void>;
 }
 
@@ -266,7 +268,7 @@ export interface ControllerRun {
  */
 export async function startControllerRun(
   controller: ControllerName,
-  opts: { dir: string; address?: string; kubelet?: SimKubeletOptions },
+  opts: { dir: string; address?: string; kubelet?: SimKubeletOptions; kruiseArgs?: string[] },
 ): Promise<ControllerRun> {
   if (controller === 'kruise') {
     const why = kruiseMissing();
@@ -288,7 +290,7 @@ export async function startControllerRun(
     cleanups.push(() => kubelet.stop());
     let proc: ManagedProcess;
     if (controller === 'kruise') {
-      proc = await startKruiseManager({ kubeconfigPath: api.kubeconfigPath, dir: opts.dir });
+      proc = await startKruiseManager({ kubeconfigPath: api.kubeconfigPath, dir: opts.dir, extraArgs: opts.kruiseArgs });
       cleanups.push(async () => {
         await proc.stop();
         await uninstallKruiseWebhooks(kc);
@@ -303,7 +305,7 @@ export async function startControllerRun(
       });
       cleanups.push(() => proc.stop(15_000));
     }
-    return { controller, kc, kubeconfigPath: api.kubeconfigPath, dir: opts.dir, process: proc, stop };
+    return { controller, kc, kubeconfigPath: api.kubeconfigPath, dir: opts.dir, process: proc, apiserverPid: api.pid, stop };
   } catch (err) {
     await stop();
     throw err;
