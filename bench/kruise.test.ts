@@ -18,10 +18,11 @@
  * Without the Kruise binary the benchmarks run for cloneset-rollout alone and say how to build Kruise.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { Client, Connection } from '@temporalio/client';
 import { describe, expect, inject, it } from 'vitest';
 import { CLONESET } from '../src/kube/clients.js';
 import type { SimKubeletOptions } from '../src/sim/index.js';
@@ -47,6 +48,9 @@ const KRUISE: Side = { label: 'kruise', controller: 'kruise' };
 const KRUISE_UNTHROTTLED: Side = { label: 'kruise (QPS lifted)', controller: 'kruise', kruiseArgs: ['--rest-config-qps=1000', '--rest-config-burst=2000'] };
 const OURS: Side = { label: 'cloneset-rollout', controller: 'ours' };
 const missing = kruiseMissing();
+/** `BENCH_SIDES=ours` (or `kruise`): run one side only, e.g. while profiling. */
+const only = process.env.BENCH_SIDES;
+const sides = (all: Side[]) => all.filter((s) => (missing ? s.controller === 'ours' : true) && (!only || s.controller === only));
 if (missing) process.stdout.write(`Kruise column left out: ${missing}\n`);
 
 /** The nodes both controllers meet: the bench's S1 knobs, a kubelet status sync of 100 ms (as the sim-backed bench). */
@@ -78,12 +82,29 @@ async function withRun<T>(side: Side, scenario: string, fn: (ctx: Ctx) => Promis
       kubelet: process.pid,
       ...(side.controller === 'ours' ? { temporal: temporalServerPid(address) } : {}),
     };
-    return await fn({ run, ns, rec, custom: run.kc.makeApiClient(CustomObjectsApi), meter: () => new CpuMeter(pids) });
+    const out = await fn({ run, ns, rec, custom: run.kc.makeApiClient(CustomObjectsApi), meter: () => new CpuMeter(pids) });
+    if (side.controller === 'ours') await keepHistories(address, ns, dir);
+    return out;
   } catch (err) {
     throw new Error(`${scenario} under ${side.label}: ${(err as Error).message}\n(logs in ${dir}; controller log tail:)\n${run.process.tail(20)}`);
   } finally {
     rec.stop();
     await run.stop();
+  }
+}
+
+/** The rollout workflows' histories of the namespace, next to the logs (for profiling a run). */
+async function keepHistories(address: string, ns: string, dir: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const client = new Client({ connection });
+    let i = 0;
+    for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "cloneset/${ns}/"` })) {
+      const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      writeFileSync(join(dir, `history-${i++}.json`), JSON.stringify(history));
+    }
+  } finally {
+    await connection.close();
   }
 }
 
@@ -137,7 +158,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('side by side with Kruise on one real apiserver', () => {
   it('S1 real: 200 Pods, window 20, grace 1 s + restart 1 s + minReady 1 s', async () => {
     const rows: Record<string, number | string>[] = [];
-    for (const side of missing ? [OURS] : [KRUISE, KRUISE_UNTHROTTLED, OURS]) {
+    for (const side of sides([KRUISE, KRUISE_UNTHROTTLED, OURS])) {
       rows.push(
         await withRun(side, 's1', async (ctx) => {
           const pods = 200;
@@ -178,7 +199,7 @@ describe('side by side with Kruise on one real apiserver', () => {
 
   it('seed: nginx01, then nginx02 at once (4 replicas, maxUnavailable 1, minReadySeconds 30)', async () => {
     const rows: Record<string, number | string>[] = [];
-    for (const side of missing ? [OURS] : [KRUISE, OURS]) {
+    for (const side of sides([KRUISE, OURS])) {
       rows.push(
         await withRun(side, 'seed', async (ctx) => {
           const cs1 = example('nginx01.yaml');
@@ -216,7 +237,7 @@ describe('side by side with Kruise on one real apiserver', () => {
   });
 
   it('pickup: edit → status.observedGeneration, 20 edits', async () => {
-    for (const side of missing ? [OURS] : [KRUISE, OURS]) {
+    for (const side of sides([KRUISE, OURS])) {
       await withRun(side, 'pickup', async (ctx) => {
         await create(ctx, cloneSet('web', 5, { updateStrategy: { type: 'InPlaceIfPossible' } }));
         await statusSettled(ctx, 'web', 5, 300_000);

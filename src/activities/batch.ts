@@ -19,7 +19,7 @@ import { containersUpdated, readyWithGate } from './predicates.js';
 import type { PodRef } from './types.js';
 
 /** Kubernetes calls in flight at once for one batch. */
-const CONCURRENCY = 16;
+const CONCURRENCY = 32;
 
 /** Per-Pod outcome of a batch step: results by Pod name, and the Pods found gone (with why). */
 export interface BatchResult<T> {
@@ -62,6 +62,12 @@ export interface FinishInput {
    * Pod does not hold the window slots of its batch. Default 1000.
    */
   lingerMs?: number;
+  /**
+   * Hold each Ready Pod this long after it became Ready (its minReadySeconds) before counting it done, so it comes
+   * back available: a short minReadySeconds costs the workflow no durable timer (and no timer's rounding up to the
+   * server's timer precision). 0 (default): Pods come back as soon as they are Ready.
+   */
+  holdReadyMs?: number;
 }
 
 export interface FinishResult {
@@ -131,6 +137,9 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
       const gone: Record<string, string> = {};
       const warned = new Set<string>();
       let firstReadyAt: number | null = null;
+      const hold = input.holdReadyMs ?? 0;
+      /** Ready Pods held until they are available: the timer that evaluates each again. */
+      const holding = new Map<string, NodeJS.Timeout>();
       let failure: unknown = null;
       let wake: () => void = () => undefined;
       const pending = () => input.pods.map((p) => p.name).filter((n) => !(n in ready) && !(n in gone));
@@ -168,7 +177,23 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
         }
         if (phase[name] === 'ready' && readyWithGate(v)) {
           const now = Date.now();
-          ready[name] = v.readySinceMs ?? now;
+          const since = v.readySinceMs ?? now;
+          if (since + hold > now) {
+            // Ready, not yet available: evaluated again when it is (an event in between re-checks it too).
+            clearTimeout(holding.get(name));
+            holding.set(
+              name,
+              setTimeout(
+                () => {
+                  holding.delete(name);
+                  evaluate(name);
+                },
+                since + hold - now,
+              ),
+            );
+            return;
+          }
+          ready[name] = since;
           firstReadyAt ??= now;
           wake();
         }
@@ -212,6 +237,7 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
         }
       } finally {
         watch.stop();
+        for (const t of holding.values()) clearTimeout(t);
       }
       const left = pending();
       log.info({ ready: Object.keys(ready).length, gone: Object.keys(gone).length, pending: left.length, watch: watch.counters }, 'batch in place: Pods ready');

@@ -19,6 +19,13 @@ import type { RunState } from './run-state.js';
 const SUPERSEDED = 'superseded by a newer CloneSet spec';
 
 /**
+ * minReadySeconds up to this many are waited for inside the in-place batch's watching activity rather than with a
+ * durable timer: a few seconds cost no history events, and are not rounded up to the server's timer precision
+ * (about 1 s: `history.timerProcessorMaxTimeShift`).
+ */
+const HOLD_MIN_READY_UP_TO_S = 5;
+
+/**
  * Runs `body` for `names` in a new cancellation scope. `release(name)` hands a Pod's slot back as soon as that Pod
  * is done; whatever is left is released when the lane ends. A cancelled lane (superseded) leaves its Pods to be
  * planned again; a Pod that vanished is recorded and planned again; any other error fails the rollout.
@@ -269,10 +276,13 @@ async function inPlaceBatch(run: RunState, t: RolloutTarget, pods: RoundPod[], p
 
   let waiting = live.map(({ name, uid }) => ({ name, uid }));
   const groups: Promise<void>[] = [];
+  // A short minReadySeconds is waited for by the watching activity (Pods come back available); a long one is a
+  // durable timer below (availableThenRelease), visible in the history and the UI.
+  const hold = t.spec.minReadySeconds <= HOLD_MIN_READY_UP_TO_S ? t.spec.minReadySeconds * 1000 : 0;
   while (waiting.length > 0) {
     const done = await waits.finishPodsInPlace.executeWithOptions(
-      { ...waitOptions, summary: `${waiting.length} Pod(s): containers, InPlaceUpdateReady=True, Ready` },
-      [{ namespace, selector: t.selector, revision, pods: waiting }],
+      { ...waitOptions, summary: `${waiting.length} Pod(s): containers, InPlaceUpdateReady=True, Ready${hold > 0 ? `, available` : ''}` },
+      [{ namespace, selector: t.selector, revision, pods: waiting, holdReadyMs: hold }],
     );
     drop(done.gone);
     const ready = Object.keys(done.ready);

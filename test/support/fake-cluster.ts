@@ -617,7 +617,8 @@ export class FakeCluster {
           this.markPodReady({ namespace: input.namespace, name: ref.name, uid: ref.uid });
           v = toPodView(p);
         }
-        if (readyWithGate(v)) ready[ref.name] = v.readySinceMs ?? Date.now();
+        // Held until available when asked (holdReadyMs: the rollout's short minReadySeconds).
+        if (readyWithGate(v) && (v.readySinceMs ?? 0) + (input.holdReadyMs ?? 0) <= Date.now()) ready[ref.name] = v.readySinceMs ?? Date.now();
       }
       const left = pending();
       if (left.length === 0 || Object.keys(ready).length > 0) return { ready, gone, pending: left, atMs: Date.now() };
