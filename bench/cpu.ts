@@ -3,6 +3,8 @@
  * plus its waited-for children. A benchmark takes a {@link CpuMeter} before and after the part it measures.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 /** Kernel clock ticks per second (USER_HZ): 100 on every Linux build Node runs on. */
 const TICKS = 100;
@@ -71,4 +73,39 @@ export function perThousand(cpu: Record<string, number>, podUpdates: number): Re
   }
   out.total = +total.toFixed(2);
   return out;
+}
+
+/** The apiserver's `apiserver_request_total`, summed by `VERB resource[/subresource]` (its /metrics, admin credentials). */
+export async function apiserverRequests(kc: KubeConfig): Promise<Record<string, number>> {
+  const server = kc.getCurrentCluster()!.server;
+  const opts: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  const text = await new Promise<string>((resolve, reject) => {
+    https
+      .get(`${server}/metrics`, opts, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
+    out[key] = (out[key] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return out;
+}
+
+/** `after − before`, the non-zero entries, largest first. */
+export function diffCounts(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([k, v]) => [k, v - (before[k] ?? 0)] as const)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
 }

@@ -30,7 +30,7 @@ import { kruiseMissing, startControllerRun, type ControllerName, type Controller
 import { Recorder, type StoredCloneSet } from '../test/support/recorder.js';
 import { ReadinessWatcher } from '../test/support/watcher.js';
 import { cloneSet, example } from '../test/kruise/scenarios.js';
-import { CpuMeter, perThousand, temporalServerPid } from './cpu.js';
+import { apiserverRequests, CpuMeter, diffCounts, perThousand, temporalServerPid } from './cpu.js';
 import { pct, printTableAfterAll, report } from './report.js';
 
 printTableAfterAll();
@@ -70,7 +70,9 @@ async function withRun<T>(side: Side, scenario: string, fn: (ctx: Ctx) => Promis
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const address = inject('temporalAddress');
-  const run = await startControllerRun(side.controller, { dir, address, kubelet: KUBELET, kruiseArgs: side.kruiseArgs });
+  // BENCH_CPU_PROF=1: the worker writes a V8 CPU profile (.cpuprofile) next to the logs when it stops.
+  const oursNodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const run = await startControllerRun(side.controller, { dir, address, kubelet: KUBELET, kruiseArgs: side.kruiseArgs, oursNodeArgs });
   const ns = `${scenario}-${randomBytes(3).toString('hex')}`;
   const rec = new Recorder(run.kc, ns);
   try {
@@ -169,6 +171,7 @@ describe('side by side with Kruise on one real apiserver', () => {
           await create(ctx, cloneSet('web', pods, spec));
           await statusSettled(ctx, 'web', pods, 300_000);
           await sleep(1500); // every Pod past minReadySeconds, as the sim-backed S1
+          const requestsBefore = await apiserverRequests(ctx.run.kc);
           const meter = ctx.meter().start();
           const t0 = Date.now();
           await ctx.custom.patchNamespacedCustomObject(
@@ -178,6 +181,8 @@ describe('side by side with Kruise on one real apiserver', () => {
           const readyAt = await allReadyOn(ctx, 'nginx:1.27', pods, 300_000);
           const statusAt = await statusSettled(ctx, 'web', pods, 300_000);
           const cpu = perThousand(meter.stop(), pods);
+          const requests = diffCounts(requestsBefore, await apiserverRequests(ctx.run.kc));
+          writeFileSync(join(ctx.run.dir, 'apiserver-requests.json'), JSON.stringify(requests, null, 1));
           const makespanS = (Math.max(...readyAt) + 1000 - t0) / 1000;
           const ideal = Math.ceil(pods / 20) * 3;
           return {

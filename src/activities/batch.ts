@@ -13,7 +13,7 @@ import type { KubeClients } from '../kube/clients.js';
 import { NonRetryable } from '../kube/errors.js';
 import { resumeWait, toPodView, type ResumeWait } from '../rollout/index.js';
 import { activityLogger, heartbeat } from './context.js';
-import { mapLimit, PodSetWatch } from './pod-watch.js';
+import { collectionVersion, mapLimit, PodSetWatch } from './pod-watch.js';
 import { makePodEvent, type podActivities } from './pods.js';
 import { containersUpdated, readyWithGate } from './predicates.js';
 import type { PodRef } from './types.js';
@@ -48,6 +48,18 @@ export interface PatchBatchInput {
   /** By the revision a Pod is on. */
   plans: Record<string, BatchRevisionPlan>;
   pods: (BatchPod & { from: string })[];
+  /**
+   * The CloneSet's label selector: given, the step first takes the Pods' collection resourceVersion (one LIST with
+   * limit 1) and returns it as `watchFrom`, so the wait that follows watches from before these patches without
+   * reading each Pod again.
+   */
+  selector?: string;
+}
+
+/** The patch step's result: per Pod whether it was patched now, and where the following wait may watch from. */
+export interface PatchBatchResult extends BatchResult<boolean> {
+  /** A resourceVersion taken before any of the patches: every later change of these Pods is newer. */
+  watchFrom?: string;
 }
 
 export interface FinishInput {
@@ -62,6 +74,11 @@ export interface FinishInput {
    * Pod does not hold the window slots of its batch. Default 1000.
    */
   lingerMs?: number;
+  /**
+   * Watch from this resourceVersion (the patch step's `watchFrom`) instead of reading every Pod first: each Pod's
+   * patch, and all that follows it, arrives as a watch event. Too old (410 Gone): the wait starts over with reads.
+   */
+  watchFrom?: string;
   /**
    * Hold each Ready Pod this long after it became Ready (its minReadySeconds) before counting it done, so it comes
    * back available: a short minReadySeconds costs the workflow no durable timer (and no timer's rounding up to the
@@ -112,13 +129,15 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
     },
 
     /** Step 3 for a batch: patch each Pod's changed images (see patchPodInPlace): whether it was patched now. */
-    async patchPodsInPlace(input: PatchBatchInput): Promise<BatchResult<boolean>> {
+    async patchPodsInPlace(input: PatchBatchInput): Promise<PatchBatchResult> {
       const pods = input.pods.map((p) => ({ ...p, namespace: input.namespace }));
-      return each(pods, async (p) => {
+      const watchFrom = input.selector === undefined ? undefined : await collectionVersion(k, input.namespace, input.selector);
+      const result = await each(pods, async (p) => {
         const plan = input.plans[p.from];
         if (!plan) throw ApplicationFailure.nonRetryable(`no plan for revision ${p.from} of Pod ${p.name}`, NonRetryable.Rejected);
         return (await single.patchPodInPlace({ ...p, revision: input.revision, ...plan })).patched;
       });
+      return watchFrom ? { ...result, watchFrom } : result;
     },
 
     /**
@@ -201,6 +220,7 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
 
       const watch = new PodSetWatch(k, {
         namespace: input.namespace,
+        fromResourceVersion: input.watchFrom,
         labelSelector: input.selector,
         pods: Object.fromEntries(input.pods.map((p) => [p.name, p.uid])),
         pending,

@@ -23,6 +23,20 @@ export interface PodSetWatchOptions {
   resyncMs?: number;
   /** Which Pods still matter (the resync reads only these). Default: all. */
   pending?(): string[];
+  /**
+   * Start watching from this resourceVersion, taken before the Pods' last change the caller knows of (e.g. before
+   * it patched them), without reading them first: that change and every later one arrive as events. Too old (410
+   * Gone): started over with reads.
+   */
+  fromResourceVersion?: string;
+}
+
+/** The resourceVersion of the Pods matching `labelSelector` now (a LIST with limit 1): a watch from it misses nothing later. */
+export async function collectionVersion(k: KubeClients, namespace: string, labelSelector: string): Promise<string> {
+  const list = await k.core
+    .listNamespacedPod({ namespace, labelSelector, limit: 1 })
+    .catch((err: unknown) => toActivityError(err, `list Pods in ${namespace}`));
+  return list.metadata?.resourceVersion ?? '';
 }
 
 /** Concurrency-limited map (Kubernetes calls for a batch of Pods). */
@@ -52,9 +66,12 @@ export class PodSetWatch {
     private readonly opts: PodSetWatchOptions,
   ) {}
 
-  /** Opens the watch and reads every Pod once; resolves when each Pod has been reported. */
+  /** Opens the watch and reads every Pod once (or watches from `fromResourceVersion`); resolves once it is open. */
   async start(): Promise<void> {
-    await this.begin();
+    if (this.opts.fromResourceVersion) {
+      this.resourceVersion = this.opts.fromResourceVersion;
+      await this.open();
+    } else await this.begin();
     const every = this.opts.resyncMs ?? 3000;
     this.resync = setInterval(() => {
       this.counters.resyncs++;
@@ -70,10 +87,7 @@ export class PodSetWatch {
 
   private async begin(): Promise<void> {
     if (this.counters.watches > 0) this.counters.relists++;
-    const list = await this.k.core
-      .listNamespacedPod({ namespace: this.opts.namespace, labelSelector: this.opts.labelSelector, limit: 1 })
-      .catch((err: unknown) => toActivityError(err, `list Pods in ${this.opts.namespace}`));
-    this.resourceVersion = list.metadata?.resourceVersion ?? '';
+    this.resourceVersion = await collectionVersion(this.k, this.opts.namespace, this.opts.labelSelector);
     await this.open();
     await this.readAll(Object.keys(this.opts.pods));
   }

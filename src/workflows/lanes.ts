@@ -269,6 +269,7 @@ async function inPlaceBatch(run: RunState, t: RolloutTarget, pods: RoundPod[], p
       revision,
       plans: Object.fromEntries(from.map((rev) => [rev, { images: plans[rev]!.images, labels: plans[rev]!.labels, annotations: plans[rev]!.annotations }])),
       pods: live,
+      selector: t.selector,
     },
   ]);
   drop(applied.gone);
@@ -276,14 +277,17 @@ async function inPlaceBatch(run: RunState, t: RolloutTarget, pods: RoundPod[], p
 
   let waiting = live.map(({ name, uid }) => ({ name, uid }));
   const groups: Promise<void>[] = [];
+  // The first wait watches from before the patches (no reads); a later one, for Pods still pending, reads them.
+  let watchFrom = applied.watchFrom;
   // A short minReadySeconds is waited for by the watching activity (Pods come back available); a long one is a
   // durable timer below (availableThenRelease), visible in the history and the UI.
   const hold = t.spec.minReadySeconds <= HOLD_MIN_READY_UP_TO_S ? t.spec.minReadySeconds * 1000 : 0;
   while (waiting.length > 0) {
     const done = await waits.finishPodsInPlace.executeWithOptions(
       { ...waitOptions, summary: `${waiting.length} Pod(s): containers, InPlaceUpdateReady=True, Ready${hold > 0 ? `, available` : ''}` },
-      [{ namespace, selector: t.selector, revision, pods: waiting, holdReadyMs: hold }],
+      [{ namespace, selector: t.selector, revision, pods: waiting, holdReadyMs: hold, ...(watchFrom ? { watchFrom } : {}) }],
     );
+    watchFrom = undefined;
     drop(done.gone);
     const ready = Object.keys(done.ready);
     if (ready.length > 0) {

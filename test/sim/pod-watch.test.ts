@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
-import { PodSetWatch, mapLimit } from '../../src/activities/pod-watch.js';
+import { collectionVersion, PodSetWatch, mapLimit } from '../../src/activities/pod-watch.js';
 import { makeClients, type KubeClients } from '../../src/kube/clients.js';
 import { asMerge, NS, podManifest, startSim, type Sim } from './apiserver-helpers.js';
 
@@ -38,10 +38,11 @@ async function createPods(prefix: string, n: number): Promise<Record<string, str
 
 const label = (name: string, value: string) => sim.core.patchNamespacedPod({ name, namespace: NS, body: { metadata: { labels: { step: value } } } }, asMerge);
 
-function follow(pods: Record<string, string>, app: string) {
+function follow(pods: Record<string, string>, app: string, fromResourceVersion?: string) {
   const seen: Record<string, (string | null)[]> = {};
   const w = new PodSetWatch(k, {
     namespace: NS,
+    fromResourceVersion,
     labelSelector: `app=${app}`,
     pods,
     resyncMs: 60_000, // the resync must not be what delivers changes here
@@ -105,6 +106,39 @@ describe('PodSetWatch', () => {
     await sim.core.createNamespacedPod({ namespace: NS, body: podManifest('d-1', { app: 'd', step: 'impostor' }) });
     await until('d-1 gone', () => seen['d-1']!.at(-1) === null);
     expect(seen['d-1']).not.toContain('impostor');
+    w.stop();
+  });
+});
+
+describe('PodSetWatch from a known resourceVersion', () => {
+  it('reads no Pod: the changes made after that resourceVersion arrive as events, in order', async () => {
+    const pods = await createPods('e', 2);
+    const from = await collectionVersion(k, NS, 'app=e');
+    await label('e-0', 'patched'); // made before the watch opens, after `from`: delivered all the same
+    const counting = sim.server.faults.set({ verb: 'get', resource: 'pods', latencyMs: 1 }); // counts Pod reads
+    const reads = () => sim.server.faults.injected()['get:pods:latency'] ?? 0;
+    const before = reads();
+    const { w, seen } = follow(pods, 'e', from);
+    await w.start();
+    await until('the change made before the watch opened', () => seen['e-0']?.includes('patched') === true);
+    expect(seen['e-1']).toBeUndefined(); // unchanged since `from`, and not read
+    expect(reads()).toBe(before);
+    sim.server.faults.clear(counting);
+    await label('e-1', 'later');
+    await until('a change after the watch opened', () => seen['e-1']?.includes('later') === true);
+    expect(w.counters.relists).toBe(0);
+    w.stop();
+  });
+
+  it('starts over with fresh reads when that resourceVersion is too old', async () => {
+    const pods = await createPods('f', 1);
+    const from = await collectionVersion(k, NS, 'app=f');
+    await createPods('f-noise', 25); // past the history window (20 events)
+    const { w, seen } = follow(pods, 'f', from);
+    await w.start();
+    await until('a fresh start with reads', () => w.counters.relists >= 1 && seen['f-0']?.includes('') === true);
+    await label('f-0', 'late');
+    await until('the change after the fresh start', () => seen['f-0']!.includes('late'));
     w.stop();
   });
 });

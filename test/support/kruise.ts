@@ -226,7 +226,14 @@ export async function startKruiseManager(opts: { kubeconfigPath: string; dir: st
 }
 
 /** Starts `cloneset-rollout worker --controller --all` (dist/; `npm run build` first), ready at its first RUNNING. */
-export async function startOursController(opts: { kubeconfigPath: string; dir: string; address: string; taskQueue: string }): Promise<ManagedProcess> {
+export async function startOursController(opts: {
+  kubeconfigPath: string;
+  dir: string;
+  address: string;
+  taskQueue: string;
+  /** Node flags for the worker process, e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
+}): Promise<ManagedProcess> {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   prebuiltWorkflowBundle(); // refuses a stale bundle with "run npm run build"
   const env = {
@@ -236,7 +243,7 @@ export async function startOursController(opts: { kubeconfigPath: string; dir: s
     KUBECONFIG: opts.kubeconfigPath,
     LOG_LEVEL: 'info',
   };
-  const args = [join(ROOT, 'bin', 'cloneset-rollout.js'), 'worker', '--controller', '--all'];
+  const args = [...(opts.nodeArgs ?? []), join(ROOT, 'bin', 'cloneset-rollout.js'), 'worker', '--controller', '--all'];
   return spawnUntilReady(process.execPath, args, env, join(opts.dir, 'cloneset-rollout.log'), /"state":"RUNNING"/, 60_000, 'cloneset-rollout worker');
 }
 
@@ -268,7 +275,7 @@ export interface ControllerRun {
  */
 export async function startControllerRun(
   controller: ControllerName,
-  opts: { dir: string; address?: string; kubelet?: SimKubeletOptions; kruiseArgs?: string[] },
+  opts: { dir: string; address?: string; kubelet?: SimKubeletOptions; kruiseArgs?: string[]; oursNodeArgs?: string[] },
 ): Promise<ControllerRun> {
   if (controller === 'kruise') {
     const why = kruiseMissing();
@@ -302,6 +309,7 @@ export async function startControllerRun(
         dir: opts.dir,
         address: opts.address,
         taskQueue: `kruise-tier-${randomBytes(4).toString('hex')}`,
+        nodeArgs: opts.oursNodeArgs,
       });
       cleanups.push(() => proc.stop(15_000));
     }
