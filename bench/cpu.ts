@@ -75,21 +75,25 @@ export function perThousand(cpu: Record<string, number>, podUpdates: number): Re
   return out;
 }
 
-/** The apiserver's `apiserver_request_total`, summed by `VERB resource[/subresource]` (its /metrics, admin credentials). */
-export async function apiserverRequests(kc: KubeConfig): Promise<Record<string, number>> {
+/** GETs `path` from the apiserver with the kubeconfig's credentials: the body. */
+export async function apiserverGet(kc: KubeConfig, path: string): Promise<Buffer> {
   const server = kc.getCurrentCluster()!.server;
   const opts: https.RequestOptions = {};
   await kc.applyToHTTPSOptions(opts);
-  const text = await new Promise<string>((resolve, reject) => {
+  return new Promise<Buffer>((resolve, reject) => {
     https
-      .get(`${server}/metrics`, opts, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
+      .get(`${server}${path}`, opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
       })
       .on('error', reject);
   });
+}
+
+/** The apiserver's `apiserver_request_total`, summed by `VERB resource[/subresource]` (its /metrics, admin credentials). */
+export async function apiserverRequests(kc: KubeConfig): Promise<Record<string, number>> {
+  const text = (await apiserverGet(kc, '/metrics')).toString('utf8');
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;

@@ -30,7 +30,7 @@ import { kruiseMissing, startControllerRun, type ControllerName, type Controller
 import { Recorder, type StoredCloneSet } from '../test/support/recorder.js';
 import { ReadinessWatcher } from '../test/support/watcher.js';
 import { cloneSet, example } from '../test/kruise/scenarios.js';
-import { apiserverRequests, CpuMeter, diffCounts, perThousand, temporalServerPid } from './cpu.js';
+import { apiserverGet, apiserverRequests, CpuMeter, diffCounts, perThousand, temporalServerPid } from './cpu.js';
 import { pct, printTableAfterAll, report } from './report.js';
 
 printTableAfterAll();
@@ -72,7 +72,8 @@ async function withRun<T>(side: Side, scenario: string, fn: (ctx: Ctx) => Promis
   const address = inject('temporalAddress');
   // BENCH_CPU_PROF=1: the worker writes a V8 CPU profile (.cpuprofile) next to the logs when it stops.
   const oursNodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
-  const run = await startControllerRun(side.controller, { dir, address, kubelet: KUBELET, kruiseArgs: side.kruiseArgs, oursNodeArgs });
+  const apiserverArgs = process.env.BENCH_APISERVER_PROF ? ['--profiling=true'] : [];
+  const run = await startControllerRun(side.controller, { dir, address, kubelet: KUBELET, kruiseArgs: side.kruiseArgs, oursNodeArgs, apiserverArgs });
   const ns = `${scenario}-${randomBytes(3).toString('hex')}`;
   const rec = new Recorder(run.kc, ns);
   try {
@@ -173,6 +174,10 @@ describe('side by side with Kruise on one real apiserver', () => {
           await sleep(1500); // every Pod past minReadySeconds, as the sim-backed S1
           const requestsBefore = await apiserverRequests(ctx.run.kc);
           const meter = ctx.meter().start();
+          // BENCH_APISERVER_PROF=1: a 25 s CPU profile of the apiserver during the rollout (go tool pprof -top FILE).
+          const profile = process.env.BENCH_APISERVER_PROF
+            ? apiserverGet(ctx.run.kc, '/debug/pprof/profile?seconds=25').then((b) => writeFileSync(join(ctx.run.dir, 'apiserver.pprof'), b))
+            : Promise.resolve();
           const t0 = Date.now();
           await ctx.custom.patchNamespacedCustomObject(
             { ...CLONESET, namespace: ctx.ns, name: 'web', body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'nginx:1.27' }] },
@@ -181,6 +186,7 @@ describe('side by side with Kruise on one real apiserver', () => {
           const readyAt = await allReadyOn(ctx, 'nginx:1.27', pods, 300_000);
           const statusAt = await statusSettled(ctx, 'web', pods, 300_000);
           const cpu = perThousand(meter.stop(), pods);
+          await profile;
           const requests = diffCounts(requestsBefore, await apiserverRequests(ctx.run.kc));
           writeFileSync(join(ctx.run.dir, 'apiserver-requests.json'), JSON.stringify(requests, null, 1));
           const makespanS = (Math.max(...readyAt) + 1000 - t0) / 1000;

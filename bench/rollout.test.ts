@@ -5,9 +5,15 @@
  *  S1 overhead:    200 Pods, maxUnavailable 20, grace 1 s, restart 1 s, minReadySeconds 1 → makespan / ideal,
  *                  ideal = ceil(N/W) × (grace + restart + minReady). Target ≤ 1.05.
  *  S2 throughput:  1,000 Pods, maxUnavailable 100, all delays 0 → Pods per second end to end. Target ≥ 100.
- *  S4 concurrency: 100 CloneSets × 10 Pods at once on one worker → p50/p95 of makespan / ideal.
+ *  S4 concurrency: 100 CloneSets × 10 Pods at once on one worker → p50/p95 of makespan / ideal, and CPU seconds
+ *                  per 1,000 Pod updates of this process (worker + simulated apiserver and kubelet) and the Temporal
+ *                  dev server, with the worker's task slots and the server's time per workflow task.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CpuMeter, perThousand, temporalServerPid } from './cpu.js';
+import { withWorkerProcess } from './worker-process.js';
+import { WORKER_NODE_OPTIONS } from './worker-settings.js';
 import { pct, printTableAfterAll, report } from './report.js';
 import { applyAndRoll, cloneSet, startTestEnv, uniqueNamespace, type TestEnv } from '../test/support/env.js';
 
@@ -52,22 +58,49 @@ describe('rollout benchmarks', () => {
   });
 
   it('S4 concurrency: 100 CloneSets × 10 Pods at once on one worker', async () => {
-    const env = await startTestEnv({ kubelet: { startDelayMs: 100, restartDelayMs: 1000, readyDelayMs: 0 } });
+    const env = await startTestEnv({ worker: false, kubelet: { startDelayMs: 100, restartDelayMs: 1000, readyDelayMs: 0 } });
     try {
-      const names = Array.from({ length: 100 }, (_, i) => ({ ns: uniqueNamespace('s4'), i }));
-      await Promise.all(
-        names.map(({ ns }) => applyAndRoll(env, cloneSet(ns, 'web', { replicas: 10, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 2 } }))),
-      );
-      const ideal = Math.ceil(10 / 2) * 1; // restart 1 s per wave, no grace, no minReady
-      const ratios = await Promise.all(
-        names.map(async ({ ns }) => {
+      // BENCH_CPU_PROF=DIR: the worker writes a V8 CPU profile there when it stops.
+      const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+      await withWorkerProcess(
+        env,
+        async (worker) => {
+          const names = Array.from({ length: 100 }, (_, i) => ({ ns: uniqueNamespace('s4'), i }));
+          await Promise.all(
+            names.map(({ ns }) => applyAndRoll(env, cloneSet(ns, 'web', { replicas: 10, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 2 } }))),
+          );
+          const ideal = Math.ceil(10 / 2) * 1; // restart 1 s per wave, no grace, no minReady
+          const meter = new CpuMeter({ worker: worker.pid, 'sim cluster': process.pid, temporal: temporalServerPid(env.address) }).start();
           const t0 = Date.now();
-          const r = await (await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } })).result();
-          expect(r.updatedInPlace).toBe(10);
-          return (Date.now() - t0) / 1000 / ideal;
-        }),
+          const ratios = await Promise.all(
+            names.map(async ({ ns }) => {
+              const t1 = Date.now();
+              const r = await (await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' } })).result();
+              expect(r.updatedInPlace).toBe(10);
+              return (Date.now() - t1) / 1000 / ideal;
+            }),
+          );
+          const wallS = (Date.now() - t0) / 1000;
+          const cpu = meter.stop();
+          const rss = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? NaN);
+          report({
+            scenario: 'S4',
+            rollouts: 100,
+            podsEach: 10,
+            window: 2,
+            idealS: ideal,
+            p50: +pct(ratios, 50).toFixed(2),
+            p95: +pct(ratios, 95).toFixed(2),
+            wallS: +wallS.toFixed(1),
+            workerPeakRssMB: Math.round(rss / 1024),
+            // Cores busy on average over the run, by process: the machine has os.cpus().length of them.
+            ...Object.fromEntries(Object.entries(cpu).map(([k, v]) => [`cores.${k}`, +(v / wallS).toFixed(2)])),
+            ...Object.fromEntries(Object.entries(perThousand(cpu, 1000)).map(([k, v]) => [`cpuPer1000.${k}`, v])),
+          });
+        },
+        { NODE_OPTIONS: WORKER_NODE_OPTIONS },
+        prof,
       );
-      report({ scenario: 'S4', rollouts: 100, podsEach: 10, window: 2, idealS: ideal, p50: +pct(ratios, 50).toFixed(2), p95: +pct(ratios, 95).toFixed(2) });
     } finally {
       await env.stop();
     }

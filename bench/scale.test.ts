@@ -7,16 +7,14 @@
  *  S5 resumption:  SIGKILL the worker mid-rollout and start a new one at once: time from the new worker's spawn to
  *                  the next Pod step an independent watcher sees, p50/p95 over 10 kills.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pct, printTableAfterAll, report } from './report.js';
-import { applyAndRoll, cloneSet, startTestEnv, uniqueNamespace, type TestEnv } from '../test/support/env.js';
+import { applyAndRoll, cloneSet, startTestEnv, uniqueNamespace } from '../test/support/env.js';
 import { seedCloneSet } from '../test/support/seed.js';
 import { listRuns } from '../test/support/runs.js';
 import { ReadinessWatcher } from '../test/support/watcher.js';
-import { WorkerProcess } from '../test/support/worker-process.js';
+import { withWorkerProcess } from './worker-process.js';
 import { WORKER_NODE_OPTIONS } from './worker-settings.js';
 
 printTableAfterAll();
@@ -25,18 +23,6 @@ printTableAfterAll();
 function peakRssMb(pid: number): number {
   const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
   return Math.round(kb / 1024);
-}
-
-async function withWorkerProcess<T>(env: TestEnv, fn: (w: WorkerProcess) => Promise<T>, extraEnv: Record<string, string> = {}): Promise<T> {
-  const kubeconfigPath = join(mkdtempSync(join(tmpdir(), 'bench-')), 'kubeconfig');
-  await env.cluster.api!.writeKubeconfig(kubeconfigPath);
-  const worker = new WorkerProcess({ address: env.address, taskQueue: env.taskQueue, kubeconfigPath, env: extraEnv });
-  try {
-    await worker.start(60_000);
-    return await fn(worker);
-  } finally {
-    await worker.stop();
-  }
 }
 
 describe('scale benchmarks', () => {

@@ -12,7 +12,7 @@ import { installTemporalLogging } from '../log.js';
 import { rolloutMetrics } from '../metrics/rollout.js';
 import { startHealthServer, type HealthServer } from '../metrics/server.js';
 import { clientConnectionOptions, describeConnection, loadConnectionSettings, nativeConnectionOptions } from '../temporal/connection.js';
-import { createRolloutWorker } from '../worker/index.js';
+import { createRolloutWorker, DEFAULT_MAX_CACHED_WORKFLOWS } from '../worker/index.js';
 import { onShutdown } from './signals.js';
 
 export interface ServeFlags {
@@ -30,11 +30,19 @@ export interface ServeFlags {
   healthPort?: number;
   /** host:port for the Temporal SDK's Prometheus exporter (appended to /metrics). */
   sdkMetrics?: string;
+  /** Rollouts kept in memory between workflow tasks (worker). */
+  maxCachedWorkflows?: number;
 }
 
 function positive(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive number`);
+  return n;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 2) throw new InvalidArgumentError(`"${value}" is not an integer of at least 2`);
   return n;
 }
 
@@ -52,7 +60,15 @@ export function addServeOptions(cmd: Command, opts: { controllerFlag: boolean })
     .addOption(new Option('--task-queue <name>', 'task queue').env('TEMPORAL_TASK_QUEUE').default(DEFAULT_TASK_QUEUE))
     .addOption(new Option('--temporal-config <file>', 'YAML/JSON Temporal connection settings (TLS, API key)').env('TEMPORAL_CONFIG_FILE'))
     .addOption(new Option('--kubeconfig <path>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)').env('KUBECONFIG'));
-  if (opts.controllerFlag) cmd.option('--controller', 'also run the CloneSet controller in this process');
+  if (opts.controllerFlag) {
+    cmd
+      .option('--controller', 'also run the CloneSet controller in this process')
+      .addOption(
+        new Option('--max-cached-workflows <n>', `rollouts kept in memory between their workflow tasks (default ${DEFAULT_MAX_CACHED_WORKFLOWS})`)
+          .env('WORKER_MAX_CACHED_WORKFLOWS')
+          .argParser(positiveInteger),
+      );
+  }
   return cmd
     .option('--all', 'controller: manage every CloneSet (default: only those labelled cloneset-rollout.io/managed=true)')
     .option('--selector <labels>', 'controller: manage CloneSets matching this label selector instead')
@@ -79,6 +95,7 @@ export async function serve(f: ServeFlags, parts: { worker: boolean }, logger: L
         kubeConfig,
         logger,
         connection: nativeConnectionOptions(settings),
+        maxCachedWorkflows: f.maxCachedWorkflows,
       });
       running = worker.run().finally(() => connection.close());
       checks.worker = () => worker.getState() === 'RUNNING';

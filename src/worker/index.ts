@@ -28,7 +28,17 @@ export interface RolloutWorkerOptions {
   connection?: Parameters<typeof NativeConnection.connect>[0];
   /** Where the rollout metrics go (default: the process's {@link rolloutMetrics}, served on /metrics). */
   metrics?: RolloutMetrics;
+  /** Rollouts kept in memory between their workflow tasks; default {@link DEFAULT_MAX_CACHED_WORKFLOWS}. */
+  maxCachedWorkflows?: number;
 }
+
+/**
+ * Rollouts a worker keeps in memory between their workflow tasks. A rollout evicted from this cache is replayed from
+ * its whole history at its next task, so a cache smaller than the rollouts in flight makes every task a replay. The
+ * SDK sizes its default by heap (about 1.7 MB a workflow: 52 with the shipped 256 MB heap); a rollout workflow holds
+ * far less (its state is a per-Pod progress record, bounded for large CloneSets), so a worker keeps 1,000.
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 1_000;
 
 /** Path of the workflows entry module, from source (vitest, tsx) or from the compiled dist tree. */
 export function workflowsPath(): string {
@@ -70,6 +80,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<{
     interceptors: { activity: [(opts.metrics ?? rolloutMetrics).interceptor()] },
     // Waits for Pods are long, mostly idle activities: allow many at once.
     maxConcurrentActivityTaskExecutions: 1_000,
+    maxCachedWorkflows: opts.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     // A restarted worker picks up a killed worker's workflows quickly instead of after the 10 s default.
     stickyQueueScheduleToStartTimeout: '2s',
     // Let in-flight Kubernetes calls finish on SIGTERM.

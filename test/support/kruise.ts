@@ -275,7 +275,7 @@ export interface ControllerRun {
  */
 export async function startControllerRun(
   controller: ControllerName,
-  opts: { dir: string; address?: string; kubelet?: SimKubeletOptions; kruiseArgs?: string[]; oursNodeArgs?: string[] },
+  opts: { dir: string; address?: string; kubelet?: SimKubeletOptions; kruiseArgs?: string[]; oursNodeArgs?: string[]; apiserverArgs?: string[] },
 ): Promise<ControllerRun> {
   if (controller === 'kruise') {
     const why = kruiseMissing();
@@ -283,7 +283,7 @@ export async function startControllerRun(
   }
   mkdirSync(opts.dir, { recursive: true });
   const apiLog = pino({ level: 'info' }, pino.destination({ dest: join(opts.dir, 'apiserver.log'), sync: true }));
-  const api: RealApiServer = await startRealApiServer({ installCloneSetCrd: controller === 'ours', logger: apiLog });
+  const api: RealApiServer = await startRealApiServer({ installCloneSetCrd: controller === 'ours', logger: apiLog, apiserverArgs: opts.apiserverArgs });
   const cleanups: (() => Promise<unknown>)[] = [() => api.stop()];
   const stop = async () => {
     for (const f of cleanups.reverse()) await f().catch(() => {});

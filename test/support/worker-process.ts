@@ -20,6 +20,8 @@ export interface WorkerProcessOptions {
   logLevel?: string;
   /** Extra environment for the worker process (e.g. NODE_OPTIONS). */
   env?: Record<string, string>;
+  /** Node flags for the worker process (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow). */
+  nodeArgs?: string[];
 }
 
 /** One worker process at a time: start, SIGKILL, start again. */
@@ -52,7 +54,7 @@ export class WorkerProcess {
   async start(timeoutMs = 30_000): Promise<{ spawnedAt: number; readyAt: number }> {
     if (this.running) throw new Error('a worker process is already running');
     const spawnedAt = Date.now();
-    const child = spawn(process.execPath, [BIN, 'worker'], {
+    const child = spawn(process.execPath, [...(this.opts.nodeArgs ?? []), BIN, 'worker'], {
       cwd: ROOT,
       env: {
         ...process.env,
