@@ -201,11 +201,12 @@ describe('side by side with Kruise on one real apiserver', () => {
         }),
       );
     }
-    const ours = rows.find((r) => r.controller === OURS.label)!;
+    const ours = rows.find((r) => r.controller === OURS.label);
     const peer = rows.find((r) => r.controller === KRUISE_UNTHROTTLED.label);
     for (const r of rows) report({ scenario: 'S1 real', ...r, target: '≤ 1.05, ≤ 0.95 × Kruise (QPS lifted)' });
-    if (peer) report({ scenario: 'S1 real', controller: 'ours / Kruise (QPS lifted)', ratio: +(Number(ours.ratio) / Number(peer.ratio)).toFixed(3) });
-    expect(Number(ours.ratio)).toBeGreaterThan(0.9); // a makespan under the ideal would mean a broken clock
+    if (ours && peer) report({ scenario: 'S1 real', controller: 'ours / Kruise (QPS lifted)', ratio: +(Number(ours.ratio) / Number(peer.ratio)).toFixed(3) });
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(Number(r.ratio)).toBeGreaterThan(0.9); // well under the ideal would mean a broken clock
   });
 
   it('seed: nginx01, then nginx02 at once (4 replicas, maxUnavailable 1, minReadySeconds 30)', async () => {
@@ -241,10 +242,11 @@ describe('side by side with Kruise on one real apiserver', () => {
       );
     }
     for (const r of rows) report({ scenario: 'seed real', ...r, target: '≤ Kruise, maxBelowDesired ≤ 1' });
-    const ours = rows.find((r) => r.controller === OURS.label)!;
+    const ours = rows.find((r) => r.controller === OURS.label);
     const peer = rows.find((r) => r.controller === KRUISE.label);
-    if (peer) report({ scenario: 'seed real', controller: 'ours / Kruise', ratio: +(Number(ours.makespanS) / Number(peer.makespanS)).toFixed(3) });
-    expect(ours.keptInPlace).toBe(4);
+    if (ours && peer) report({ scenario: 'seed real', controller: 'ours / Kruise', ratio: +(Number(ours.makespanS) / Number(peer.makespanS)).toFixed(3) });
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.keptInPlace).toBe(4);
   });
 
   it('pickup: edit → status.observedGeneration, 20 edits', async () => {
