@@ -12,7 +12,7 @@ import { installTemporalLogging } from '../log.js';
 import { rolloutMetrics } from '../metrics/rollout.js';
 import { startHealthServer, type HealthServer } from '../metrics/server.js';
 import { clientConnectionOptions, describeConnection, loadConnectionSettings, nativeConnectionOptions } from '../temporal/connection.js';
-import { createRolloutWorker, DEFAULT_MAX_CACHED_WORKFLOWS } from '../worker/index.js';
+import { createRolloutWorker, defaultMaxCachedWorkflows } from '../worker/index.js';
 import { onShutdown } from './signals.js';
 
 export interface ServeFlags {
@@ -64,7 +64,10 @@ export function addServeOptions(cmd: Command, opts: { controllerFlag: boolean })
     cmd
       .option('--controller', 'also run the CloneSet controller in this process')
       .addOption(
-        new Option('--max-cached-workflows <n>', `rollouts kept in memory between their workflow tasks (default ${DEFAULT_MAX_CACHED_WORKFLOWS})`)
+        new Option(
+          '--max-cached-workflows <n>',
+          `rollouts kept in memory between their workflow tasks (default: one per 2 MiB of heap, ${defaultMaxCachedWorkflows()} here)`,
+        )
           .env('WORKER_MAX_CACHED_WORKFLOWS')
           .argParser(positiveInteger),
       );

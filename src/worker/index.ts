@@ -2,6 +2,7 @@
  * Wiring of the rollout worker: one Temporal worker on the rollout task queue with the workflow bundle and the
  * Kubernetes activities. Everything it needs is passed in, so tests and the `dev` command share it.
  */
+import { getHeapStatistics } from 'node:v8';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -28,17 +29,20 @@ export interface RolloutWorkerOptions {
   connection?: Parameters<typeof NativeConnection.connect>[0];
   /** Where the rollout metrics go (default: the process's {@link rolloutMetrics}, served on /metrics). */
   metrics?: RolloutMetrics;
-  /** Rollouts kept in memory between their workflow tasks; default {@link DEFAULT_MAX_CACHED_WORKFLOWS}. */
+  /** Rollouts kept in memory between their workflow tasks; default {@link defaultMaxCachedWorkflows}. */
   maxCachedWorkflows?: number;
 }
 
 /**
- * Rollouts a worker keeps in memory between their workflow tasks. A rollout evicted from this cache is replayed from
- * its whole history at its next task, so a cache smaller than the rollouts in flight makes every task a replay. The
- * SDK sizes its default by heap (about 1.7 MB a workflow: 52 with the shipped 256 MB heap); a rollout workflow holds
- * far less (its state is a per-Pod progress record, bounded for large CloneSets), so a worker keeps 1,000.
+ * Rollouts a worker keeps in memory between their workflow tasks, by default: one per 2 MiB of heap (144 with the
+ * shipped 256 MB heap). A rollout evicted from this cache is replayed from its whole history at its next task, so a
+ * cache smaller than the rollouts in flight makes every task a replay; one larger than the heap holds ends the
+ * workflow thread out of memory. Measured with the shipped heap: 100 cached rollouts run, 300 run out of memory
+ * (about 1 MB each). The SDK's own default (52 at that heap) assumes 1.7 MB and keeps 200 MB aside.
  */
-export const DEFAULT_MAX_CACHED_WORKFLOWS = 1_000;
+export function defaultMaxCachedWorkflows(heapLimitMiB = getHeapStatistics().heap_size_limit / 2 ** 20): number {
+  return Math.max(10, Math.floor(heapLimitMiB / 2));
+}
 
 /** Path of the workflows entry module, from source (vitest, tsx) or from the compiled dist tree. */
 export function workflowsPath(): string {
@@ -80,7 +84,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<{
     interceptors: { activity: [(opts.metrics ?? rolloutMetrics).interceptor()] },
     // Waits for Pods are long, mostly idle activities: allow many at once.
     maxConcurrentActivityTaskExecutions: 1_000,
-    maxCachedWorkflows: opts.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
+    maxCachedWorkflows: opts.maxCachedWorkflows ?? defaultMaxCachedWorkflows(),
     // A restarted worker picks up a killed worker's workflows quickly instead of after the 10 s default.
     stickyQueueScheduleToStartTimeout: '2s',
     // Let in-flight Kubernetes calls finish on SIGTERM.
