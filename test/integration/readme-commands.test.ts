@@ -13,6 +13,7 @@ import { applyCloneSet } from '../../src/kube/apply.js';
 import { CLONESET } from '../../src/kube/clients.js';
 import { setSpecPaused } from '../support/brake.js';
 import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
+import { eventually } from '../support/until.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -100,17 +101,6 @@ describe('README "Operate a rollout"', () => {
   });
 });
 
-/** Polls `check` (async) every 100 ms until it returns a value; fails naming `what` after a minute. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The `$ ` commands of the first ```console block after `marker` in the README, continuation lines joined. */
 export function consoleCommandsAfter(readme: string, marker: string): string[] {
   const at = readme.indexOf(marker);
@@ -170,7 +160,7 @@ describe('README: a second `temporal workflow start` joins the running rollout',
     const runId = runIdOf(firstOut);
     expect(runId).toBeDefined();
     // The first start set nginx:1.27 in the template and resolved its revision; it now waits, window full.
-    const target = await waitFor('the first start to resolve its target', async () => {
+    const target = await eventually('the first start to resolve its target', async () => {
       const p = await handle.progress().catch(() => null);
       return p?.toRevision && p.waiting ? p.toRevision : undefined;
     });
@@ -195,7 +185,7 @@ describe('README: a second `temporal workflow start` joins the running rollout',
     const newRevision = /updateRevision:(nginxweb1-\w+)/.exec(retargetOut)![1]!;
     expect(newRevision).not.toBe(target);
     expect(await templateImage()).toBe('nginx:1.28');
-    await waitFor('the rollout to move toward the retarget revision', async () => ((await handle.progress()).toRevision === newRevision ? true : undefined));
+    await eventually('the rollout to move toward the retarget revision', async () => ((await handle.progress()).toRevision === newRevision ? true : undefined));
     expect((await handle.workflow.describe()).runId).toBe(runId); // still the same run, now toward nginx:1.28
 
     await handle.workflow.terminate('test done'); // it would wait its hour

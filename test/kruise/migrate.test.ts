@@ -28,12 +28,9 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { pino } from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { RolloutClient } from '../../src/client/index.js';
 import { CLONESET } from '../../src/kube/clients.js';
-import { startRealApiServer } from '../../src/realkube/index.js';
-import { startSimKubelet } from '../../src/sim/index.js';
 import { completedRun } from '../support/runs.js';
 import {
   installKruise,
@@ -41,7 +38,7 @@ import {
   kruiseMissing,
   startKruiseManager,
   startOursController,
-  TIER_KUBELET,
+  startTierCluster,
   uninstallKruiseWebhooks,
   type ManagedProcess,
 } from '../support/kruise.js';
@@ -93,33 +90,24 @@ async function startStage(name: string, opts: { oursCrd: boolean }): Promise<Sta
   const dir = join(RESULTS, `migrate-${name}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const file = (f: string) => pino({ level: 'info' }, pino.destination({ dest: join(dir, f), sync: true }));
-  const api = await startRealApiServer({ installCloneSetCrd: opts.oursCrd, logger: file('apiserver.log') });
-  const cleanups: (() => Promise<unknown>)[] = [() => api.stop()];
-  const stop = async () => {
-    for (const f of cleanups.reverse()) await f().catch(() => {});
-    cleanups.length = 0;
-  };
+  const cluster = await startTierCluster({ dir, crds: opts.oursCrd ? 'ours' : 'kruise' });
+  const { kc } = cluster;
   try {
-    const kc = api.kubeConfig();
-    if (!opts.oursCrd) await installKruise(kc);
-    const kubelet = await startSimKubelet(kc, { ...TIER_KUBELET, logger: file('kubelet.log') });
-    cleanups.push(() => kubelet.stop());
     // unique: every run of the tier shares one Temporal server, and workflow IDs are cloneset/<namespace>/<name>
     const ns = `migrate-${name}-${randomBytes(3).toString('hex')}`;
     const core = kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: ns } } });
     const rec = new Recorder(kc, ns);
     await rec.start();
-    cleanups.push(async () => {
+    cluster.own(async () => {
       rec.stop();
       writeFileSync(join(dir, 'watch-log.json'), JSON.stringify({ marks: Object.fromEntries(rec.marks), log: rec.log }));
     });
     const ctx: ScenarioCtx = { kc, ns, rec, core, custom: kc.makeApiClient(CustomObjectsApi), extra: {}, snapshots: {} };
-    const own = (p: ManagedProcess) => (cleanups.push(() => p.stop()), p);
-    return { kc, kubeconfigPath: api.kubeconfigPath, dir, ctx, rec, own, stop };
+    const own = (p: ManagedProcess) => (cluster.own(() => p.stop()), p);
+    return { kc, kubeconfigPath: cluster.kubeconfigPath, dir, ctx, rec, own, stop: cluster.stop };
   } catch (err) {
-    await stop();
+    await cluster.stop();
     throw err;
   }
 }

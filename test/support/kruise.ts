@@ -270,7 +270,51 @@ export interface ControllerRun {
 }
 
 /**
- * A fresh real apiserver with the controller's CRDs, the sim kubelet and the controller. `address` is the Temporal
+ * A fresh real apiserver with one controller's CRDs (Kruise's 18, installed as an install has them, or the project's)
+ * and the sim kubelet, logs in `dir`. `own` registers a clean-up; `stop` runs them newest first, then stops the
+ * kubelet and the apiserver. Idempotent.
+ */
+export interface TierCluster {
+  kc: KubeConfig;
+  kubeconfigPath: string;
+  /** The kube-apiserver's process id. */
+  apiserverPid: number;
+  own: (cleanup: () => Promise<unknown>) => void;
+  stop: () => Promise<void>;
+}
+
+export async function startTierCluster(opts: {
+  dir: string;
+  crds: ControllerName;
+  kubelet?: SimKubeletOptions;
+  apiserverArgs?: string[];
+}): Promise<TierCluster> {
+  mkdirSync(opts.dir, { recursive: true });
+  const file = (f: string) => pino({ level: 'info' }, pino.destination({ dest: join(opts.dir, f), sync: true }));
+  const api: RealApiServer = await startRealApiServer({
+    installCloneSetCrd: opts.crds === 'ours',
+    logger: file('apiserver.log'),
+    apiserverArgs: opts.apiserverArgs,
+  });
+  const cleanups: (() => Promise<unknown>)[] = [() => api.stop()];
+  const stop = async () => {
+    for (const f of cleanups.reverse()) await f().catch(() => {});
+    cleanups.length = 0;
+  };
+  try {
+    const kc = api.kubeConfig();
+    if (opts.crds === 'kruise') await installKruise(kc);
+    const kubelet: SimKubelet = await startSimKubelet(kc, { ...TIER_KUBELET, ...opts.kubelet, logger: file('kubelet.log') });
+    cleanups.push(() => kubelet.stop());
+    return { kc, kubeconfigPath: api.kubeconfigPath, apiserverPid: api.pid, own: (c) => void cleanups.push(c), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * A fresh tier cluster ({@link startTierCluster}) with the controller running on it. `address` is the Temporal
  * frontend (only for `ours`).
  */
 export async function startControllerRun(
@@ -281,41 +325,30 @@ export async function startControllerRun(
     const why = kruiseMissing();
     if (why) throw new Error(why);
   }
-  mkdirSync(opts.dir, { recursive: true });
-  const apiLog = pino({ level: 'info' }, pino.destination({ dest: join(opts.dir, 'apiserver.log'), sync: true }));
-  const api: RealApiServer = await startRealApiServer({ installCloneSetCrd: controller === 'ours', logger: apiLog, apiserverArgs: opts.apiserverArgs });
-  const cleanups: (() => Promise<unknown>)[] = [() => api.stop()];
-  const stop = async () => {
-    for (const f of cleanups.reverse()) await f().catch(() => {});
-    cleanups.length = 0;
-  };
+  const cluster = await startTierCluster({ dir: opts.dir, crds: controller, kubelet: opts.kubelet, apiserverArgs: opts.apiserverArgs });
+  const { kc, kubeconfigPath } = cluster;
   try {
-    const kc = api.kubeConfig();
-    if (controller === 'kruise') await installKruise(kc);
-    const kubeletLog = pino({ level: 'info' }, pino.destination({ dest: join(opts.dir, 'kubelet.log'), sync: true }));
-    const kubelet: SimKubelet = await startSimKubelet(kc, { ...TIER_KUBELET, ...opts.kubelet, logger: kubeletLog });
-    cleanups.push(() => kubelet.stop());
     let proc: ManagedProcess;
     if (controller === 'kruise') {
-      proc = await startKruiseManager({ kubeconfigPath: api.kubeconfigPath, dir: opts.dir, extraArgs: opts.kruiseArgs });
-      cleanups.push(async () => {
+      proc = await startKruiseManager({ kubeconfigPath, dir: opts.dir, extraArgs: opts.kruiseArgs });
+      cluster.own(async () => {
         await proc.stop();
         await uninstallKruiseWebhooks(kc);
       });
     } else {
       if (!opts.address) throw new Error('the ours controller needs the Temporal address');
       proc = await startOursController({
-        kubeconfigPath: api.kubeconfigPath,
+        kubeconfigPath,
         dir: opts.dir,
         address: opts.address,
         taskQueue: `kruise-tier-${randomBytes(4).toString('hex')}`,
         nodeArgs: opts.oursNodeArgs,
       });
-      cleanups.push(() => proc.stop(15_000));
+      cluster.own(() => proc.stop(15_000));
     }
-    return { controller, kc, kubeconfigPath: api.kubeconfigPath, dir: opts.dir, process: proc, apiserverPid: api.pid, stop };
+    return { controller, kc, kubeconfigPath, dir: opts.dir, process: proc, apiserverPid: cluster.apiserverPid, stop: cluster.stop };
   } catch (err) {
-    await stop();
+    await cluster.stop();
     throw err;
   }
 }
