@@ -112,6 +112,12 @@ async function startStage(name: string, opts: { oursCrd: boolean }): Promise<Sta
   }
 }
 
+/** `cloneset-rollout worker --controller --all` on the stage, on the tier's Temporal server, stopped with the stage. */
+async function startOurs(s: Stage): Promise<ManagedProcess> {
+  const taskQueue = `migrate-${randomBytes(4).toString('hex')}`;
+  return s.own(await startOursController({ kubeconfigPath: s.kubeconfigPath, dir: s.dir, address: inject('temporalAddress'), taskQueue }));
+}
+
 // ------------------------------------------------------------------------------------------------ reading
 
 type PodId = { name: string; uid: string; resourceVersion: string };
@@ -308,14 +314,7 @@ describe('migrating a CloneSet between kruise-manager v1.9.1 and cloneset-rollou
     expect(await kruiseWebhookNames(s.kc)).toEqual([]);
     const client = await RolloutClient.connect({ address: inject('temporalAddress') });
     try {
-      const ours = s.own(
-        await startOursController({
-          kubeconfigPath: s.kubeconfigPath,
-          dir: s.dir,
-          address: inject('temporalAddress'),
-          taskQueue: `migrate-${randomBytes(4).toString('hex')}`,
-        }),
-      );
+      const ours = await startOurs(s);
       // The controller has listed the CloneSets (its informer's first list is in the cache): from here it has seen
       // nginx01, whose status observed its generation — nothing to do, and nothing observable is done. Hold still.
       await logged(ours, /controller watching CloneSets/, 'the controller watching CloneSets');
@@ -344,14 +343,7 @@ describe('migrating a CloneSet between kruise-manager v1.9.1 and cloneset-rollou
     const client = await RolloutClient.connect({ address: inject('temporalAddress') });
     let settled: PodId[];
     try {
-      const ours = s.own(
-        await startOursController({
-          kubeconfigPath: s.kubeconfigPath,
-          dir: s.dir,
-          address: inject('temporalAddress'),
-          taskQueue: `migrate-${randomBytes(4).toString('hex')}`,
-        }),
-      );
+      const ours = await startOurs(s);
       await create(s.ctx, example('nginx01.yaml'));
       await settleNginx01(s);
       const { result } = await completedRun(client, s.ctx.ns, NAME, { timeoutMs: 120_000 });
