@@ -11,7 +11,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeClients } from '../kube/clients.js';
 import { NonRetryable } from '../kube/errors.js';
-import { resumeWait, toPodView, type ResumeWait } from '../rollout/index.js';
+import { resumeWait, toPodView, type ContainerResize, type ResumeWait } from '../rollout/index.js';
 import { activityLogger, heartbeat } from './context.js';
 import { collectionVersion, mapLimit, PodSetWatch } from './pod-watch.js';
 import { makePodEvent, type podActivities } from './pods.js';
@@ -37,6 +37,8 @@ export interface BatchPod {
 /** How Pods of one old revision change: the same for every Pod on it, so sent once per revision. */
 export interface BatchRevisionPlan {
   images: Record<string, string>;
+  /** Containers resized in place through pods/resize (absent: none). */
+  resources?: Record<string, ContainerResize>;
   labels: Record<string, string | null>;
   annotations: Record<string, string | null>;
 }
@@ -170,7 +172,7 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
         const v = toPodView(pod as never);
         if (phase[name] === 'containers') {
           const want = (wanted[name] ??= resumeWait(v, input.revision));
-          const r = containersUpdated(v, want.images, want.previousImageIDs);
+          const r = containersUpdated(v, want.images, want.previousImageIDs, { pod, containers: want.resized ?? [] });
           if (!r.done) {
             if (r.stuck.length > 0 && !warned.has(name)) {
               warned.add(name);

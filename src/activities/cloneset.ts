@@ -12,7 +12,7 @@ import { planRound } from './round.js';
 import type { Logger } from 'pino';
 import { getCloneSet, listCloneSetPods, readCloneSetState, type StoredRevision } from '../kube/cloneset-read.js';
 import { CLONESET, type KubeClients } from '../kube/clients.js';
-import { describe, isAlreadyExists, isConflict, isNotFound, NonRetryable, toActivityError } from '../kube/errors.js';
+import { describe, isAlreadyExists, isConflict, isNotFound, NonRetryable, statusCode, toActivityError } from '../kube/errors.js';
 import {
   applyImages,
   buildPod,
@@ -56,6 +56,7 @@ import { eventSeriesFor } from './events.js';
 import type { PlannedObservation, PlanRoundInput, RevisionPlan, RolloutSpec, RolloutTarget } from './types.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const smp = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
 const cloneSetNotFound = (namespace: string, name: string) =>
   ApplicationFailure.nonRetryable(`CloneSet ${namespace}/${name} not found`, NonRetryable.CloneSetNotFound);
@@ -253,6 +254,33 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
     return { atMs, generation, pods };
   }
 
+  /**
+   * Asks the apiserver (dryRun=All, nothing stored) whether one Pod of each revision that resizes in place takes the
+   * resize: what it refuses (a memory decrease, a QoS change the rules above missed, a limit range…) fails the rollout
+   * before any Pod or the CloneSet is touched, with the server's message naming the container and field.
+   */
+  async function dryRunResizes(namespace: string, name: string, pods: PodView[], revisions: Record<string, RevisionPlan>): Promise<void> {
+    for (const [rev, plan] of Object.entries(revisions)) {
+      const want = plan.resources;
+      if (!want || plan.action !== 'inPlace') continue;
+      const pod = pods.find((p) => p.revision === rev && !p.deleting);
+      if (!pod) continue;
+      const containers = pod.containers.filter((c) => c.name in want).map((c) => ({ name: c.name, resources: want[c.name] }));
+      try {
+        await k.core.patchNamespacedPodResize({ name: pod.name, namespace, body: { spec: { containers } }, dryRun: 'All' }, smp);
+      } catch (err) {
+        const code = statusCode(err);
+        if (code === 400 || code === 422 || code === 403) {
+          throw ApplicationFailure.nonRetryable(
+            `CloneSet ${namespace}/${name}: the apiserver refuses to resize Pod ${pod.name} (revision ${rev}) in place: ${describe(err)}`,
+            NonRetryable.InvalidSpec,
+          );
+        }
+        if (!isNotFound(err)) return toActivityError(err, `dry-run resize of Pod ${pod.name}`);
+      }
+    }
+  }
+
   return {
     /**
      * Resolves what the rollout moves toward. With `images`, first sets those container images in the CloneSet's
@@ -304,9 +332,11 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         for (const rev of new Set(pods.map((p) => p.revision ?? ''))) {
           if (rev === updateRevision) continue;
           const plan = planPodUpdate(templates[rev] ?? null, template, cs.spec.updateStrategy.type);
+          const resizes = plan.action === 'inPlace' ? (plan.diff?.containerResources ?? {}) : {};
           revisions[rev] = {
             action: plan.action,
             images: plan.diff?.containerImages ?? {},
+            ...(Object.keys(resizes).length > 0 ? { resources: resizes, resizes: plan.diff?.resizes ?? {} } : {}),
             labels: plan.diff?.metadata.labels ?? {},
             annotations: plan.diff?.metadata.annotations ?? {},
             reasons: plan.reasons,
@@ -321,6 +351,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
             NonRetryable.InPlaceNotPossible,
           );
         }
+        await dryRunResizes(input.namespace, input.name, pods, revisions);
         // Compared canonically: a recorded template may list its keys in another order than the apiserver's.
         if (canonicalJson(candidate.spec.template) !== canonicalJson(current.spec.template) || markerChanged) {
           try {

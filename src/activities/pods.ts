@@ -30,6 +30,9 @@ import {
   type PodJson,
   type PodView,
   shortHash,
+  specHasResize,
+  type ContainerResize,
+  type ResourceLists,
 } from '../rollout/index.js';
 import { activityLogger, pollUntil, recordEvent } from './context.js';
 import { eventSeriesFor } from './events.js';
@@ -43,6 +46,8 @@ export interface InPlacePatch extends PodRef {
   revision: string;
   /** Changed containers only: name → new image. */
   images: Record<string, string>;
+  /** Containers resized in place only: name → their new cpu/memory requests and limits. */
+  resources?: Record<string, ContainerResize>;
   labels?: Record<string, string | null>;
   annotations?: Record<string, string | null>;
 }
@@ -50,7 +55,7 @@ export interface InPlacePatch extends PodRef {
 export interface InPlacePatchResult {
   /** imageIDs of the changed containers before the patch (from the inplace-update-state record on a retry). */
   previousImageIDs: Record<string, string | null>;
-  /** False when the Pod already carried this patch (a retried activity). */
+  /** False when the Pod already carried this patch and resize (a retried activity). */
   patched: boolean;
   atMs: number;
 }
@@ -150,6 +155,52 @@ export function podActivities(k: KubeClients, logger: Logger) {
   const podEvent = makePodEvent(k, logger);
   const series = eventSeriesFor(k.core);
 
+  /** A container's resources as the Pod's spec has them (plain JSON). */
+  function resourcesOf(pod: V1Pod, name: string): ResourceLists {
+    const r = pod.spec?.containers?.find((c) => c.name === name)?.resources;
+    const plain = (list: Record<string, unknown> | undefined) => (list ? Object.fromEntries(Object.entries(list).map(([k, q]) => [k, String(q)])) : undefined);
+    const out: ResourceLists = {};
+    const requests = plain(r?.requests as Record<string, unknown> | undefined);
+    const limits = plain(r?.limits as Record<string, unknown> | undefined);
+    if (requests) out.requests = requests;
+    if (limits) out.limits = limits;
+    return out;
+  }
+
+  /**
+   * Resizes the containers whose spec does not ask for `want` yet, in one `pods/resize` write (uid and resourceVersion
+   * preconditions; a conflict reads again). Nothing to resize → no write. Returns whether it wrote.
+   */
+  async function resize(ref: PodRef, known: V1Pod, want: Record<string, ContainerResize>, log: Logger): Promise<boolean> {
+    let pod = known;
+    for (;;) {
+      const containers = (pod.spec?.containers ?? [])
+        .filter((c) => c.name in want && !specHasResize(resourcesOf(pod, c.name), want[c.name]!))
+        .map((c) => ({ name: c.name, resources: { requests: want[c.name]!.requests, limits: want[c.name]!.limits } }));
+      if (containers.length === 0) return false;
+      try {
+        await k.core.patchNamespacedPodResize(
+          {
+            name: ref.name,
+            namespace: ref.namespace,
+            body: { metadata: { uid: ref.uid, resourceVersion: pod.metadata?.resourceVersion }, spec: { containers } },
+          },
+          smp,
+        );
+        log.info({ resize: Object.fromEntries(containers.map((c) => [c.name, c.resources])) }, 'resized Pod in place');
+        return true;
+      } catch (err) {
+        if (isConflict(err)) {
+          pod = await readPod(ref);
+          continue;
+        }
+        const code = statusCode(err);
+        if (code === 400 || code === 422) await podEvent(ref, pod, 'Warning', 'FailedUpdate', `failed to resize pod ${ref.name} in-place: ${describe(err)}`);
+        return toActivityError(err, `resize Pod ${ref.name}`);
+      }
+    }
+  }
+
   return {
     /**
      * Step 1: InPlaceUpdateReady=False so Services drop the Pod. No-op when already False; `offSinceMs` says since
@@ -191,10 +242,14 @@ export function podActivities(k: KubeClients, logger: Logger) {
 
     /**
      * Step 3: patch the changed containers' images, the revision label, lifecycle Updating and the
-     * inplace-update-state annotation in one write (optimistic on resourceVersion). Already applied → no-op.
+     * inplace-update-state annotation in one write (optimistic on resourceVersion); then resize the containers whose
+     * cpu/memory change through the `pods/resize` subresource (the only way a running Pod's resources change). Each
+     * write is skipped when the Pod already has it, so a retry after a crash between the two only resizes, and a retry
+     * after both writes changes nothing (no second resize, no second restart).
      */
     async patchPodInPlace(p: InPlacePatch): Promise<InPlacePatchResult> {
       const log = activityLogger(logger, { pod: p.name, namespace: p.namespace, revision: p.revision });
+      const resources = p.resources ?? {};
       for (;;) {
         const pod = await readPod(p);
         const v = toPodView(pod as never);
@@ -203,9 +258,10 @@ export function podActivities(k: KubeClients, logger: Logger) {
           // Kruise's record omits an empty imageID; ours before it wrote "": both mean unknown.
           const recorded = v.inPlaceState?.lastContainerStatuses ?? {};
           const previousImageIDs = Object.fromEntries(Object.keys(p.images).map((n) => [n, recorded[n]?.imageID || null]));
-          return { previousImageIDs, patched: false, atMs: Date.now() };
+          const resized = await resize(p, pod, resources, log);
+          return { previousImageIDs, patched: resized, atMs: Date.now() };
         }
-        for (const name of Object.keys(p.images)) {
+        for (const name of [...Object.keys(p.images), ...Object.keys(resources)]) {
           if (!v.containers.some((c) => c.name === name)) {
             await podEvent(p, pod, 'Warning', 'FailedUpdate', `failed to update pod ${p.name} in-place: no container "${name}"`);
             throw ApplicationFailure.nonRetryable(`Pod ${p.name} has no container "${name}"`, NonRetryable.Rejected);
@@ -213,7 +269,8 @@ export function podActivities(k: KubeClients, logger: Logger) {
         }
         const previousImageIDs = Object.fromEntries(Object.keys(p.images).map((n) => [n, v.containers.find((c) => c.name === n)?.imageID ?? null]));
         const now = Date.now();
-        const state = serializeInPlaceUpdateState(buildInPlaceUpdateState(v, p.revision, p.images, now));
+        const before = Object.fromEntries(Object.keys(resources).map((n) => [n, resourcesOf(pod, n)]));
+        const state = serializeInPlaceUpdateState(buildInPlaceUpdateState(v, p.revision, p.images, now, before));
         const lifecycle = lifecycleMetadata(LifecycleState.Updating, now);
         const body = {
           metadata: {
@@ -226,8 +283,9 @@ export function podActivities(k: KubeClients, logger: Logger) {
           // reorder the list, which the apiserver forbids as a spec change.
           spec: { containers: v.containers.filter((c) => c.name in p.images).map((c) => ({ name: c.name, image: p.images[c.name] })) },
         };
+        let written: V1Pod;
         try {
-          await k.core.patchNamespacedPod({ name: p.name, namespace: p.namespace, body }, smp);
+          written = await k.core.patchNamespacedPod({ name: p.name, namespace: p.namespace, body }, smp);
         } catch (err) {
           if (isConflict(err)) continue;
           // Rejected for good (400/422): say so on the Pod and the CloneSet; retryable errors are not events.
@@ -236,16 +294,24 @@ export function podActivities(k: KubeClients, logger: Logger) {
           return toActivityError(err, `patch images of Pod ${p.name}`);
         }
         log.info({ images: p.images }, 'patched Pod in place');
+        await resize(p, written, resources, log);
         return { previousImageIDs, patched: true, atMs: Date.now() };
       }
     },
 
     /** Step 4: wait until every changed container runs its new image and is ready (heartbeats while waiting). */
-    async waitPodUpdated(p: PodRef & { images: Record<string, string>; previousImageIDs: Record<string, string | null> }): Promise<{ atMs: number }> {
+    async waitPodUpdated(
+      p: PodRef & {
+        images: Record<string, string>;
+        previousImageIDs: Record<string, string | null>;
+        /** Containers resized in place: done once their status reports the resources their spec asks for. */
+        resized?: string[];
+      },
+    ): Promise<{ atMs: number }> {
       let warned = false; // one Warning per attempt, not one per poll
       const pod = await pollUntil(async () => {
         const current = await readPod(p);
-        const r = containersUpdated(toPodView(current as never), p.images, p.previousImageIDs);
+        const r = containersUpdated(toPodView(current as never), p.images, p.previousImageIDs, { pod: current as never, containers: p.resized ?? [] });
         if (!r.done && r.stuck.length > 0 && !warned) {
           warned = true;
           await podEvent(p, current, 'Warning', 'FailedUpdate', `in-place update of pod ${p.name} is stuck: ${r.stuck.join(', ')}`);

@@ -1,17 +1,19 @@
 /**
  * Pure checks on a PodView that the wait activities poll with, table-tested apart from any API.
  */
-import { checkInPlaceCompletion, isPodReady, type PodView } from '../rollout/index.js';
+import { checkInPlaceCompletion, checkResizeCompletion, isPodReady, type PodView, type ResizePodJson } from '../rollout/index.js';
 
 /**
  * Whether every changed container runs its new image AND is ready (the kubelet reports a waiting container with the
  * new image string too, so the image alone does not prove it runs). `stuck` names containers the kubelet will not
- * bring up on its own (ImagePullBackOff...).
+ * bring up on its own (ImagePullBackOff..., a resize the node can never fit). With `resize`, the named containers must
+ * also report the resources their spec asks for (src/rollout/resources.ts checkResizeCompletion).
  */
 export function containersUpdated(
   pod: Pick<PodView, 'containers'>,
   images: Record<string, string>,
   previousImageIDs: Record<string, string | null>,
+  resize?: { pod: ResizePodJson; containers: string[] },
 ): { done: boolean; waiting: string[]; stuck: string[] } {
   const last = Object.fromEntries(Object.entries(previousImageIDs).flatMap(([n, id]) => (id === null ? [] : [[n, { imageID: id }]]))) as Record<
     string,
@@ -19,8 +21,13 @@ export function containersUpdated(
   >;
   const completion = checkInPlaceCompletion(pod, images, last);
   const notReady = Object.keys(images).filter((n) => !pod.containers.find((c) => c.name === n)?.ready);
-  const waiting = [...new Set([...completion.pending, ...notReady])].sort();
-  return { done: waiting.length === 0, waiting, stuck: completion.stuck };
+  const resized = resize && resize.containers.length > 0 ? checkResizeCompletion(resize.pod, resize.containers) : null;
+  const waiting = [...new Set([...completion.pending, ...notReady, ...(resized?.pending ?? [])])].sort();
+  return {
+    done: waiting.length === 0,
+    waiting: [...waiting, ...(resized?.waiting ?? [])],
+    stuck: [...completion.stuck, ...(resized?.stuck ?? [])],
+  };
 }
 
 /**

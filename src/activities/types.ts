@@ -2,7 +2,7 @@
  * Inputs and outputs of the rollout activities: plain JSON, small (names, revisions and images, never Pod specs),
  * shared by the workflow (`import type`) and the activity implementations.
  */
-import type { InFlight, PlanSpec, PodView, RolloutDecision, RolloutHooks, RoundPod } from '../rollout/index.js';
+import type { ContainerResize, InFlight, PlanSpec, PodView, RolloutDecision, RolloutHooks, RoundPod } from '../rollout/index.js';
 
 /** Identifies a Pod by name and uid: a Pod recreated under the same name is a different Pod. */
 export interface PodRef {
@@ -16,6 +16,10 @@ export interface RevisionPlan {
   action: 'inPlace' | 'recreate' | 'fail';
   /** Only the containers whose image changes: name → new image. */
   images: Record<string, string>;
+  /** Only the containers resized in place: name → their new cpu/memory requests and limits (absent: none). */
+  resources?: Record<string, ContainerResize>;
+  /** The resizes in words by container, e.g. `nginx: ['cpu 100m→200m']`, for summaries (absent: none). */
+  resizes?: Record<string, string[]>;
   /** Template label/annotation changes applied to the Pod in place (null removes the key). */
   labels: Record<string, string | null>;
   annotations: Record<string, string | null>;

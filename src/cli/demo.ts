@@ -4,6 +4,10 @@
  *  2. apply examples/nginx02.yaml (InPlaceIfPossible, 4 replicas, minReadySeconds 30, nginx:latest) and roll it out:
  *     one Pod is scaled away and the other four are upgraded in place;
  *  3. print the evidence: same Pod names and UIDs, restartCount 1, nginx:latest running, 4 replicas, UI link.
+ *
+ * `demo --resize` rolls a cpu change in place instead: examples/resize01.yaml (nginxweb2, 4 replicas asking for 100m,
+ * limit 200m), then examples/resize02.yaml (200m, limit 400m), resized through pods/resize: the same Pods, the
+ * kubelet reporting the new cpu, no container restarted.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +30,8 @@ export interface DemoOptions {
   stateDir?: string;
   /** Keep the environment (and its UI) running after the demo until Ctrl-C. */
   keep: boolean;
+  /** Roll a cpu change in place (examples/resize01.yaml → resize02.yaml) instead of the seed. */
+  resize?: boolean;
   logger: Logger;
 }
 
@@ -39,6 +45,8 @@ export interface PodFacts {
   restartCount: number;
   ready: boolean;
   revision: string;
+  /** The first container's cpu request as the kubelet reports it running (status resources); '' if not reported. */
+  cpu: string;
 }
 
 export interface DemoEvidence {
@@ -67,6 +75,7 @@ async function podFacts(k: KubeClients, namespace: string, app: string): Promise
       restartCount: p.status?.containerStatuses?.reduce((n, c) => n + c.restartCount, 0) ?? 0,
       ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
       revision: p.metadata?.labels?.['controller-revision-hash'] ?? '',
+      cpu: String(p.status?.containerStatuses?.[0]?.resources?.requests?.cpu ?? ''),
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -100,6 +109,55 @@ function check(name: string, ok: boolean, detail: string) {
   return { name, ok, detail };
 }
 
+/** A demo: two manifests applied one after the other, and what the evidence checks beyond the common checks. */
+interface Scenario {
+  first: { file: string; what: string };
+  second: { file: string; what: (cs: CloneSet) => string };
+  replicas: number;
+  checks: (after: PodFacts[]) => DemoEvidence['checks'];
+}
+
+/** The seed walkthrough: 5 × nginx:perl, then InPlaceIfPossible to nginx:latest with 4 replicas. */
+const SEED: Scenario = {
+  first: { file: 'nginx01.yaml', what: '5 replicas, nginx:perl' },
+  second: {
+    file: 'nginx02.yaml',
+    what: (cs) => `InPlaceIfPossible, 4 replicas, minReadySeconds ${cs.spec.minReadySeconds}, nginx:latest`,
+  },
+  replicas: 4,
+  checks: (after) => [
+    check(
+      'restartCount 1',
+      after.every((p) => p.restartCount === 1),
+      after.map((p) => `${p.name}=${p.restartCount}`).join(' '),
+    ),
+    check(
+      'nginx:latest running',
+      after.every((p) => p.image === 'nginx:latest' && p.ready),
+      after.map((p) => p.image).join(' '),
+    ),
+  ],
+};
+
+/** In-place resources: 4 Pods asking for 100m of cpu, then 200m, resized in place without a restart. */
+const RESIZE: Scenario = {
+  first: { file: 'resize01.yaml', what: '4 replicas, nginx:latest, cpu 100m (limit 200m)' },
+  second: { file: 'resize02.yaml', what: () => 'cpu 200m (limit 400m): resized in place through pods/resize' },
+  replicas: 4,
+  checks: (after) => [
+    check(
+      'cpu 200m running (the kubelet reports the new request)',
+      after.every((p) => p.cpu === '200m' && p.ready),
+      after.map((p) => `${p.name}=${p.cpu || '?'}`).join(' '),
+    ),
+    check(
+      'no container restarted',
+      after.every((p) => p.restartCount === 0),
+      after.map((p) => `${p.name}=${p.restartCount}`).join(' '),
+    ),
+  ],
+};
+
 export async function runDemo(opts: DemoOptions): Promise<DemoEvidence> {
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'cloneset-rollout-demo-')));
   const say = (s: string) => {
@@ -111,17 +169,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoEvidence> {
   const k = makeClients(env.cluster.kubeConfig());
   try {
     say(`Temporal UI: ${env.endpoints.uiUrl}\n`);
-    const first = await loadExample('nginx01.yaml');
+    const scenario = opts.resize ? RESIZE : SEED;
+    const first = await loadExample(scenario.first.file);
     const ns = first.metadata.namespace ?? 'default';
     const name = String(first.metadata.name);
-    say(`1. kubectl apply -f examples/nginx01.yaml  (${name}: 5 replicas, nginx:perl)`);
+    say(`1. kubectl apply -f examples/${scenario.first.file}  (${name}: ${scenario.first.what})`);
     await applyCloneSet(k, first);
     await rollOut(client, first, opts.json);
     const before = await podFacts(k, ns, name);
     say(`   ${before.length} Pods running: ${before.map((p) => p.name).join(', ')}\n`);
 
-    const second = await loadExample('nginx02.yaml', opts.minReadySeconds);
-    say(`2. kubectl apply -f examples/nginx02.yaml  (InPlaceIfPossible, 4 replicas, minReadySeconds ${second.spec.minReadySeconds}, nginx:latest)`);
+    const second = await loadExample(scenario.second.file, opts.minReadySeconds);
+    say(`2. kubectl apply -f examples/${scenario.second.file}  (${scenario.second.what(second)})`);
     await applyCloneSet(k, second);
     const { result, workflowId } = await rollOut(client, second, opts.json);
     const after = await podFacts(k, ns, name);
@@ -130,21 +189,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoEvidence> {
     const evidence: DemoEvidence = {
       ok: false,
       checks: [
-        check('4 replicas', after.length === 4, `${after.length} Pods`),
+        check(`${scenario.replicas} replicas`, after.length === scenario.replicas, `${after.length} Pods`),
         check('Pod names and UIDs unchanged', kept.length === after.length, `${kept.length}/${after.length} Pods kept name, UID, node and IP`),
-        check(
-          'restartCount 1',
-          after.every((p) => p.restartCount === 1),
-          after.map((p) => `${p.name}=${p.restartCount}`).join(' '),
-        ),
-        check(
-          'nginx:latest running',
-          after.every((p) => p.image === 'nginx:latest' && p.ready),
-          after.map((p) => p.image).join(' '),
-        ),
+        ...scenario.checks(after),
         check(
           'updated in place, none recreated',
-          result.updatedInPlace === 4 && result.recreated === 0,
+          result.updatedInPlace === scenario.replicas && result.recreated === 0,
           `${result.updatedInPlace} in place, ${result.recreated} recreated, ${result.deleted} scaled away`,
         ),
         check(
@@ -164,8 +214,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoEvidence> {
     if (opts.json) process.stdout.write(JSON.stringify(evidence) + '\n');
     else {
       say('\nEvidence:');
-      say(`  ${'POD'.padEnd(18)} ${'UID'.padEnd(36)}  NODE     IMAGE         RESTARTS`);
-      for (const p of after) say(`  ${p.name.padEnd(18)} ${p.uid}  ${p.node.padEnd(7)}  ${p.image.padEnd(12)}  ${p.restartCount}`);
+      say(`  ${'POD'.padEnd(18)} ${'UID'.padEnd(36)}  NODE     IMAGE         CPU    RESTARTS`);
+      for (const p of after) say(`  ${p.name.padEnd(18)} ${p.uid}  ${p.node.padEnd(7)}  ${p.image.padEnd(12)}  ${(p.cpu || '-').padEnd(5)}  ${p.restartCount}`);
       for (const c of evidence.checks) say(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
       say(`\n  rollout took ${(result.durationMs / 1000).toFixed(1)} s; workflow ${workflowId}`);
       say(`  Temporal UI: ${evidence.uiUrl}`);

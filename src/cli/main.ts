@@ -71,14 +71,22 @@ program
   .command('demo')
   .description('the seed walkthrough: nginxweb1 5 × nginx:perl, then in place to nginx:latest with 4 replicas')
   .option('--fast', 'shorten minReadySeconds to 3 s for a quick run (default: honour the manifests)')
+  .option('--resize', 'roll a cpu change in place instead (examples/resize01.yaml, then resize02.yaml)')
   .option('--json', 'print the evidence as one JSON object')
   .option('--state-dir <dir>', 'keep the environment here (default: a temporary dir)')
   .option('--keep', 'keep the environment and its UI running after the demo, until Ctrl-C')
-  .action(async (o: { fast?: boolean; json?: boolean; stateDir?: string; keep?: boolean }) => {
+  .action(async (o: { fast?: boolean; resize?: boolean; json?: boolean; stateDir?: string; keep?: boolean }) => {
     // The live view owns the terminal: worker and SDK logs go to a file (errors also as a plain line on stderr).
     const logFile = o.stateDir ? join(o.stateDir, 'demo.log') : join(tmpdir(), `cloneset-rollout-demo-${process.pid}.log`);
     const logger = createFileLogger('cloneset-rollout demo', logFile);
-    const evidence = await runDemo({ minReadySeconds: o.fast ? 3 : undefined, json: !!o.json, stateDir: o.stateDir, keep: !!o.keep, logger });
+    const evidence = await runDemo({
+      minReadySeconds: o.fast ? 3 : undefined,
+      json: !!o.json,
+      stateDir: o.stateDir,
+      keep: !!o.keep,
+      resize: !!o.resize,
+      logger,
+    });
     if (!o.json) process.stdout.write(`Logs: ${logFile}\n`);
     process.exitCode = evidence.ok ? 0 : 1;
   });

@@ -67,6 +67,8 @@ export interface RevisionMove {
   reasons: string[];
   /** New image by container, for the containers whose image changes (in-place only). */
   images: Record<string, string>;
+  /** The resizes by container, e.g. `nginx: ['cpu 100m→200m']` (in-place only; absent when none). */
+  resizes?: Record<string, string[]>;
 }
 
 /** The `plan` command's result (its `--json` document). */
@@ -213,7 +215,15 @@ export function buildPlan(
       else {
         const plan = planPodUpdate(state.templates[rev] ?? null, desired.spec.template, type);
         actionsByRevision[rev] = plan.action;
-        revisions[rev] = { pods: 0, action: plan.action, reasons: plan.reasons, images: plan.action === 'inPlace' ? (plan.diff?.containerImages ?? {}) : {} };
+        const inPlace = plan.action === 'inPlace';
+        const resizes = inPlace ? (plan.diff?.resizes ?? {}) : {};
+        revisions[rev] = {
+          pods: 0,
+          action: plan.action,
+          reasons: plan.reasons,
+          images: inPlace ? (plan.diff?.containerImages ?? {}) : {},
+          ...(Object.keys(resizes).length > 0 ? { resizes } : {}),
+        };
       }
     }
     (revisions[rev] as RevisionMove).pods++;
@@ -305,9 +315,10 @@ const describeAction = (r: RevisionMove): string =>
     ? 'already there'
     : r.action === 'inPlace'
       ? `in place (${
-          Object.entries(r.images)
-            .map(([c, i]) => `${c}=${i}`)
-            .join(', ') || 'metadata only'
+          [
+            ...Object.entries(r.images).map(([c, i]) => `${c}=${i}`),
+            ...Object.entries(r.resizes ?? {}).map(([c, changes]) => `resize ${c} ${changes.join(', ')}`),
+          ].join(', ') || 'metadata only'
         })`
       : r.action === 'recreate'
         ? `recreate (${r.reasons.join('; ')})`

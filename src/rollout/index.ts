@@ -14,6 +14,7 @@ export * from './pod-defaults.js';
 export * from './go-json.js';
 export * from './podview.js';
 export * from './inplace.js';
+export * from './resources.js';
 export * from './order.js';
 export * from './plan.js';
 export * from './status.js';

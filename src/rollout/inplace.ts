@@ -3,8 +3,9 @@
  * whether an in-place update has been applied by the kubelet.
  *
  * In place (Kruise): a change of `spec.containers[i].image` (matched by name) and template metadata
- * labels/annotations. Anything else (env, ports, resources, init containers, volumes, container set or order…)
- * needs a new pod. Kruise restarts a container whose env reads a changed label/annotation via the downward API; we
+ * labels/annotations, and (Kruise's InPlaceWorkloadVerticalScaling) a change of a container's cpu and memory requests
+ * and limits that keeps the Pod's QoS class: the Pod is resized through `pods/resize` (src/rollout/resources.ts).
+ * Anything else (env, ports, other resources, init containers, volumes, container set or order…) needs a new pod. Kruise restarts a container whose env reads a changed label/annotation via the downward API; we
  * cannot restart a container without changing its image, so such a change is not in place here.
  *
  * Templates are compared with the Pod defaults Kruise's webhook writes applied to BOTH sides, in Go's encoding
@@ -20,6 +21,7 @@ import { canonicalJson } from './hash.js';
 import { goTyped } from './go-json.js';
 import { defaultPodTemplate } from './pod-defaults.js';
 import type { ContainerView, PodView } from './podview.js';
+import { diffContainerResources, qosClass, type ContainerResize } from './resources.js';
 import { UpdateStrategyType, type Container, type PodTemplateSpec } from './types.js';
 
 /** How one pod moves to the new revision. */
@@ -39,6 +41,10 @@ export interface TemplateDiff {
   inPlace: boolean;
   /** New image by container name, only for containers whose image changed. */
   containerImages: Record<string, string>;
+  /** New cpu/memory requests and limits by container name, only for containers resized in place. */
+  containerResources: Record<string, ContainerResize>;
+  /** The resizes in words by container name, e.g. `nginx: ['cpu 100m→200m']`. */
+  resizes: Record<string, string[]>;
   /** Template metadata to apply to the pod; null removes the key. */
   metadata: { labels: Record<string, string | null>; annotations: Record<string, string | null> };
   /** One entry per change that is not in-place-able, naming the field, e.g. `spec.containers[nginx].env changed`. */
@@ -86,7 +92,13 @@ function readsKey(fieldPath: string, kind: 'labels' | 'annotations', key: string
   return m !== null && m[1] === kind && m[2] === key;
 }
 
-function diffContainers(oldCs: Container[], newCs: Container[], images: Record<string, string>, reasons: string[]): void {
+interface ContainerChanges {
+  images: Record<string, string>;
+  resources: Record<string, ContainerResize>;
+  resizes: Record<string, string[]>;
+}
+
+function diffContainers(oldCs: Container[], newCs: Container[], out: ContainerChanges, reasons: string[]): void {
   const oldNames = oldCs.map((c) => c.name);
   const newNames = newCs.map((c) => c.name);
   for (const n of oldNames) if (!newNames.includes(n)) reasons.push(`spec.containers[${n}] removed`);
@@ -99,7 +111,14 @@ function diffContainers(oldCs: Container[], newCs: Container[], images: Record<s
     const n = newCs.find((c) => c.name === name) as Container;
     for (const k of unionKeys(o, n)) {
       if (k === 'image') {
-        if (o.image !== n.image) images[name] = n.image;
+        if (o.image !== n.image) out.images[name] = n.image;
+      } else if (k === 'resources') {
+        const r = diffContainerResources(name, o.resources, n.resources);
+        reasons.push(...r.reasons);
+        if (r.resize) {
+          out.resources[name] = r.resize;
+          out.resizes[name] = r.changes;
+        }
       } else if (!same(o[k], n[k])) {
         reasons.push(`spec.containers[${name}].${k} changed`);
       }
@@ -116,7 +135,7 @@ export function diffTemplates(oldRaw: PodTemplateSpec, newRaw: PodTemplateSpec, 
   const oldTemplate = comparableTemplate(oldRaw);
   const newTemplate = comparableTemplate(newRaw);
   const reasons: string[] = [];
-  const containerImages: Record<string, string> = {};
+  const changes: ContainerChanges = { images: {}, resources: {}, resizes: {} };
   const om = oldTemplate.metadata ?? {};
   const nm = newTemplate.metadata ?? {};
   const metadata = { labels: mapDiff(om.labels, nm.labels), annotations: mapDiff(om.annotations, nm.annotations) };
@@ -128,7 +147,15 @@ export function diffTemplates(oldRaw: PodTemplateSpec, newRaw: PodTemplateSpec, 
   for (const k of unionKeys(os, ns)) {
     if (k !== 'containers' && !same(os[k], ns[k])) reasons.push(`spec.${k} changed`);
   }
-  diffContainers(os.containers ?? [], ns.containers ?? [], containerImages, reasons);
+  diffContainers(os.containers ?? [], ns.containers ?? [], changes, reasons);
+  if (Object.keys(changes.resources).length > 0) {
+    const before = qosClass([...(os.containers ?? []), ...(os.initContainers ?? [])]);
+    const after = qosClass([...(ns.containers ?? []), ...(ns.initContainers ?? [])]);
+    if (before !== after) {
+      const names = Object.keys(changes.resources).sort().join(', ');
+      reasons.push(`spec.containers[${names}].resources change the Pod's QoS class from ${before} to ${after}, which a resize can not do`);
+    }
+  }
 
   // Downward API env is read once at container start: a changed key would stay stale after an in-place update.
   for (const c of ns.containers ?? []) {
@@ -144,7 +171,9 @@ export function diffTemplates(oldRaw: PodTemplateSpec, newRaw: PodTemplateSpec, 
   }
   return {
     inPlace: reasons.length === 0 && strategyType !== UpdateStrategyType.ReCreate,
-    containerImages,
+    containerImages: changes.images,
+    containerResources: changes.resources,
+    resizes: changes.resizes,
     metadata,
     reasons: [...new Set(reasons)],
   };

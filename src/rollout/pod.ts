@@ -3,6 +3,7 @@
  */
 import { fnv1a32, SAFE_ALPHABET } from './hash.js';
 import type { PodJson, PodView } from './podview.js';
+import type { ResourceLists } from './resources.js';
 import {
   Annotations,
   CLONESET_API_VERSION,
@@ -123,19 +124,30 @@ export function toRfc3339(ms: number): string {
 /**
  * The inplace-update-state for a pod about to be patched, in Kruise's shape: the target revision, the time, the
  * current imageIDs of the containers that will change (those with a status; an empty imageID is omitted, as Go's
- * `omitempty`), `updateImages`, and one `containerBatchesRecord` entry naming the changed containers.
+ * `omitempty`), `updateImages`, and one `containerBatchesRecord` entry naming the changed containers. Containers
+ * resized in place (`resized`: their resources before the resize) are recorded with those `resources`, and
+ * `updateResources` is set, as Kruise's vertical update records them.
  */
-export function buildInPlaceUpdateState(pod: Pick<PodView, 'containers'>, revision: string, images: Record<string, string>, nowMs: number): InPlaceUpdateState {
-  const names = Object.keys(images).sort();
-  const lastContainerStatuses: Record<string, { imageID?: string }> = {};
+export function buildInPlaceUpdateState(
+  pod: Pick<PodView, 'containers'>,
+  revision: string,
+  images: Record<string, string>,
+  nowMs: number,
+  resized: Record<string, ResourceLists> = {},
+): InPlaceUpdateState {
+  const names = [...new Set([...Object.keys(images), ...Object.keys(resized)])].sort();
+  const lastContainerStatuses: InPlaceUpdateState['lastContainerStatuses'] = {};
   for (const name of names) {
     const c = pod.containers.find((x) => x.name === name);
     if (!c || c.statusImage === null) continue; // no status yet: Kruise records only containers in containerStatuses
     lastContainerStatuses[name] = c.imageID ? { imageID: c.imageID } : {};
+    const before = resized[name];
+    if (before) lastContainerStatuses[name].resources = before;
   }
   const at = toRfc3339(nowMs);
   const state: InPlaceUpdateState = { revision, updateTimestamp: at, lastContainerStatuses };
-  if (names.length > 0) state.updateImages = true;
+  if (Object.keys(resized).length > 0) state.updateResources = true;
+  if (Object.keys(images).length > 0) state.updateImages = true;
   state.containerBatchesRecord = [{ timestamp: at, containers: names }];
   return state;
 }

@@ -3,6 +3,7 @@
  * simulations of the `plan` command and query), and the readiness predicates the planner and the status computation
  * share.
  */
+import { resizeState } from './resources.js';
 import { Annotations, Conditions, LifecycleState, Labels, PodPhase, type InPlaceUpdateState } from './types.js';
 
 /**
@@ -27,7 +28,7 @@ export interface PodJson {
   };
   status?: {
     phase?: string;
-    conditions?: { type: string; status: string; lastTransitionTime?: unknown; reason?: string }[];
+    conditions?: { type: string; status: string; lastTransitionTime?: unknown; reason?: string; message?: string }[];
     containerStatuses?: {
       name: string;
       image?: string;
@@ -93,6 +94,12 @@ export interface PodView {
   inPlaceGracePending: boolean;
   /** All pod labels (priority/scatter strategies and selectors read them). */
   labels: Record<string, string>;
+  /**
+   * A resize the kubelet has not finished, from the PodResizePending / PodResizeInProgress conditions, e.g.
+   * `resize Infeasible: Node didn't have enough capacity: cpu, requested: 5000, capacity: 4000`; absent when there is
+   * none.
+   */
+  resize?: string;
 }
 
 /** Epoch ms from an RFC3339 string, a Date-like object or a number; null if absent or unparsable. */
@@ -153,6 +160,7 @@ export function toPodView(pod: PodJson): PodView {
       waitingReason: st?.state?.waiting?.reason ?? null,
     };
   });
+  const resize = describeResize(pod);
   return {
     name: md.name ?? '',
     uid: md.uid ?? '',
@@ -172,6 +180,8 @@ export function toPodView(pod: PodJson): PodView {
     inPlaceState: parseInPlaceUpdateState(annotations[Annotations.inPlaceUpdateState]),
     inPlaceGracePending: annotations[Annotations.inPlaceUpdateGrace] !== undefined,
     labels,
+    // Only when there is one: the view travels in workflow histories, once per Pod.
+    ...(resize ? { resize } : {}),
   };
 }
 
@@ -242,7 +252,16 @@ export function roundPod(p: PodView): RoundPod {
   return { name: p.name, uid: p.uid, revision: p.revision, lifecycleState: p.lifecycleState };
 }
 
-/** Why a Pod is not up: each container waiting or not ready, e.g. `nginx: ImagePullBackOff`; empty when all are. */
-export function blockingReasons(p: Pick<PodView, 'containers'>): string[] {
-  return p.containers.filter((c) => c.waitingReason || !c.ready).map((c) => `${c.name}: ${c.waitingReason ?? 'not ready'}`);
+function describeResize(pod: PodJson): string | null {
+  const state = resizeState(pod);
+  return state ? `resize ${state.reason}${state.message ? `: ${state.message}` : ''}` : null;
+}
+
+/**
+ * Why a Pod is not up: each container waiting or not ready, e.g. `nginx: ImagePullBackOff`, and a resize the kubelet
+ * has not finished (`resize Deferred: …`); empty when all are up.
+ */
+export function blockingReasons(p: Pick<PodView, 'containers' | 'resize'>): string[] {
+  const containers = p.containers.filter((c) => c.waitingReason || !c.ready).map((c) => `${c.name}: ${c.waitingReason ?? 'not ready'}`);
+  return p.resize ? [...containers, p.resize] : containers;
 }

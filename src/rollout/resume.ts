@@ -35,6 +35,8 @@ export interface ResumeWait {
   images: Record<string, string>;
   /** Container name → imageID before the update (from the inplace-update-state record), or null if unknown. */
   previousImageIDs: Record<string, string | null>;
+  /** Containers resized in place (the record's `updateResources`): their status must match; absent when none. */
+  resized?: string[];
 }
 
 /**
@@ -55,5 +57,6 @@ export function resumeWait(pod: PodView, updateRevision: string): ResumeWait {
   return {
     images: Object.fromEntries(containers.map((c) => [c.name, c.specImage])),
     previousImageIDs: Object.fromEntries(containers.map((c) => [c.name, recorded?.[c.name]?.imageID || null])),
+    ...(state?.updateResources === true ? { resized: containers.map((c) => c.name) } : {}),
   };
 }

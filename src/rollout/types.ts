@@ -284,7 +284,9 @@ export interface InPlaceUpdateState {
    * imageIDs of the changed containers before the update, by container name. Kruise omits an empty imageID
    * (`{}`); older records of ours wrote `""`.
    */
-  lastContainerStatuses: Record<string, { imageID?: string }>;
+  lastContainerStatuses: Record<string, { imageID?: string; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }>;
+  /** True when resources are resized in place (Kruise's `updateResources`, omitted when false). */
+  updateResources?: boolean;
   /** True when images change (Kruise's `updateImages`, omitted when false). */
   updateImages?: boolean;
   /** One entry per batch of containers patched: when, and which (sorted). */

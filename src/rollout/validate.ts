@@ -4,6 +4,7 @@
  */
 import { fieldError, type FieldError, type Validated } from './fielderror.js';
 import { checkImageRef } from './input.js';
+import { quantityNanos } from './resources.js';
 import { checkIntOrPercent, resolveMaxSurge, scaledValue } from './intstr.js';
 import { checkRequirement, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName, selectorMatches } from './selector.js';
 import { Defaults, UpdateStrategyType, type CloneSet, type IntOrString, type LabelSelector, type NormalizedCloneSet } from './types.js';
@@ -89,7 +90,37 @@ function checkContainers(c: Collector, field: string, v: unknown, required: bool
     }
     const problem = missing(ct.image) ? REQUIRED : checkImageRef(ct.image);
     if (problem) c.add(`${cf}.image`, problem);
+    checkResources(c, `${cf}.resources`, ct.resources);
   });
+}
+
+/** Quantities that parse and are not negative, and no request above its limit (the apiserver's rules). */
+function checkResources(c: Collector, field: string, r: unknown): void {
+  if (missing(r)) return;
+  if (!isObj(r)) return c.add(field, 'must be an object with requests and limits');
+  const values: Record<'requests' | 'limits', Record<string, bigint>> = { requests: {}, limits: {} };
+  for (const kind of ['requests', 'limits'] as const) {
+    const list = r[kind];
+    if (missing(list)) continue;
+    if (!isObj(list)) {
+      c.add(`${field}.${kind}`, 'must be a map of resource name to quantity');
+      continue;
+    }
+    for (const [res, q] of Object.entries(list)) {
+      const n = quantityNanos(q);
+      if (n === null) c.add(`${field}.${kind}.${res}`, `${show(q)} is not a quantity (e.g. 100m, 0.5, 128Mi)`);
+      else if (n < 0n) c.add(`${field}.${kind}.${res}`, `${show(q)} must be greater than or equal to 0`);
+      else values[kind][res] = n;
+    }
+  }
+  for (const [res, req] of Object.entries(values.requests)) {
+    const lim = values.limits[res];
+    if (lim !== undefined && req > lim) {
+      const limits = (r.limits ?? {}) as Record<string, unknown>;
+      const requests = (r.requests ?? {}) as Record<string, unknown>;
+      c.add(`${field}.requests.${res}`, `${String(requests[res])} must be less than or equal to the ${res} limit of ${String(limits[res])}`);
+    }
+  }
 }
 
 function checkTemplate(c: Collector, t: unknown, selector: unknown): void {

@@ -91,6 +91,10 @@ export function abandonStuckLanes(run: RunState): void {
 
 const ref = (t: RolloutTarget, pod: { name: string; uid: string }): PodRef => ({ namespace: t.namespace, name: pod.name, uid: pod.uid });
 
+/** A revision plan's resizes, as the patch steps take them: only when there are some (patches stay as they were). */
+const resourcesOf = (plan: RevisionPlan): { resources?: RevisionPlan['resources'] } =>
+  plan.resources && Object.keys(plan.resources).length > 0 ? { resources: plan.resources } : {};
+
 function newPodName(t: RolloutTarget) {
   const instanceId = instanceIdFrom(uuid4());
   return { name: `${t.name}-${instanceId}`, instanceId };
@@ -195,14 +199,16 @@ export function startHookedInPlace(run: RunState, t: RolloutTarget, pod: RoundPo
     const applied = await api.patchPodInPlace.executeWithOptions(
       {
         ...apiOptions,
-        summary: `${pod.name}: patch ${Object.entries(plan.images)
-          .map(([c, i]) => `${c}=${i}`)
-          .join(', ')}`,
+        summary: `${pod.name}: patch ${[
+          ...Object.entries(plan.images).map(([c, i]) => `${c}=${i}`),
+          ...Object.entries(plan.resizes ?? {}).map(([c, changes]) => `resize ${c} ${changes.join(', ')}`),
+        ].join(', ')}`,
       },
-      [{ ...r, revision: t.updateRevision, images: plan.images, labels: plan.labels, annotations: plan.annotations }],
+      [{ ...r, revision: t.updateRevision, images: plan.images, labels: plan.labels, annotations: plan.annotations, ...resourcesOf(plan) }],
     );
     run.mark(pod.name, PodStep.Restarting, applied.atMs);
-    await waits.waitPodUpdated({ ...r, images: plan.images, previousImageIDs: applied.previousImageIDs });
+    const resized = Object.keys(plan.resources ?? {});
+    await waits.waitPodUpdated({ ...r, images: plan.images, previousImageIDs: applied.previousImageIDs, ...(resized.length > 0 ? { resized } : {}) });
     if (hooked) {
       // Kruise's order: gate True in lifecycle Updated, then Normal once the actor has put its hook back.
       const updated = await api.markPodReady.executeWithOptions({ ...apiOptions, summary: `${pod.name}: InPlaceUpdateReady=True (Updated)` }, [
@@ -267,7 +273,9 @@ async function inPlaceBatch(run: RunState, t: RolloutTarget, pods: RoundPod[], p
     {
       namespace,
       revision,
-      plans: Object.fromEntries(from.map((rev) => [rev, { images: plans[rev]!.images, labels: plans[rev]!.labels, annotations: plans[rev]!.annotations }])),
+      plans: Object.fromEntries(
+        from.map((rev) => [rev, { images: plans[rev]!.images, labels: plans[rev]!.labels, annotations: plans[rev]!.annotations, ...resourcesOf(plans[rev]!) }]),
+      ),
       pods: live,
       selector: t.selector,
     },

@@ -37,6 +37,8 @@ const brokenSpecs: Record<string, (cs: CloneSet) => void> = {
   'inplaceonly-surge': (cs) => (cs.spec.updateStrategy = { type: 'InPlaceOnly', maxSurge: 1 }),
   'neg-grace': (cs) => (cs.spec.updateStrategy = { type: 'InPlaceIfPossible', inPlaceUpdateStrategy: { gracePeriodSeconds: -5 } }),
   'bad-template-image': (cs) => (cs.spec.template.spec.containers[0]!.image = 'Nginx:Latest '),
+  'bad-quantity': (cs) => (cs.spec.template.spec.containers[0]!.resources = { requests: { cpu: 'lots' } }),
+  'request-over-limit': (cs) => (cs.spec.template.spec.containers[0]!.resources = { requests: { memory: '256Mi' }, limits: { memory: '128Mi' } }),
 };
 
 interface Row {
@@ -174,6 +176,24 @@ const rows: Row[] = [
     message: /spec\.template\.spec\.containers\[0\]\.image: .*whitespace/,
   },
   { scenario: 'InPlaceOnly with an env change', input: { namespace: ns, name: 'inplaceonly-env' }, type: 'InPlaceNotPossible', message: /InPlaceOnly .*env/ },
+  {
+    scenario: 'a resource quantity that does not parse',
+    input: { namespace: ns, name: 'bad-quantity' },
+    type: 'InvalidSpec',
+    message: /spec\.template\.spec\.containers\[0\]\.resources\.requests\.cpu: "lots" is not a quantity/,
+  },
+  {
+    scenario: 'a memory request above its limit',
+    input: { namespace: ns, name: 'request-over-limit' },
+    type: 'InvalidSpec',
+    message: /containers\[0\]\.resources\.requests\.memory: 256Mi must be less than or equal to the memory limit of 128Mi/,
+  },
+  {
+    scenario: 'InPlaceOnly with a resize that changes the QoS class',
+    input: { namespace: ns, name: 'inplaceonly-qos' },
+    type: 'InPlaceNotPossible',
+    message: /InPlaceOnly .*spec\.containers\[nginx\]\.resources change the Pod's QoS class from Guaranteed to Burstable/,
+  },
 ];
 
 /** Every Pod's and CloneSet's identity and resourceVersion in the namespace: equal snapshots = nothing written. */
@@ -242,6 +262,12 @@ beforeAll(async () => {
   await applyAndRoll(env, inPlaceOnly);
   inPlaceOnly.spec.template.spec.containers[0]!.env = [{ name: 'MODE', value: 'fast' }];
   await applyCloneSet(env.k, inPlaceOnly);
+  const guaranteed = { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
+  const qos = cloneSet(ns, 'inplaceonly-qos', { replicas: 1, updateStrategy: { type: 'InPlaceOnly' } });
+  qos.spec.template.spec.containers[0]!.resources = guaranteed;
+  await applyAndRoll(env, qos);
+  qos.spec.template.spec.containers[0]!.resources = { ...guaranteed, limits: { cpu: '200m', memory: '64Mi' } };
+  await applyCloneSet(env.k, qos);
 });
 afterAll(async () => {
   await env?.stop();

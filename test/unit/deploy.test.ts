@@ -139,6 +139,7 @@ const API_CALLS: Record<string, [group: string, resource: string, verb: string][
   patchNamespacedPod: [['', 'pods', 'patch']],
   deleteNamespacedPod: [['', 'pods', 'delete']],
   patchNamespacedPodStatus: [['', 'pods/status', 'patch']],
+  patchNamespacedPodResize: [['', 'pods/resize', 'patch']],
   createNamespacedEvent: [['', 'events', 'create']],
   patchNamespacedEvent: [['', 'events', 'patch']],
   readNamespacedControllerRevision: [['apps', 'controllerrevisions', 'get']],

@@ -33,6 +33,8 @@ describe('diffTemplates: what is in-place-able', () => {
     expect(diffTemplates(base(), seed02().spec.template, 'InPlaceIfPossible')).toEqual({
       inPlace: true,
       containerImages: { nginx: 'nginx:latest' },
+      containerResources: {},
+      resizes: {},
       metadata: { labels: {}, annotations: {} },
       reasons: [],
     });
@@ -72,6 +74,8 @@ describe('diffTemplates: what is in-place-able', () => {
     expect(d).toEqual({
       inPlace: true,
       containerImages: {},
+      containerResources: {},
+      resizes: {},
       metadata: { labels: { version: 'v2' }, annotations: { owner: 'b', team: null } },
       reasons: [],
     });
@@ -84,7 +88,16 @@ describe('diffTemplates: what is in-place-able', () => {
   it.each<[string, (t: any) => void, string[]]>([
     ['env changed', (t) => (t.spec.containers[0].env[0].value = '2'), ['spec.containers[app].env changed']],
     ['ports added', (t) => (t.spec.containers[1].ports = [{ containerPort: 80 }]), ['spec.containers[sidecar].ports changed']],
-    ['resources changed', (t) => (t.spec.containers[0].resources = { limits: { cpu: '1' } }), ['spec.containers[app].resources changed']],
+    [
+      'resources added to a BestEffort Pod (its QoS class would change)',
+      (t) => (t.spec.containers[0].resources = { limits: { cpu: '1' } }),
+      ["spec.containers[app].resources change the Pod's QoS class from BestEffort to Burstable, which a resize can not do"],
+    ],
+    [
+      'an ephemeral-storage limit added',
+      (t) => (t.spec.containers[0].resources = { limits: { 'ephemeral-storage': '1Gi' } }),
+      ['spec.containers[app].resources.limits.ephemeral-storage changed: only cpu and memory can be resized in place'],
+    ],
     ['a container added', (t) => t.spec.containers.push({ name: 'log', image: 'fluentbit:1' }), ['spec.containers[log] added']],
     ['a container removed', (t) => t.spec.containers.pop(), ['spec.containers[sidecar] removed']],
     ['a container renamed', (t) => (t.spec.containers[1].name = 'proxy'), ['spec.containers[sidecar] removed', 'spec.containers[proxy] added']],
@@ -265,7 +278,7 @@ describe('defaults on one side only (a template Kruise defaulted vs one written 
     ],
   ])('%s: no change, in place, no images', (_name, oldT, newT) => {
     const d = diffTemplates(oldT(), newT(), 'InPlaceIfPossible');
-    expect(d).toEqual({ inPlace: true, containerImages: {}, metadata: { labels: {}, annotations: {} }, reasons: [] });
+    expect(d).toEqual({ inPlace: true, containerImages: {}, containerResources: {}, resizes: {}, metadata: { labels: {}, annotations: {} }, reasons: [] });
     expect(sameTemplate(oldT(), newT())).toBe(true);
   });
 
