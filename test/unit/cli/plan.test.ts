@@ -82,6 +82,16 @@ describe('cloneset-rollout plan --from (offline)', () => {
     expect(p.waves.map((w) => w.phase)).toEqual(['updating', 'updating', 'scaling']);
   });
 
+  it('in-place resources: resize01 → resize02 names the resize of each revision, in place', async () => {
+    const r = await cli('-f', join(examples, 'resize02.yaml'), '--from', join(examples, 'resize01.yaml'));
+    expect(r.code).toBe(0);
+    const from = revisionName('nginxweb2', cloneSetFromText(await readFile(join(examples, 'resize01.yaml'), 'utf8'), 'resize01').spec.template);
+    expect(r.stdout.split('\n')).toContain(`  ${from}: in place (resize nginx cpu 100m→200m, cpu limit 200m→400m)`);
+    const p = json((await cli('-f', join(examples, 'resize02.yaml'), '--from', join(examples, 'resize01.yaml'), '--json')).stdout);
+    expect(p.current.revisions[from]).toMatchObject({ action: 'inPlace', images: {}, resizes: { nginx: ['cpu 100m→200m', 'cpu limit 200m→400m'] } });
+    expect(p.totals).toMatchObject({ inPlace: 4, recreate: 0 });
+  });
+
   it('prints a human table and a summary line', async () => {
     const r = await cli('-f', NGINX02, '--from', NGINX01);
     expect(r.code).toBe(0);
