@@ -45,6 +45,8 @@ function apiResources(defs: readonly ResourceDef[]): JsonObject[] {
         verbs: SUBRESOURCE_VERBS,
       });
     }
+    // the real list is sorted by name: pods/resize comes before pods/status
+    if (d.resize) out.push({ name: `${d.resource}/resize`, singularName: '', namespaced: true, kind: d.kind, verbs: SUBRESOURCE_VERBS });
     if (d.statusSubresource) out.push({ name: `${d.resource}/status`, singularName: '', namespaced: true, kind: d.kind, verbs: SUBRESOURCE_VERBS });
   }
   return out;

@@ -101,7 +101,7 @@ function qualifiedKind(gk: GroupKind): string {
 
 function details(name: string, group: string, kind: string, extra: StatusDetails = {}): StatusDetails {
   // empty strings are omitted (omitempty) in the real encoding
-  return { ...(name ? { name } : {}), ...(group ? { group } : {}), kind, ...extra };
+  return { ...(name ? { name } : {}), ...(group ? { group } : {}), ...(kind ? { kind } : {}), ...extra };
 }
 
 /** 404 for an object. */

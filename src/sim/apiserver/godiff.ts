@@ -4,14 +4,15 @@
  * (`"Env"`, `"ValueFrom": null`), compared as a unified diff with three lines
  * of context (`@@ -21,7 +21,7 @@`).
  *
- * Approximation: PodSpec, Container, EnvVar and ContainerPort are rendered
+ * Approximation: PodSpec, Container, ResourceRequirements, EnvVar and ContainerPort are rendered
  * with their Go fields in Go order and Go zero values; any other struct shows
  * only the members present, Go-cased, in sorted order. Hunks therefore name
  * the same lines as on a real server, but line numbers differ.
  */
 import { type JsonValue, isObject } from './json.js';
 
-type Kind = 'string' | 'int' | 'bool' | 'nil' | 'struct';
+/** `map`: a Go map (ResourceList): nil when unset, its keys kept as they are. */
+type Kind = 'string' | 'int' | 'bool' | 'nil' | 'struct' | 'map';
 type GoType = readonly (readonly [go: string, json: string, zero: Kind, elem?: GoType])[];
 
 const ENV_VAR: GoType = [
@@ -26,6 +27,11 @@ const CONTAINER_PORT: GoType = [
   ['Protocol', 'protocol', 'string'],
   ['HostIP', 'hostIP', 'string'],
 ];
+const RESOURCE_REQUIREMENTS: GoType = [
+  ['Limits', 'limits', 'map'],
+  ['Requests', 'requests', 'map'],
+  ['Claims', 'claims', 'nil'],
+];
 const CONTAINER: GoType = [
   ['Name', 'name', 'string'],
   ['Image', 'image', 'string'],
@@ -35,7 +41,7 @@ const CONTAINER: GoType = [
   ['Ports', 'ports', 'nil', CONTAINER_PORT],
   ['EnvFrom', 'envFrom', 'nil'],
   ['Env', 'env', 'nil', ENV_VAR],
-  ['Resources', 'resources', 'struct'],
+  ['Resources', 'resources', 'struct', RESOURCE_REQUIREMENTS],
   ['ResizePolicy', 'resizePolicy', 'nil'],
   ['RestartPolicy', 'restartPolicy', 'nil'],
   ['VolumeMounts', 'volumeMounts', 'nil'],
@@ -89,7 +95,7 @@ const POD_SPEC: GoType = [
   ['Resources', 'resources', 'nil'],
 ];
 
-const ZERO: Record<Kind, JsonValue> = { string: '', int: 0, bool: false, nil: null, struct: {} };
+const ZERO: Record<Kind, JsonValue> = { string: '', int: 0, bool: false, nil: null, struct: {}, map: null };
 
 function goName(jsonName: string): string {
   return jsonName.charAt(0).toUpperCase() + jsonName.slice(1);
@@ -102,7 +108,20 @@ function toGo(v: JsonValue | undefined, type?: GoType): JsonValue {
   if (!isObject(v)) return v;
   const out: Record<string, JsonValue> = {};
   if (type) {
-    for (const [go, json, zero, elem] of type) out[go] = v[json] === undefined ? ZERO[zero] : toGo(v[json], elem);
+    for (const [go, json, zero, elem] of type) {
+      const x = v[json];
+      if (x === undefined) out[go] = zero === 'struct' && elem ? toGo({}, elem) : ZERO[zero];
+      // Go encodes a map's keys sorted, as they are
+      else
+        out[go] =
+          zero === 'map' && isObject(x)
+            ? Object.fromEntries(
+                Object.keys(x)
+                  .sort()
+                  .map((k) => [k, x[k]!]),
+              )
+            : toGo(x, elem);
+    }
   } else {
     for (const k of Object.keys(v).sort()) out[goName(k)] = toGo(v[k]);
   }

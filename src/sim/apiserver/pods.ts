@@ -4,10 +4,10 @@
  * pkg/registry/core/pod and pkg/apis/core/validation.
  */
 import { conflict, badRequest, invalid } from './errors.js';
-import { type JsonObject, type JsonValue, arrayAt, cloneJson, isObject, jsonEqual, numberAt, objectAt, stringAt } from './json.js';
+import { type JsonObject, type JsonValue, arrayAt, cloneJson, isObject, jsonEqual, jsonText, numberAt, objectAt, stringAt } from './json.js';
 import { META_TIME_KEYS, meta, rfc3339, truncateTimes } from './meta.js';
 import { podSpecDiff } from './godiff.js';
-import { canonicalizeResourceList } from './quantity.js';
+import { QUANTITY_FORMAT_ERROR, canonicalizeResourceList, decodesAsQuantity, quantityNanos } from './quantity.js';
 import { defineResource } from './registry.js';
 import type { SmpSchema } from './strategic.js';
 import { type FieldError, dns1123LabelErrors, field } from './validation.js';
@@ -197,9 +197,60 @@ function validateContainers(spec: JsonObject): FieldError[] {
         names.add(name);
       }
       if (!stringAt(c, 'image').trim()) errs.push(field.required(`${path}.image`));
+      errs.push(...validateResourceRequirements(objectAt(c, 'resources'), `${path}.resources`));
     });
   }
   return errs;
+}
+
+/** ValidateContainerResourceRequirements for cpu, memory and other overcommittable resources: non-negative, requests ≤ limits. */
+function validateResourceRequirements(resources: JsonObject | undefined, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const limits = objectAt(resources, 'limits') ?? {};
+  const requests = objectAt(resources, 'requests') ?? {};
+  const negative = (q: JsonValue | undefined) => (quantityNanos(q) ?? 0n) < 0n;
+  for (const r of Object.keys(limits).sort()) {
+    if (negative(limits[r])) errs.push(field.invalid(`${path}.limits[${r}]`, limits[r], 'must be greater than or equal to 0'));
+  }
+  for (const r of Object.keys(requests).sort()) {
+    const q = requests[r];
+    if (negative(q)) errs.push(field.invalid(`${path}.requests[${r}]`, q, 'must be greater than or equal to 0'));
+    const limit = limits[r];
+    if (limit !== undefined && (quantityNanos(q) ?? 0n) > (quantityNanos(limit) ?? 0n)) {
+      errs.push(field.invalid(`${path}.requests`, q, `must be less than or equal to ${r} limit of ${jsonText(limit)}`));
+    }
+  }
+  return errs;
+}
+
+/** Resource lists of a Pod that the real decoder parses as quantities. */
+function resourceLists(pod: JsonObject): [string, JsonObject][] {
+  const out: [string, JsonObject][] = [];
+  const add = (path: string, v: JsonObject | undefined) => v && out.push([path, v]);
+  for (const [key, list] of containerLists(objectAt(pod, 'spec'))) {
+    list.forEach((c, i) => {
+      const r = objectAt(c, 'resources');
+      add(`spec.${key}[${i}].resources.limits`, objectAt(r, 'limits'));
+      add(`spec.${key}[${i}].resources.requests`, objectAt(r, 'requests'));
+    });
+  }
+  const status = objectAt(pod, 'status');
+  for (const key of ['containerStatuses', 'initContainerStatuses']) {
+    arrayAt(status, key).forEach((cs, i) => {
+      if (!isObject(cs)) return;
+      const r = objectAt(cs, 'resources');
+      add(`status.${key}[${i}].resources.limits`, objectAt(r, 'limits'));
+      add(`status.${key}[${i}].resources.requests`, objectAt(r, 'requests'));
+      add(`status.${key}[${i}].allocatedResources`, objectAt(cs, 'allocatedResources'));
+    });
+  }
+  return out;
+}
+
+/** A malformed quantity makes the whole body undecodable (resource.Quantity's UnmarshalJSON). */
+function podDecodeError(pod: JsonObject): string | undefined {
+  for (const [, list] of resourceLists(pod)) if (Object.values(list).some((q) => !decodesAsQuantity(q))) return QUANTITY_FORMAT_ERROR;
+  return undefined;
 }
 
 function validatePodCreate(pod: JsonObject): FieldError[] {
@@ -274,6 +325,173 @@ function validatePodUpdate(pod: JsonObject, old: JsonObject): FieldError[] {
   return errs;
 }
 
+/**
+ * podResizeStrategy.PrepareForUpdate (dropNonResizeUpdates): of the decoded, defaulted body only each container's
+ * `resources` and `resizePolicy` are taken, onto the stored spec; status, labels, annotations, finalizers and owner
+ * references stay as stored. Containers added, removed, renamed or reordered leave the body as it is, for validation
+ * to refuse.
+ */
+function prepareForResize(pod: JsonObject, old: JsonObject): void {
+  const spec = objectAt(pod, 'spec') ?? {};
+  const oldSpec = objectAt(old, 'spec') ?? {};
+  const merged: Record<string, JsonValue[]> = {};
+  for (const key of ['containers', 'initContainers']) {
+    const next = arrayAt(spec, key);
+    const prev = arrayAt(oldSpec, key);
+    if (next.length !== prev.length) return;
+    if (next.length === 0) continue;
+    if (next.some((c, i) => stringAt(isObject(c) ? c : undefined, 'name') !== stringAt(prev[i] as JsonObject, 'name'))) {
+      merged[key] = next;
+      continue;
+    }
+    merged[key] = prev.map((o, i) => {
+      const c = cloneJson(o) as JsonObject;
+      const n = next[i] as JsonObject;
+      setOrDelete(c, 'resources', n.resources);
+      setOrDelete(c, 'resizePolicy', n.resizePolicy);
+      return c;
+    });
+  }
+  pod.spec = { ...cloneJson(oldSpec), ...merged };
+  setOrDelete(pod, 'status', old.status === undefined ? undefined : cloneJson(old.status));
+  // metav1.ResetObjectMetaForStatus
+  const m = meta(pod);
+  const om = meta(old);
+  for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const) {
+    if (om[k] === undefined) delete m[k];
+    else (m as Record<string, unknown>)[k] = cloneJson(om[k]);
+  }
+}
+
+/** A resource list with empty lists and absent ones alike (Go's semantic equality of nil and empty maps). */
+function resourceList(resources: JsonObject | undefined, key: string): JsonObject | undefined {
+  const list = objectAt(resources, key);
+  return list && Object.keys(list).length > 0 ? list : undefined;
+}
+
+/** Whether `next` lacks a resource that `prev` names (resourcesRemoved). */
+function resourcesRemoved(next: JsonObject | undefined, prev: JsonObject | undefined): boolean {
+  return Object.keys(prev ?? {}).some((r) => next?.[r] === undefined);
+}
+
+/** The container with its cpu and memory put back as they were (dropCPUMemoryResourcesFromContainer). */
+function withoutCpuMemoryChanges(c: JsonObject, old: JsonObject): JsonValue {
+  const munge = (key: string): JsonObject | undefined => {
+    const prev = resourceList(objectAt(old, 'resources'), key);
+    if (!prev) return undefined;
+    const out: JsonObject = { ...(objectAt(objectAt(c, 'resources'), key) ?? {}) };
+    for (const r of ['cpu', 'memory']) {
+      if (prev[r] !== undefined) out[r] = prev[r];
+      else delete out[r];
+    }
+    return Object.keys(out).length ? out : undefined;
+  };
+  const resources: JsonObject = {};
+  const limits = munge('limits');
+  const requests = munge('requests');
+  if (limits) resources.limits = limits;
+  if (requests) resources.requests = requests;
+  return { ...c, resources };
+}
+
+/** The container as compared for "only cpu and memory resources are mutable": empty resource lists dropped. */
+function comparable(c: JsonValue | undefined): JsonValue | undefined {
+  if (!isObject(c)) return c;
+  const r = objectAt(c, 'resources') ?? {};
+  const resources: JsonObject = {};
+  for (const key of ['limits', 'requests', 'claims']) {
+    const v = r[key];
+    if (v !== undefined && v !== null && !(isObject(v) && Object.keys(v).length === 0) && !(Array.isArray(v) && v.length === 0)) resources[key] = v;
+  }
+  return { ...c, resources };
+}
+
+/**
+ * kubelet on the Pod's node reports resources of running containers (isPodResizeRequestSupported): the first running
+ * container status decides; without one the node is assumed to support resize.
+ */
+function resizeSupported(old: JsonObject): boolean {
+  for (const cs of arrayAt(objectAt(old, 'status'), 'containerStatuses')) {
+    if (isObject(cs) && objectAt(objectAt(cs, 'state'), 'running')) return cs.resources !== undefined && cs.resources !== null;
+  }
+  return true;
+}
+
+/** ValidatePodResize as of v1.37 (memory limits may go down; containers may not be added, removed or reordered). */
+function validatePodResize(pod: JsonObject, old: JsonObject): FieldError[] {
+  const spec = objectAt(pod, 'spec') ?? {};
+  const oldSpec = objectAt(old, 'spec') ?? {};
+  const errs = validateContainers(spec);
+  for (const key of ['containers', 'initContainers']) {
+    const next = arrayAt(spec, key);
+    const prev = arrayAt(oldSpec, key);
+    if (next.length !== prev.length) errs.push(field.forbidden(`spec.${key}`, 'containers may not be added or removed on resize'));
+    else {
+      next.forEach((c, i) => {
+        if (stringAt(isObject(c) ? c : undefined, 'name') !== stringAt(prev[i] as JsonObject, 'name')) {
+          errs.push(field.forbidden(`spec.${key}[${i}].name`, 'containers may not be renamed or reordered on resize'));
+        }
+      });
+    }
+  }
+  if (errs.length) return errs;
+
+  const oldQos = stringAt(objectAt(old, 'status'), 'qosClass') || qosClass(oldSpec);
+  if (oldQos !== qosClass(spec)) errs.push(field.invalid('spec', oldQos, 'Pod QOS Class may not change as a result of resizing'));
+  if (!resizeSupported(old)) errs.push(field.forbidden('spec', 'Pod running on node without support for resize'));
+  const containers = arrayAt(spec, 'containers').filter(isObject);
+  const oldContainers = arrayAt(oldSpec, 'containers').filter(isObject);
+  containers.forEach((c, i) => {
+    const path = `spec.containers[${i}].resources`;
+    const [r, o] = [objectAt(c, 'resources'), objectAt(oldContainers[i], 'resources')];
+    if (resourcesRemoved(resourceList(r, 'requests'), resourceList(o, 'requests')))
+      errs.push(field.forbidden(`${path}.requests`, 'resource requests cannot be removed'));
+    if (resourcesRemoved(resourceList(r, 'limits'), resourceList(o, 'limits')))
+      errs.push(field.forbidden(`${path}.limits`, 'resource limits cannot be removed'));
+  });
+  containers.forEach((c, i) => {
+    if (!jsonEqual(comparable(withoutCpuMemoryChanges(c, oldContainers[i]!)), comparable(oldContainers[i]))) {
+      errs.push(field.forbidden('spec', 'only cpu and memory resources are mutable'));
+    }
+  });
+  // non-sidecar init containers keep their resources
+  const inits = arrayAt(spec, 'initContainers');
+  const oldInits = arrayAt(oldSpec, 'initContainers');
+  inits.forEach((c, i) => {
+    if (!jsonEqual(comparable(c), comparable(oldInits[i]))) errs.push(field.forbidden('spec', 'resources for non-sidecar init containers are immutable'));
+  });
+  return errs;
+}
+
+/**
+ * preserveOldObservedGeneration: a status write that leaves out (or zeroes) status.observedGeneration or a condition's
+ * observedGeneration keeps the stored value (conditions matched by type, in order).
+ */
+function preserveObservedGeneration(status: JsonObject, oldStatus: JsonObject | undefined): void {
+  if (!status.observedGeneration) setOrDelete(status, 'observedGeneration', oldStatus?.observedGeneration);
+  const old = new Map<string, JsonValue[]>();
+  for (const c of arrayAt(oldStatus, 'conditions')) {
+    if (isObject(c)) old.set(stringAt(c, 'type'), [...(old.get(stringAt(c, 'type')) ?? []), c.observedGeneration ?? 0]);
+  }
+  for (const c of arrayAt(status, 'conditions')) {
+    if (!isObject(c)) continue;
+    const gens = old.get(stringAt(c, 'type')) ?? [];
+    const kept = gens.shift();
+    if (!c.observedGeneration) setOrDelete(c, 'observedGeneration', kept ? kept : undefined);
+  }
+}
+
+function validatePodStatusUpdate(pod: JsonObject): FieldError[] {
+  const status = objectAt(pod, 'status');
+  const errs: FieldError[] = [];
+  const nonNegative = (v: JsonValue | undefined, path: string) => {
+    if (typeof v === 'number' && v < 0) errs.push(field.invalid(path, v, 'must be a non-negative integer'));
+  };
+  nonNegative(status?.observedGeneration, 'status.observedGeneration');
+  arrayAt(status, 'conditions').forEach((c, i) => isObject(c) && nonNegative(c.observedGeneration, `status.conditions[${i}].observedGeneration`));
+  return errs;
+}
+
 function setOrDelete(o: JsonObject, key: string, v: JsonValue | undefined): void {
   if (v === undefined) delete o[key];
   else o[key] = v;
@@ -292,6 +510,7 @@ export const pods = defineResource({
   // podStatusStrategy keeps only the spec and ownerReferences: labels and annotations sent to pods/status apply
   statusWritesMetadata: true,
   binding: true,
+  resize: true,
   tracksGeneration: true,
   // podStrategy.AllowUnconditionalUpdate is true: PUT without resourceVersion overwrites
   allowUnconditionalUpdate: true,
@@ -318,13 +537,20 @@ export const pods = defineResource({
       const status = (pod.status = objectAt(pod, 'status') ?? {});
       const oldQos = objectAt(old, 'status')?.qosClass;
       if (!status.qosClass && oldQos) status.qosClass = oldQos;
+      preserveObservedGeneration(status, objectAt(old, 'status'));
     },
     normalize(pod) {
       encodeStatusZeroValues(objectAt(pod, 'status'));
       truncateTimes(pod.status, POD_TIME_KEYS);
+      // the kubelet's containerStatuses[].resources and allocatedResources are quantities too
+      for (const [path, list] of resourceLists(pod)) if (path.startsWith('status.')) canonicalizeResourceList(list);
     },
+    decodeError: podDecodeError,
     validateCreate: validatePodCreate,
     validateUpdate: validatePodUpdate,
+    validateStatusUpdate: validatePodStatusUpdate,
+    prepareForResize,
+    validateResize: validatePodResize,
     gracePeriod(pod, requested) {
       // CheckGracefulDelete: unscheduled or terminated pods go at once; negative means 1
       let period = requested ?? numberAt(objectAt(pod, 'spec'), 'terminationGracePeriodSeconds') ?? 0;

@@ -23,6 +23,45 @@ function pow10(e: number): bigint {
  * `roundUpToNanoPower` rounds the value up to a multiple of 10^n nano-units first (6: milli-units).
  */
 export function canonicalQuantity(v: unknown, roundUpToNanoPower = 0): string | undefined {
+  const parsed = parse(v);
+  if (!parsed) return undefined;
+  const { format, neg } = parsed;
+  let nanos = parsed.nanos;
+  if (roundUpToNanoPower > 0) {
+    const unit = pow10(roundUpToNanoPower);
+    if (nanos % unit !== 0n) nanos = (nanos / unit + (nanos > 0n ? 1n : 0n)) * unit;
+  }
+  if (nanos === 0n) return '0';
+
+  if (format === 'binary' && nanos % NANO === 0n && nanos / NANO >= 1024n) {
+    const bytes = nanos / NANO;
+    let k = 0;
+    while (k < BINARY_SUFFIX.length - 1 && bytes % 1024n ** BigInt(k + 1) === 0n) k++;
+    return `${neg ? '-' : ''}${bytes / 1024n ** BigInt(k)}${BINARY_SUFFIX[k]}`;
+  }
+  // decimal: the largest exponent that is a multiple of 3 and leaves an integer mantissa
+  let e = 18;
+  while (e > -9 && nanos % pow10(e + 9) !== 0n) e -= 3;
+  const mantissa = nanos / pow10(e + 9);
+  const suffixOut = format === 'exponent' ? (e === 0 ? '' : `e${e}`) : Object.keys(DECIMAL_SUFFIX).find((s) => DECIMAL_SUFFIX[s] === e)!;
+  return `${neg ? '-' : ''}${mantissa}${suffixOut}`;
+}
+
+/** The value of a quantity in nano-units, signed (`100m` → 100000000n), or undefined when `v` is not a quantity. */
+export function quantityNanos(v: unknown): bigint | undefined {
+  const parsed = parse(v);
+  return parsed && (parsed.neg ? -parsed.nanos : parsed.nanos);
+}
+
+/** What the real decoder answers for a string that is not a quantity (resource.ErrFormatWrong). */
+export const QUANTITY_FORMAT_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+
+/** Whether a JSON value decodes as a resource.Quantity (a quantity string, a number, or null for zero). */
+export function decodesAsQuantity(v: unknown): boolean {
+  return v === null || parse(v) !== undefined;
+}
+
+function parse(v: unknown): { nanos: bigint; neg: boolean; format: 'binary' | 'decimal' | 'exponent' } | undefined {
   const text = typeof v === 'number' && Number.isFinite(v) ? String(v) : v;
   if (typeof text !== 'string') return undefined;
   const m = QUANTITY.exec(text.trim());
@@ -49,25 +88,7 @@ export function canonicalQuantity(v: unknown, roundUpToNanoPower = 0): string | 
     const e = DECIMAL_SUFFIX[suffix]! + 9 - scale;
     nanos = e >= 0 ? digits * pow10(e) : divide(digits, pow10(-e));
   }
-  if (roundUpToNanoPower > 0) {
-    const unit = pow10(roundUpToNanoPower);
-    if (nanos % unit !== 0n) nanos = (nanos / unit + (nanos > 0n ? 1n : 0n)) * unit;
-  }
-  if (nanos === 0n) return '0';
-  const neg = sign === '-';
-
-  if (format === 'binary' && nanos % NANO === 0n && nanos / NANO >= 1024n) {
-    const bytes = nanos / NANO;
-    let k = 0;
-    while (k < BINARY_SUFFIX.length - 1 && bytes % 1024n ** BigInt(k + 1) === 0n) k++;
-    return `${neg ? '-' : ''}${bytes / 1024n ** BigInt(k)}${BINARY_SUFFIX[k]}`;
-  }
-  // decimal: the largest exponent that is a multiple of 3 and leaves an integer mantissa
-  let e = 18;
-  while (e > -9 && nanos % pow10(e + 9) !== 0n) e -= 3;
-  const mantissa = nanos / pow10(e + 9);
-  const suffixOut = format === 'exponent' ? (e === 0 ? '' : `e${e}`) : Object.keys(DECIMAL_SUFFIX).find((s) => DECIMAL_SUFFIX[s] === e)!;
-  return `${neg ? '-' : ''}${mantissa}${suffixOut}`;
+  return { nanos, neg: sign === '-' && nanos !== 0n, format };
 }
 
 /**

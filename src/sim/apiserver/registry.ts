@@ -36,6 +36,17 @@ export interface KindStrategy {
   validateUpdate?(obj: JsonObject, old: JsonObject): FieldError[];
   validateStatusUpdate?(obj: JsonObject, old: JsonObject): FieldError[];
   /**
+   * A write to the resize subresource (pods/resize): keep only what a resize may change of the decoded, defaulted
+   * body (the strategy's PrepareForUpdate), given the stored object.
+   */
+  prepareForResize?(obj: JsonObject, old: JsonObject): void;
+  validateResize?(obj: JsonObject, old: JsonObject): FieldError[];
+  /**
+   * Why a decoded body cannot be converted to the kind's Go type (e.g. a malformed resource quantity), as the real
+   * decoder words it; undefined when it can.
+   */
+  decodeError?(obj: JsonObject): string | undefined;
+  /**
    * For kinds with graceful deletion (pods): the grace period for this delete
    * given the requested one (CheckGracefulDelete).
    */
@@ -72,6 +83,8 @@ export interface ResourceDef {
   readonly statusWritesMetadata: boolean;
   readonly scale?: ScaleSpec;
   readonly binding: boolean;
+  /** The resize subresource (pods/resize, InPlacePodVerticalScaling) is served. */
+  readonly resize: boolean;
   /** metadata.generation is maintained (1 at create, +1 on spec changes). */
   readonly tracksGeneration: boolean;
   /** PUT without metadata.resourceVersion is allowed (AllowUnconditionalUpdate). */
@@ -102,6 +115,7 @@ export type ResourceSpec = Pick<ResourceDef, 'group' | 'version' | 'resource' | 
       | 'statusWritesMetadata'
       | 'scale'
       | 'binding'
+      | 'resize'
       | 'tracksGeneration'
       | 'allowUnconditionalUpdate'
       | 'allowCreateOnUpdate'
@@ -127,6 +141,7 @@ export function defineResource(spec: ResourceSpec): ResourceDef {
     statusSubresource: false,
     statusWritesMetadata: false,
     binding: false,
+    resize: false,
     tracksGeneration: false,
     allowUnconditionalUpdate: false,
     allowCreateOnUpdate: false,

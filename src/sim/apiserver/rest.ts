@@ -51,7 +51,7 @@ export interface Reply {
 }
 
 /** Which part of an object a write may change. */
-export type WriteMode = 'main' | 'status';
+export type WriteMode = 'main' | 'status' | 'resize';
 
 const GENERATE_NAME_ATTEMPTS = 8;
 
@@ -119,7 +119,7 @@ export class RestStorage {
   create(scope: Scope, body: JsonValue): Reply {
     const { def } = scope;
     if (scope.namespace === undefined) throw methodNotSupported(def.gr, 'create');
-    const obj = this.decode(scope, body);
+    const obj = this.decodeTyped(scope, body);
     if (meta(obj).resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
     return this.createObject(scope, obj);
   }
@@ -154,7 +154,7 @@ export class RestStorage {
 
   /** PUT on the resource (mode main) or its status subresource. */
   update(scope: Scope, body: JsonValue, mode: WriteMode): Reply {
-    const obj = this.decode(scope, body);
+    const obj = this.decodeTyped(scope, body);
     const current = this.store.get(scope.def.storeKey, scope.namespace!, scope.name!);
     if (!current) {
       if (mode === 'main' && scope.def.allowCreateOnUpdate) return this.createObject(scope, obj);
@@ -167,7 +167,22 @@ export class RestStorage {
   patch(scope: Scope, type: PatchType | undefined, body: JsonValue, mode: WriteMode): Reply {
     const current = this.current(scope);
     const patched = applyPatch(type, JSON.parse(current.json) as JsonObject, body, scope.def.strategicMerge);
-    return this.applyUpdate(scope, current, this.decode(scope, patched), mode, true);
+    const obj = this.decode(scope, patched);
+    const why = scope.def.strategy.decodeError?.(obj);
+    if (why) {
+      // the patch handler's conversion error: no kind, no name, the patch (SMP: as a Go map) or the patched object as value
+      const value = type === 'strategic' ? goValue(body) : JSON.stringify(patched);
+      throw invalid({ group: '', kind: '' }, '', [field.invalid('patch', value, why)]);
+    }
+    return this.applyUpdate(scope, current, obj, mode, true);
+  }
+
+  /** decode, then the conversion to the kind's Go type: a body that does not convert is a 400, as on a real server. */
+  private decodeTyped(scope: Scope, body: JsonValue): JsonObject {
+    const obj = this.decode(scope, body);
+    const why = scope.def.strategy.decodeError?.(obj);
+    if (why) throw badRequest(`${scope.def.kind} in version ${JSON.stringify(scope.def.version)} cannot be handled as a ${scope.def.kind}: ${why}`);
+    return obj;
   }
 
   /**
@@ -207,6 +222,13 @@ export class RestStorage {
       next = JSON.parse(current.json) as JsonObject;
       setOrDelete(next, 'status', obj.status);
       def.strategy.prepareForStatusUpdate?.(next, old);
+    } else if (mode === 'resize') {
+      // podResizeStrategy: the decoded body is defaulted, then only container resources and resize policies are kept
+      next = obj;
+      carryOverSystemFields(meta(next), om);
+      def.strategy.applyDefaults?.(next);
+      def.strategy.prepareForResize?.(next, old);
+      if (def.tracksGeneration && specChanged(old, next)) meta(next).generation = (om.generation ?? 0) + 1;
     } else {
       next = obj;
       if (def.statusSubresource) setOrDelete(next, 'status', old.status === undefined ? undefined : cloneJson(old.status));
@@ -215,7 +237,12 @@ export class RestStorage {
       if (def.tracksGeneration && specChanged(old, next)) meta(next).generation = (om.generation ?? 0) + 1;
     }
     def.strategy.normalize?.(next);
-    const strategyErrs = mode === 'status' ? def.strategy.validateStatusUpdate?.(next, old) : def.strategy.validateUpdate?.(next, old);
+    const strategyErrs =
+      mode === 'status'
+        ? def.strategy.validateStatusUpdate?.(next, old)
+        : mode === 'resize'
+          ? def.strategy.validateResize?.(next, old)
+          : def.strategy.validateUpdate?.(next, old);
     const errs = [...validateObjectMetaUpdate(meta(next), om), ...(strategyErrs ?? [])];
     if (errs.length) throw invalid(def.gk, scope.name!, errs);
     return this.commitUpdate(scope, current, next);
@@ -415,4 +442,26 @@ function decodeContinue(token: string | null): { rv: number; start: string } | u
     // fall through to the 400 below
   }
   throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+/** A JSON value as Go's `%+v` prints the map[string]interface{} it decodes to (keys sorted, `<nil>`, `%g` floats). */
+export function goValue(v: JsonValue): string {
+  if (v === null) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
+  if (isObject(v)) {
+    return `map[${Object.keys(v)
+      .sort()
+      .map((k) => `${k}:${goValue(v[k]!)}`)
+      .join(' ')}]`;
+  }
+  if (typeof v === 'number') return goFloat(v);
+  return String(v);
+}
+
+/** strconv.FormatFloat(f, 'g', -1, 64): the shortest digits, as an exponent from 1e+06 on and below 1e-04. */
+function goFloat(f: number): string {
+  const [mantissa, exp] = f.toExponential().split('e') as [string, string];
+  const e = Number(exp);
+  if (f === 0 || (e >= -4 && e < 6)) return String(f);
+  return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
 }

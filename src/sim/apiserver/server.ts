@@ -50,9 +50,8 @@ function routeResource(registry: Registry, segments: string[]): ResourceRoute | 
   const def = registry.find(group, version ?? '', resource);
   // all served resources are namespaced: by name they are only reachable within a namespace
   if (!def || (name !== undefined && namespace === undefined)) return undefined;
-  if (subresource && !(subresource === 'status' ? def.statusSubresource : subresource === 'scale' ? !!def.scale : subresource === 'binding' && def.binding)) {
-    return undefined;
-  }
+  const served: Record<string, boolean> = { status: def.statusSubresource, scale: !!def.scale, binding: def.binding, resize: def.resize };
+  if (subresource && !served[subresource]) return undefined;
   return { def, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}), subresource, watchPath };
 }
 
@@ -164,7 +163,7 @@ export class FrontEnd {
   private dispatch(verb: Verb, scope: Scope, body: JsonValue | undefined, patchType: PatchType | undefined): Reply {
     const { rest } = this.deps;
     const sub = scope.subresource;
-    const mode = sub === 'status' ? 'status' : 'main';
+    const mode = sub === 'status' ? 'status' : sub === 'resize' ? 'resize' : 'main';
     switch (verb) {
       case 'get':
         return sub === 'scale' ? rest.getScale(scope) : rest.get(scope);
