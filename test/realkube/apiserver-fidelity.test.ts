@@ -575,6 +575,413 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
       });
     });
 
+    describe('Pod resize subresource', () => {
+      const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+      const QUANTITY_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+
+      /** nginx requests cpu 100m / memory 64Mi, limits 200m / 128Mi, beside a sidecar without resources: Burstable. */
+      async function createSizedPod(name = uniq('rs')): Promise<V1Pod> {
+        const body = podManifest(name);
+        body.spec!.containers[0]!.resources = { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } };
+        return core.createNamespacedPod({ namespace: NS, body });
+      }
+
+      function resize(name: string, body: object, options = smp, dryRun?: string): Promise<V1Pod> {
+        return core.patchNamespacedPodResize({ namespace: NS, name, body, ...(dryRun ? { dryRun } : {}) }, options);
+      }
+
+      const nginxResources = (cpu: string) => ({ spec: { containers: [{ name: 'nginx', resources: { requests: { cpu } } }] } });
+
+      it('is listed in discovery as pods/resize (kind Pod; get, patch, update)', async () => {
+        const list = await core.getAPIResources();
+        const names = list.resources.map((r) => r.name).filter((n) => n.startsWith('pods'));
+        expect(names.indexOf('pods/resize')).toBe(names.indexOf('pods/status') - 1);
+        const entry = list.resources.find((r) => r.name === 'pods/resize')!;
+        expect(entry).toMatchObject({ name: 'pods/resize', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] });
+      });
+
+      it('changes a container cpu request by strategic merge patch: generation +1, the rest and the QoS class kept, a no-op not written', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        const got = await core.readNamespacedPodResize({ namespace: NS, name });
+        expect(got.kind).toBe('Pod');
+        expect(got.spec).toEqual(pod.spec);
+        const resized = await resize(name, nginxResources('150m'));
+        expect(resized.spec!.containers[0]!.resources).toEqual({ requests: { cpu: '150m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
+        expect(resized.spec!.containers[0]!.env).toEqual([{ name: 'A', value: '1' }]);
+        expect(resized.spec!.containers[1]).toEqual(pod.spec!.containers[1]);
+        expect(resized.metadata!.generation).toBe(2);
+        // the answer carries the status as it was: nothing there says a resize is pending
+        expect(resized.status).toEqual({ phase: 'Pending', qosClass: 'Burstable' });
+        const again = await resize(name, nginxResources('150m'));
+        expect(again.metadata!.generation).toBe(2);
+        expect(again.metadata!.resourceVersion).toBe(resized.metadata!.resourceVersion);
+      });
+
+      it('stores resized quantities in canonical form (0.16 → 160m)', async () => {
+        const pod = await createSizedPod();
+        const resized = await resize(pod.metadata!.name!, nginxResources('0.16'));
+        expect(resized.spec!.containers[0]!.resources!.requests).toEqual({ cpu: '160m', memory: '64Mi' });
+      });
+
+      it('rejects a request above the limit with 422 Invalid naming the limit', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        const { code, body } = await apiError(resize(name, nginxResources('300m')));
+        expect(code).toBe(422);
+        expect(body.message).toBe(
+          `Pod "${name}" is invalid: spec.containers[0].resources.requests: Invalid value: "300m": must be less than or equal to cpu limit of 200m`,
+        );
+        expect(body.details).toEqual({
+          name,
+          kind: 'Pod',
+          causes: [
+            {
+              reason: 'FieldValueInvalid',
+              message: 'Invalid value: "300m": must be less than or equal to cpu limit of 200m',
+              field: 'spec.containers[0].resources.requests',
+            },
+          ],
+        });
+      });
+
+      it('accepts a memory limit decrease (v1.37), then refuses a memory request above the new limit', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        const lowered = await resize(name, { spec: { containers: [{ name: 'nginx', resources: { limits: { memory: '100Mi' } } }] } });
+        expect(lowered.spec!.containers[0]!.resources!.limits).toEqual({ cpu: '200m', memory: '100Mi' });
+        const { code, body } = await apiError(resize(name, { spec: { containers: [{ name: 'nginx', resources: { requests: { memory: '200Mi' } } }] } }));
+        expect(code).toBe(422);
+        expect(body.message).toBe(
+          `Pod "${name}" is invalid: spec.containers[0].resources.requests: Invalid value: "200Mi": must be less than or equal to memory limit of 100Mi`,
+        );
+      });
+
+      it('rejects a negative request with 422 naming the resource', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        const { code, body } = await apiError(resize(name, { spec: { containers: [{ name: 'nginx', resources: { requests: { memory: '-1' } } }] } }));
+        expect(code).toBe(422);
+        expect(body.message).toBe(
+          `Pod "${name}" is invalid: spec.containers[0].resources.requests[memory]: Invalid value: "-1": must be greater than or equal to 0`,
+        );
+      });
+
+      it('answers a malformed quantity with 422 Invalid on the patch itself (no kind, no name; the SMP as a Go map), on pods/resize as on the Pod', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        const value = 'map[spec:map[containers:[map[name:nginx resources:map[requests:map[cpu:abc]]]]]]';
+        for (const p of [resize(name, nginxResources('abc')), core.patchNamespacedPod({ namespace: NS, name, body: nginxResources('abc') }, smp)]) {
+          const { code, body } = await apiError(p);
+          expect(code).toBe(422);
+          expect(body.reason).toBe('Invalid');
+          expect(body.message).toBe(` "" is invalid: patch: Invalid value: "${value}": ${QUANTITY_ERROR}`);
+          expect(body.details).toEqual({ causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: "${value}": ${QUANTITY_ERROR}`, field: 'patch' }] });
+        }
+        // a JSON patch quotes the whole patched object (real: with its managedFields, which the simulator has none of)
+        const { code, body } = await apiError(resize(name, [{ op: 'replace', path: '/spec/containers/0/resources/requests/cpu', value: 'abc' }], jsonPatch));
+        expect(code).toBe(422);
+        expect(body.message).toMatch(/^ "" is invalid: patch: Invalid value: "\{\\"apiVersion\\":\\"v1\\",.*\\"cpu\\":\\"abc\\"/);
+        expect(body.message).toMatch(new RegExp(`": ${QUANTITY_ERROR.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+      });
+
+      it('answers a malformed quantity in a created Pod with 400 BadRequest', async () => {
+        const body = podManifest(uniq('rs'));
+        body.spec!.containers[0]!.resources = { requests: { cpu: 'abc' } };
+        const { code, body: status } = await apiError(core.createNamespacedPod({ namespace: NS, body }));
+        expect(code).toBe(400);
+        expect(status).toEqual({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: `Pod in version "v1" cannot be handled as a Pod: ${QUANTITY_ERROR}`,
+          reason: 'BadRequest',
+          code: 400,
+        });
+      });
+
+      it('refuses other resources and resize policies with 422 "only cpu and memory resources are mutable"', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        for (const container of [
+          { name: 'nginx', resources: { limits: { 'ephemeral-storage': '1Gi' } } },
+          { name: 'nginx', resizePolicy: [{ resourceName: 'memory', restartPolicy: 'RestartContainer' }] },
+        ]) {
+          const { code, body } = await apiError(resize(name, { spec: { containers: [container] } }));
+          expect(code).toBe(422);
+          expect(body.message).toBe(`Pod "${name}" is invalid: spec: Forbidden: only cpu and memory resources are mutable`);
+          expect(body.details.causes).toEqual([
+            { reason: 'FieldValueForbidden', message: 'Forbidden: only cpu and memory resources are mutable', field: 'spec' },
+          ]);
+        }
+      });
+
+      it('ignores an image change and labels sent to pods/resize (no generation bump)', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        // (the real server still writes the Pod: its managedFields record the resize subresource's manager)
+        const got = await resize(name, { metadata: { labels: { viaResize: 'yes' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:latest' }] } });
+        expect(got.spec!.containers[0]!.image).toBe('nginx:perl');
+        expect(got.metadata!.labels).toEqual({ app: 'fidelity' });
+        expect(got.metadata!.generation).toBe(1);
+        // with a resource change in the same patch, only the resources are taken
+        const both = await resize(name, { spec: { containers: [{ name: 'nginx', image: 'nginx:latest', resources: { requests: { cpu: '170m' } } }] } });
+        expect(both.spec!.containers[0]!.image).toBe('nginx:perl');
+        expect(both.spec!.containers[0]!.resources!.requests!.cpu).toBe('170m');
+        expect(both.metadata!.generation).toBe(2);
+      });
+
+      it('refuses removing limits or requests (JSON patch); a removed request that a limit defaults again is a change to the limit', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        const limits = await apiError(resize(name, [{ op: 'remove', path: '/spec/containers/0/resources/limits' }], jsonPatch));
+        expect(limits.code).toBe(422);
+        expect(limits.body.message).toBe(`Pod "${name}" is invalid: spec.containers[0].resources.limits: Forbidden: resource limits cannot be removed`);
+        // requests default from limits when decoded: a removed memory request comes back as the memory limit
+        const noRequests = await resize(name, [{ op: 'remove', path: '/spec/containers/0/resources/requests/memory' }], jsonPatch);
+        expect(noRequests.spec!.containers[0]!.resources!.requests).toEqual({ cpu: '100m', memory: '128Mi' });
+
+        const other = podManifest(uniq('rs'));
+        other.spec!.containers[0]!.resources = { requests: { memory: '64Mi' } };
+        other.spec!.containers[1]!.resources = { requests: { cpu: '50m' }, limits: { cpu: '100m' } };
+        const p2 = await core.createNamespacedPod({ namespace: NS, body: other });
+        const n2 = p2.metadata!.name!;
+        const requests = await apiError(resize(n2, [{ op: 'remove', path: '/spec/containers/0/resources/requests' }], jsonPatch));
+        expect(requests.code).toBe(422);
+        expect(requests.body.message).toBe(`Pod "${n2}" is invalid: spec.containers[0].resources.requests: Forbidden: resource requests cannot be removed`);
+        // a merge patch naming only some fields of a container removes the others (nginx's memory request comes back from its new limit)
+        const partial = await apiError(
+          resize(n2, { spec: { containers: [{ name: 'nginx', resources: { limits: { memory: '128Mi' } } }, { name: 'sidecar' }] } }, merge),
+        );
+        expect(partial.code).toBe(422);
+        expect(partial.body.message).toBe(
+          `Pod "${n2}" is invalid: [spec.containers[1].resources.requests: Forbidden: resource requests cannot be removed, spec.containers[1].resources.limits: Forbidden: resource limits cannot be removed]`,
+        );
+      });
+
+      it('refuses a resize that would change the QoS class (Guaranteed, BestEffort)', async () => {
+        const g = podManifest(uniq('rs'));
+        g.spec!.containers = [{ name: 'c', image: 'nginx', resources: { limits: { cpu: '100m', memory: '64Mi' } } }];
+        const guaranteed = await core.createNamespacedPod({ namespace: NS, body: g });
+        const gName = guaranteed.metadata!.name!;
+        expect(guaranteed.status!.qosClass).toBe('Guaranteed');
+        const down = await apiError(resize(gName, { spec: { containers: [{ name: 'c', resources: { requests: { cpu: '50m' } } }] } }));
+        expect(down.code).toBe(422);
+        expect(down.body.message).toBe(`Pod "${gName}" is invalid: spec: Invalid value: "Guaranteed": Pod QOS Class may not change as a result of resizing`);
+        expect(down.body.details.causes).toEqual([
+          { reason: 'FieldValueInvalid', message: 'Invalid value: "Guaranteed": Pod QOS Class may not change as a result of resizing', field: 'spec' },
+        ]);
+        // requests and limits together keep it Guaranteed
+        const both = await resize(gName, { spec: { containers: [{ name: 'c', resources: { requests: { cpu: '150m' }, limits: { cpu: '150m' } } }] } });
+        expect(both.spec!.containers[0]!.resources).toEqual({ requests: { cpu: '150m', memory: '64Mi' }, limits: { cpu: '150m', memory: '64Mi' } });
+        expect(both.status!.qosClass).toBe('Guaranteed');
+
+        const bestEffort = await createPod();
+        const bName = bestEffort.metadata!.name!;
+        const up = await apiError(resize(bName, { spec: { containers: [{ name: 'nginx', resources: { requests: { cpu: '50m' } } }] } }));
+        expect(up.code).toBe(422);
+        expect(up.body.message).toBe(`Pod "${bName}" is invalid: spec: Invalid value: "BestEffort": Pod QOS Class may not change as a result of resizing`);
+      });
+
+      it('refuses containers added, removed (a merge patch replacing the list, an unknown name) or reordered', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        const expected = `Pod "${name}" is invalid: [spec.containers[0].image: Required value, spec.containers: Forbidden: containers may not be added or removed on resize]`;
+        const replaced = await apiError(resize(name, { spec: { containers: [{ name: 'nginx', resources: { requests: { cpu: '120m' } } }] } }, merge));
+        expect(replaced.code).toBe(422);
+        expect(replaced.body.message).toBe(expected);
+        expect(replaced.body.details.causes).toEqual([
+          { reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers[0].image' },
+          { reason: 'FieldValueForbidden', message: 'Forbidden: containers may not be added or removed on resize', field: 'spec.containers' },
+        ]);
+        const unknown = await apiError(resize(name, { spec: { containers: [{ name: 'nope', resources: { requests: { cpu: '120m' } } }] } }));
+        expect(unknown.code).toBe(422);
+        expect(unknown.body.message).toBe(expected);
+        const swapped = await apiError(
+          resize(name, {
+            spec: {
+              containers: [
+                { name: 'sidecar', resources: {} },
+                { name: 'nginx', resources: { requests: { cpu: '120m' } } },
+              ],
+            },
+          }),
+        );
+        expect(swapped.code).toBe(422);
+        expect(swapped.body.message).toBe(
+          `Pod "${name}" is invalid: [spec.containers[0].name: Forbidden: containers may not be renamed or reordered on resize, spec.containers[1].name: Forbidden: containers may not be renamed or reordered on resize]`,
+        );
+      });
+
+      it('still refuses resources changed through the Pod itself (422 Forbidden with the diff)', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        const { code, body } = await apiError(core.patchNamespacedPod({ namespace: NS, name, body: nginxResources('150m') }, smp));
+        expect(code).toBe(422);
+        expect(body.message).toBe(
+          `Pod "${name}" is invalid: spec: Forbidden: ${UPDATABLE}\n@@ -31,7 +31,7 @@\n      "memory": "128Mi"\n     },\n     "Requests": {\n-     "cpu": "100m",\n+     "cpu": "150m",\n      "memory": "64Mi"\n     },\n     "Claims": null\n`,
+        );
+      });
+
+      it('answers dryRun=All with the resized Pod without storing it', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        const dry = await resize(name, nginxResources('120m'), smp, 'All');
+        expect(dry.spec!.containers[0]!.resources!.requests!.cpu).toBe('120m');
+        expect(dry.metadata!.generation).toBe(2);
+        const stored = await core.readNamespacedPod({ namespace: NS, name });
+        expect(stored.spec!.containers[0]!.resources!.requests!.cpu).toBe('100m');
+        expect(stored.metadata!.resourceVersion).toBe(pod.metadata!.resourceVersion);
+      });
+
+      it('takes a PUT of pods/resize (resources only; unconditional without resourceVersion; 409 when stale)', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        const body = await core.readNamespacedPodResize({ namespace: NS, name });
+        body.spec!.containers[0]!.resources!.requests!.cpu = '120m';
+        body.spec!.containers[0]!.image = 'nginx:2';
+        body.metadata!.labels = { x: 'y' };
+        body.status = { phase: 'Running' };
+        const put = await core.replaceNamespacedPodResize({ namespace: NS, name, body });
+        expect(put.spec!.containers[0]!.resources!.requests!.cpu).toBe('120m');
+        expect(put.spec!.containers[0]!.image).toBe('nginx:perl');
+        expect(put.metadata!.labels).toEqual({ app: 'fidelity' });
+        expect(put.status!.phase).toBe('Pending');
+        expect(put.metadata!.generation).toBe(2);
+        const unconditional = structuredClone(put);
+        delete unconditional.metadata!.resourceVersion;
+        unconditional.spec!.containers[0]!.resources!.requests!.cpu = '130m';
+        expect((await core.replaceNamespacedPodResize({ namespace: NS, name, body: unconditional })).spec!.containers[0]!.resources!.requests!.cpu).toBe(
+          '130m',
+        );
+        const stale = structuredClone(put);
+        stale.spec!.containers[0]!.resources!.requests!.cpu = '140m';
+        const { code, body: status } = await apiError(core.replaceNamespacedPodResize({ namespace: NS, name, body: stale }));
+        expect(code).toBe(409);
+        expect(status.message).toBe(
+          `Operation cannot be fulfilled on pods "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        );
+      });
+
+      it('resizes a terminating Pod', async () => {
+        const body = podManifest(uniq('rs'));
+        body.metadata!.finalizers = ['example.com/hold'];
+        body.spec!.containers[0]!.resources = { requests: { cpu: '100m' }, limits: { cpu: '200m' } };
+        const pod = await core.createNamespacedPod({ namespace: NS, body });
+        const name = pod.metadata!.name!;
+        await core.deleteNamespacedPod({ namespace: NS, name });
+        const resized = await resize(name, nginxResources('150m'));
+        expect(resized.metadata!.deletionTimestamp).toBeInstanceOf(Date);
+        expect(resized.spec!.containers[0]!.resources!.requests!.cpu).toBe('150m');
+        expect(resized.metadata!.generation).toBe(3);
+        await core.patchNamespacedPod({ namespace: NS, name, body: { metadata: { finalizers: null } } }, merge);
+      });
+
+      it('refuses resizing a Pod whose running container reports no resources ("node without support for resize")', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        const running = { running: { startedAt: new Date('2026-01-02T03:04:05Z') } };
+        const statuses = (resources?: object) => [
+          { name: 'nginx', image: 'nginx:perl', imageID: '', ready: true, restartCount: 0, state: running, ...(resources ? { resources } : {}) },
+          { name: 'sidecar', image: 'busybox:1.36', imageID: '', ready: true, restartCount: 0, state: running, ...(resources ? { resources: {} } : {}) },
+        ];
+        await core.patchNamespacedPodStatus({ namespace: NS, name, body: { status: { phase: 'Running', containerStatuses: statuses() } } }, smp);
+        const { code, body } = await apiError(resize(name, nginxResources('150m')));
+        expect(code).toBe(422);
+        expect(body.message).toBe(`Pod "${name}" is invalid: spec: Forbidden: Pod running on node without support for resize`);
+        await core.patchNamespacedPodStatus(
+          { namespace: NS, name, body: { status: { containerStatuses: statuses(pod.spec!.containers[0]!.resources) } } },
+          smp,
+        );
+        expect((await resize(name, nginxResources('150m'))).metadata!.generation).toBe(2);
+      });
+
+      it('answers a resize of a Pod bound to an unregistered node with 403 Forbidden (real); the simulator serves no Nodes and leaves the fit to its kubelet', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        await bind(name, 'node-unregistered');
+        if (backend.name === 'real') {
+          const { code, body } = await apiError(resize(name, nginxResources('150m')));
+          expect(code).toBe(403);
+          expect(body.reason).toBe('Forbidden');
+          expect(body.message).toBe(`pods "${name}" is forbidden: node "node-unregistered" not found`);
+          expect(body.details).toEqual({ name, kind: 'pods' });
+        } else {
+          // docs/sim-divergences.md 10.x: no Node objects; the simulated kubelet answers an infeasible resize with PodResizePending
+          expect((await resize(name, nginxResources('150m'))).metadata!.generation).toBe(2);
+        }
+      });
+
+      it('stores the kubelet’s containerStatuses[].resources and allocatedResources (canonical quantities) and observedGeneration, kept when a write leaves it out', async () => {
+        const pod = await createSizedPod();
+        const name = pod.metadata!.name!;
+        const written = await core.patchNamespacedPodStatus(
+          {
+            namespace: NS,
+            name,
+            body: {
+              status: {
+                observedGeneration: 1,
+                conditions: [{ type: 'PodResizePending', status: 'True', reason: 'Deferred', message: 'm', observedGeneration: 1 }],
+                containerStatuses: [
+                  {
+                    name: 'nginx',
+                    image: 'nginx:perl',
+                    imageID: '',
+                    ready: false,
+                    restartCount: 0,
+                    resources: { requests: { cpu: '0.1', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+                    allocatedResources: { cpu: '0.1', memory: '64Mi' },
+                  },
+                ],
+              },
+            },
+          },
+          smp,
+        );
+        expect(written.status!.observedGeneration).toBe(1);
+        expect(written.status!.containerStatuses![0]!.resources).toEqual({
+          requests: { cpu: '100m', memory: '64Mi' },
+          limits: { cpu: '200m', memory: '128Mi' },
+        });
+        expect(written.status!.containerStatuses![0]!.allocatedResources).toEqual({ cpu: '100m', memory: '64Mi' });
+        expect(written.status!.conditions![0]).toMatchObject({ type: 'PodResizePending', observedGeneration: 1, reason: 'Deferred' });
+        // a merge patch replacing the conditions without observedGeneration, and observedGeneration 0: both kept
+        const later = await core.patchNamespacedPodStatus(
+          { namespace: NS, name, body: { status: { observedGeneration: 0, conditions: [{ type: 'PodResizePending', status: 'False' }] } } },
+          merge,
+        );
+        expect(later.status!.observedGeneration).toBe(1);
+        expect(later.status!.conditions).toEqual([
+          { type: 'PodResizePending', status: 'False', observedGeneration: 1, lastProbeTime: null, lastTransitionTime: null },
+        ]);
+        const negative = await apiError(core.patchNamespacedPodStatus({ namespace: NS, name, body: { status: { observedGeneration: -1 } } }, merge));
+        expect(negative.code).toBe(422);
+        expect(negative.body.message).toBe(`Pod "${name}" is invalid: status.observedGeneration: Invalid value: -1: must be a non-negative integer`);
+        const condition = await apiError(
+          core.patchNamespacedPodStatus(
+            { namespace: NS, name, body: { status: { conditions: [{ type: 'X', status: 'True', observedGeneration: -1 }] } } },
+            smp,
+          ),
+        );
+        expect(condition.code).toBe(422);
+        expect(condition.body.message).toBe(
+          `Pod "${name}" is invalid: status.conditions[0].observedGeneration: Invalid value: -1: must be a non-negative integer`,
+        );
+      });
+
+      it('validates resources at Pod create too (request above limit: 422)', async () => {
+        const body = podManifest(uniq('rs'));
+        body.spec!.containers[0]!.resources = { requests: { cpu: '300m' }, limits: { cpu: '200m' } };
+        const { code, body: status } = await apiError(core.createNamespacedPod({ namespace: NS, body }));
+        expect(code).toBe(422);
+        expect(status.message).toBe(
+          `Pod "${body.metadata!.name}" is invalid: spec.containers[0].resources.requests: Invalid value: "300m": must be less than or equal to cpu limit of 200m`,
+        );
+      });
+    });
+
     describe('CloneSet (custom resource)', () => {
       it('bumps metadata.generation on spec changes only', async () => {
         const cs = await createCloneSet();
