@@ -8,12 +8,19 @@
  * - publishes pod status like the real kubelet (phase, IPs, containerStatuses, PodScheduled / Initialized /
  *   ContainersReady / Ready honouring readinessGates) with strategic-merge patches on pods/status; a readiness
  *   gate written by someone else reaches Ready only on the next status sync (`statusSyncDelayMs` later);
- * - finishes graceful deletions (delete with gracePeriodSeconds 0 and a uid precondition).
+ * - finishes graceful deletions (delete with gracePeriodSeconds 0 and a uid precondition);
+ * - resizes running Pods in place (pods/resize): a resize that does not fit the node's `nodeAllocatable` at all is
+ *   `PodResizePending` Infeasible, one that does not fit next to the node's other Pods is `PodResizePending` Deferred
+ *   (admitted when room frees up), otherwise `PodResizeInProgress` until, `resizeDelayMs` later, the containers run
+ *   with the new resources (`containerStatuses[].resources`, `allocatedResources`) — restarted once where a changed
+ *   resource's `resizePolicy` says RestartContainer; `status.observedGeneration` follows the Pod's generation.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { DEFAULT_NEVER_READY_IMAGES, DEFAULT_UNPULLABLE_IMAGES, randomContainerId } from './images.js';
 import { KubeletLoop, type SimKubeletStats } from './kubelet.js';
+import { DEFAULT_NODE_ALLOCATABLE, parseAllocatable } from './resize.js';
+import { DEFAULT_RESIZE_DELAY_MS } from './runtime.js';
 import { makeNodes } from './scheduler.js';
 
 export interface SimKubeletOptions {
@@ -46,6 +53,14 @@ export interface SimKubeletOptions {
    * `DEFAULT_STATUS_SYNC_DELAY_MS` (1000).
    */
   statusSyncDelayMs?: number;
+  /**
+   * Allocatable cpu and memory of every node (quantities), against which resizes are admitted: the Pod's new requests
+   * above it → Infeasible; above what the node's other Pods leave → Deferred. Default `DEFAULT_NODE_ALLOCATABLE`
+   * (cpu "64", memory "256Gi").
+   */
+  nodeAllocatable?: { cpu?: string; memory?: string };
+  /** A resize admitted → its containers run with the new resources (PodResizeInProgress meanwhile), ms. Default 200. */
+  resizeDelayMs?: number;
   /** Maximum concurrent writes (bind / status patch / delete) to the apiserver. Default 32. */
   maxConcurrentWrites?: number;
   /** Default: a pino logger at level `warn`. */
@@ -65,6 +80,8 @@ export interface SimKubelet {
   stats(): SimKubeletStats;
   /** Live pods per node name (pods bound to names we did not invent are counted under those names). */
   nodeLoad(): Record<string, number>;
+  /** In-place resizes actuated since start, per Pod (`namespace/name` → count); `stats().resizes` is their sum. */
+  resizesByPod(): Record<string, number>;
 }
 
 /**
@@ -77,6 +94,8 @@ export async function startSimKubelet(kc: KubeConfig, opts: SimKubeletOptions = 
     kc,
     {
       nodes: makeNodes(opts.nodes ?? 3),
+      allocatable: parseAllocatable(opts.nodeAllocatable),
+      resizeDelayMs: opts.resizeDelayMs ?? DEFAULT_RESIZE_DELAY_MS,
       startDelayMs: opts.startDelayMs ?? 300,
       restartDelayMs: opts.restartDelayMs ?? 500,
       readyDelayMs: opts.readyDelayMs ?? 100,
@@ -98,9 +117,11 @@ export async function startSimKubelet(kc: KubeConfig, opts: SimKubeletOptions = 
     stop: () => loop.stop(),
     stats: () => ({ ...loop.counters }),
     nodeLoad: () => loop.nodeLoad(),
+    resizesByPod: () => Object.fromEntries(loop.resizesByPod),
   };
 }
 
 export type { SimKubeletStats } from './kubelet.js';
+export { DEFAULT_NODE_ALLOCATABLE, DEFAULT_RESIZE_DELAY_MS };
 export { DEFAULT_NEVER_READY_IMAGES, DEFAULT_UNPULLABLE_IMAGES, imageIdFor, imageRepository } from './images.js';
 export { withConnectionReuse } from '../../kube/http.js';

@@ -9,7 +9,8 @@ import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@ku
 import type { Logger } from 'pino';
 import { withConnectionReuse } from '../../kube/http.js';
 import { PodReflector, httpStatus } from './reflector.js';
-import { stepPod, type PodRuntime, type RuntimeConfig } from './runtime.js';
+import { addTotals, podRequests, type ResourceTotals } from './resize.js';
+import { stepPod, type NodeCapacity, type PodRuntime, type RuntimeConfig } from './runtime.js';
 import { NodeLoad, PodIPAllocator, hostIPFor, type SimNode } from './scheduler.js';
 import { kubeletStatus, statusPatch, syncGates, type GateSync } from './status.js';
 import { toPlain, type Pod } from './types.js';
@@ -26,10 +27,14 @@ export interface SimKubeletStats {
   deletions: number;
   /** Failed writes that were (or will be) retried. */
   writeRetries: number;
+  /** In-place resizes actuated: an admitted resize taken by a Pod's containers (see `resizesByPod`). */
+  resizes: number;
 }
 
 export interface KubeletLoopConfig extends RuntimeConfig {
   nodes: SimNode[];
+  /** Every node's allocatable cpu (millicores) and memory (bytes). */
+  allocatable: ResourceTotals;
   /** A readiness-gate change reaches Ready this long after it is seen (the kubelet's next status sync), ms. */
   statusSyncDelayMs: number;
   maxConcurrentWrites: number;
@@ -97,7 +102,11 @@ export class KubeletLoop {
   private readonly sem: Semaphore;
   private readonly inflight = new Set<Promise<void>>();
   private stopped = false;
-  readonly counters: SimKubeletStats = { restarts: 0, statusPatches: 0, bindings: 0, deletions: 0, writeRetries: 0 };
+  readonly counters: SimKubeletStats = { restarts: 0, statusPatches: 0, bindings: 0, deletions: 0, writeRetries: 0, resizes: 0 };
+  /** Resizes actuated per Pod, keyed `namespace/name`. */
+  readonly resizesByPod = new Map<string, number>();
+  /** Pods whose resize waits for room on their node (Deferred): looked at again when a Pod there frees some. */
+  private readonly deferred = new Set<string>();
 
   private readonly closeConnections: () => void;
 
@@ -170,6 +179,8 @@ export class KubeletLoop {
   }
 
   private forget(uid: string): void {
+    const node = this.pods.get(uid)?.spec.nodeName;
+    this.deferred.delete(uid);
     this.pods.delete(uid);
     this.runtimes.delete(uid);
     this.load.release(uid);
@@ -179,6 +190,22 @@ export class KubeletLoop {
     clearTimeout(slot.retryTimer);
     if (slot.podIP) this.ips.release(slot.podIP);
     this.slots.delete(uid);
+    if (node) this.retryDeferred(node);
+  }
+
+  /** The requests allocated to the live (not terminated) Pods on `node` other than `uid`. */
+  private usedOn(node: string, uid: string): ResourceTotals {
+    let used: ResourceTotals = { cpu: 0n, memory: 0n };
+    for (const [id, rt] of this.runtimes) {
+      if (id === uid || rt.terminated || this.pods.get(id)?.spec.nodeName !== node) continue;
+      used = addTotals(used, podRequests(Object.values(rt.containers).map((c) => c.allocated)));
+    }
+    return used;
+  }
+
+  /** Room may have freed up on `node`: Deferred resizes there are admitted again if they now fit. */
+  private retryDeferred(node: string, except?: string): void {
+    for (const id of this.deferred) if (id !== except && this.pods.get(id)?.spec.nodeName === node) this.markDirty(id);
   }
 
   private slot(uid: string): Slot {
@@ -249,12 +276,23 @@ export class KubeletLoop {
 
     const now = Date.now();
     const prev = this.runtimes.get(uid);
-    const step = stepPod(pod, prev, now, this.cfg);
+    const nodeName = pod.spec.nodeName;
+    const capacity: NodeCapacity = { allocatable: this.cfg.allocatable, usedByOthers: () => this.usedOn(nodeName, uid) };
+    const step = stepPod(pod, prev, now, this.cfg, capacity);
     this.runtimes.set(uid, step.runtime);
+    const key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
     for (const e of step.events) {
       if (e.kind === 'restarted') this.counters.restarts++;
-      this.log.debug({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, ...e }, `container ${e.kind}`);
+      if (e.kind === 'resized') {
+        this.counters.resizes++;
+        this.resizesByPod.set(key, (this.resizesByPod.get(key) ?? 0) + 1);
+      }
+      // what this Pod holds on its node changed: a resize waiting there may fit now
+      if (e.kind === 'resizeAllocated' || e.kind === 'exited') this.retryDeferred(nodeName, uid);
+      this.log.debug({ pod: key, ...e }, e.kind.startsWith('resize') ? e.kind : `container ${e.kind}`);
     }
+    if (step.runtime.pending?.reason === 'Deferred') this.deferred.add(uid);
+    else this.deferred.delete(uid);
     const gates = syncGates(pod, slot.gates, now, this.cfg.statusSyncDelayMs);
     slot.gates = gates.sync;
     const wakes = [step.wakeAt, gates.wakeAt].filter((t): t is number => t !== undefined);

@@ -5,7 +5,8 @@
  * and get back the next instant at which something will change (`wakeAt`).
  */
 import { imageIdFor } from './images.js';
-import { parseTime, type ContainerStateTerminated, type ContainerStatus, type Pod } from './types.js';
+import { copyResources, podRequests, resizeFit, resizeNeedsRestart, sameResizable, type ResizePolicy, type Resources, type ResourceTotals } from './resize.js';
+import { parseTime, type ContainerStateTerminated, type ContainerStatus, type Pod, type PodContainerSpec } from './types.js';
 
 /** Timings of the simulated runtime, all in milliseconds. */
 export interface RuntimeTiming {
@@ -19,6 +20,18 @@ export interface RuntimeTiming {
   pullBackOffMs: number;
   /** Cap on the graceful-termination wait: containers exit after min(deletionGracePeriodSeconds, this). */
   deleteDelayMs: number;
+  /** A resize allocated → the containers run with the new resources (or restart for them). Default 200. */
+  resizeDelayMs?: number;
+}
+
+/** Default of `resizeDelayMs`. */
+export const DEFAULT_RESIZE_DELAY_MS = 200;
+
+/** What the node has room for, for the resize of one of its Pods (see resize.ts). */
+export interface NodeCapacity {
+  allocatable: ResourceTotals;
+  /** The requests allocated to the node's other live Pods (asked only when a resize is to be admitted). */
+  usedByOthers(): ResourceTotals;
 }
 
 export interface RuntimeConfig extends RuntimeTiming {
@@ -72,6 +85,10 @@ export interface ContainerRuntime {
   exited?: TerminatedRecord;
   /** While `pullFailed` / `pullBackOff`: the image that could not be pulled. */
   pullImage?: string;
+  /** The resources the current (or last) instance runs with (status.containerStatuses[].resources). */
+  resources?: Resources;
+  /** The resources the kubelet admitted for the container: a new instance starts with them (allocatedResources). */
+  allocated: Resources;
 }
 
 /** The kubelet's record of one pod, keyed by pod uid. */
@@ -85,9 +102,14 @@ export interface PodRuntime {
   deleteAt?: number;
   /** Deletion: all containers have exited; the pod object may now be removed. */
   terminated: boolean;
+  /** A resize allocated and not yet actuated: the running containers take the allocated resources at `actuateAt`. */
+  resize?: { actuateAt: number; generation?: number; since: number };
+  /** A resize the node cannot take now (Deferred) or ever (Infeasible): the PodResizePending condition. */
+  pending?: { reason: 'Infeasible' | 'Deferred'; message: string; generation?: number; since: number };
 }
 
-export type RuntimeEventKind = 'started' | 'killed' | 'restarted' | 'pullFailed' | 'pullBackOff' | 'exited';
+/** `resizeAllocated`: a resize was admitted (the node's use changed); `resized`: the Pod's containers took it. */
+export type RuntimeEventKind = 'started' | 'killed' | 'restarted' | 'pullFailed' | 'pullBackOff' | 'exited' | 'resizeAllocated' | 'resized';
 export interface RuntimeEvent {
   kind: RuntimeEventKind;
   container?: string;
@@ -107,14 +129,17 @@ const DEFAULT_GRACE_SECONDS = 30;
 
 const specImage = (c: { image?: string }): string => c.image ?? '';
 
-function creating(image: string, dueAt: number): ContainerRuntime {
-  return { phase: 'creating', dueAt, image, imageID: '', restartCount: 0, readyAt: null };
+function creating(image: string, dueAt: number, allocated: Resources): ContainerRuntime {
+  return { phase: 'creating', dueAt, image, imageID: '', restartCount: 0, readyAt: null, allocated };
 }
+
+const specResources = (c: PodContainerSpec): Resources => copyResources(c.resources);
+const generationOf = (pod: Pod): number | undefined => (typeof pod.metadata.generation === 'number' ? pod.metadata.generation : undefined);
 
 /** Record for a pod this kubelet has just accepted: every container starts after `startDelayMs`. */
 export function newPodRuntime(pod: Pod, now: number, cfg: RuntimeConfig): PodRuntime {
   const containers: Record<string, ContainerRuntime> = {};
-  for (const c of pod.spec.containers) containers[c.name] = creating(specImage(c), now + cfg.startDelayMs);
+  for (const c of pod.spec.containers) containers[c.name] = creating(specImage(c), now + cfg.startDelayMs, specResources(c));
   return { uid: pod.metadata.uid, acceptedAt: now, containers, terminated: false };
 }
 
@@ -143,11 +168,12 @@ export function reconstructPodRuntime(pod: Pod, now: number, cfg: RuntimeConfig)
   for (const c of pod.spec.containers) {
     const cs = statuses.get(c.name);
     if (!cs) {
-      containers[c.name] = creating(specImage(c), now + cfg.startDelayMs);
+      containers[c.name] = creating(specImage(c), now + cfg.startDelayMs, specResources(c));
       allExited = false;
       continue;
     }
     const base: ContainerRuntime = {
+      ...resourcesFromStatus(c, cs),
       phase: 'creating',
       image: cs.image || specImage(c),
       imageID: cs.imageID ?? '',
@@ -190,7 +216,31 @@ export function reconstructPodRuntime(pod: Pod, now: number, cfg: RuntimeConfig)
   // A pod that already reached a terminal phase is never brought back to life.
   const terminalPhase = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
   const terminated = terminalPhase || (deleting && allExited);
-  return { uid: pod.metadata.uid, acceptedAt, containers, terminated, deleteAt: terminated ? now : undefined };
+  const rt: PodRuntime = { uid: pod.metadata.uid, acceptedAt, containers, terminated, deleteAt: terminated ? now : undefined };
+  // A resize allocated but not yet taken by a running container when the previous kubelet stopped: actuate it.
+  if (!terminated && Object.values(containers).some((cr) => cr.phase === 'running' && !sameResizable(cr.resources, cr.allocated))) {
+    const inProgress = pod.status?.conditions?.find((x) => x.type === 'PodResizeInProgress');
+    const generation = typeof inProgress?.observedGeneration === 'number' ? inProgress.observedGeneration : generationOf(pod);
+    rt.resize = { actuateAt: now + (cfg.resizeDelayMs ?? DEFAULT_RESIZE_DELAY_MS), generation, since: parseTime(inProgress?.lastTransitionTime) ?? now };
+  }
+  return rt;
+}
+
+/**
+ * What a published container status says of its resources: `resources` (what the instance runs with; the spec's
+ * when a status predates them) and `allocatedResources` (the admitted requests). The admitted limits are not
+ * published: they are the spec's when the admitted requests are the spec's, else the running ones.
+ */
+function resourcesFromStatus(c: PodContainerSpec, cs: ContainerStatus): Pick<ContainerRuntime, 'resources' | 'allocated'> {
+  const spec = specResources(c);
+  const resources = cs.resources !== undefined ? copyResources(cs.resources) : spec;
+  const requests = cs.allocatedResources !== undefined ? { ...(cs.allocatedResources as Record<string, string>) } : resources.requests;
+  const admittedSpec = sameResizable({ requests }, { requests: spec.requests });
+  const allocated: Resources = {};
+  if (requests && Object.keys(requests).length) allocated.requests = requests;
+  const limits = admittedSpec ? spec.limits : resources.limits;
+  if (limits) allocated.limits = { ...limits };
+  return { resources, allocated };
 }
 
 /** Whether a container is ready at `now`. */
@@ -204,6 +254,63 @@ function cloneRuntime(rt: PodRuntime): PodRuntime {
   return { ...rt, containers };
 }
 
+/** Kill a running container; a new instance is pulled and started `restartDelayMs` later. */
+function kill(name: string, cr: ContainerRuntime, now: number, cfg: RuntimeConfig, events: RuntimeEvent[]): void {
+  cr.killed = { exitCode: 0, reason: 'Completed', startedAt: cr.startedAt, finishedAt: now, containerID: cr.containerID };
+  cr.phase = 'creating';
+  cr.dueAt = now + cfg.restartDelayMs;
+  cr.readyAt = null;
+  events.push({ kind: 'killed', container: name, image: cr.image, at: now });
+}
+
+/**
+ * The kubelet's allocation of a resize (before the containers are stepped, so that a container restarted for an image
+ * change in the same spec update starts with the new resources): a spec whose cpu/memory differ from what was
+ * admitted is admitted if the node has room (allocated, actuated `resizeDelayMs` later), else left pending.
+ */
+function allocateResize(pod: Pod, rt: PodRuntime, now: number, cfg: RuntimeConfig, node: NodeCapacity | undefined, events: RuntimeEvent[]): void {
+  const wanted = pod.spec.containers.map(specResources);
+  const differs = pod.spec.containers.some((c, i) => rt.containers[c.name] && !sameResizable(wanted[i], rt.containers[c.name]!.allocated));
+  if (!differs) {
+    rt.pending = undefined;
+    return;
+  }
+  const fit = node ? resizeFit(podRequests(wanted), node.allocatable, node.usedByOthers()) : { fits: true as const };
+  const generation = generationOf(pod);
+  if (!fit.fits) {
+    const since = rt.pending?.reason === fit.reason ? rt.pending.since : now;
+    rt.pending = { reason: fit.reason, message: fit.message, generation, since };
+    return;
+  }
+  pod.spec.containers.forEach((c, i) => {
+    const cr = rt.containers[c.name];
+    if (cr) cr.allocated = wanted[i]!;
+  });
+  rt.pending = undefined;
+  rt.resize = { actuateAt: now + (cfg.resizeDelayMs ?? DEFAULT_RESIZE_DELAY_MS), generation, since: rt.resize?.since ?? now };
+  events.push({ kind: 'resizeAllocated', at: now });
+}
+
+/**
+ * Actuation of an allocated resize: each running container takes its allocated resources — in place, or by a restart
+ * when a changed resource's resizePolicy says RestartContainer. Containers being (re)created start with them anyway.
+ */
+function actuateResize(pod: Pod, rt: PodRuntime, now: number, cfg: RuntimeConfig, events: RuntimeEvent[]): void {
+  for (const c of pod.spec.containers) {
+    const cr = rt.containers[c.name];
+    if (!cr || cr.phase !== 'running' || sameResizable(cr.resources, cr.allocated)) continue;
+    if (resizeNeedsRestart(c.resizePolicy as ResizePolicy, cr.resources, cr.allocated)) kill(c.name, cr, now, cfg, events);
+    else cr.resources = copyResources(cr.allocated);
+  }
+  rt.resize = undefined;
+  events.push({ kind: 'resized', at: now });
+}
+
+/** A resize is in progress while some running container does not yet run with what was allocated (PodResizeInProgress). */
+export function resizeInProgress(rt: PodRuntime): boolean {
+  return Object.values(rt.containers).some((cr) => cr.phase === 'running' && !sameResizable(cr.resources, cr.allocated));
+}
+
 /** Advance one container to `now`, applying every transition that is due (possibly several). */
 function stepContainer(name: string, image: string, cr: ContainerRuntime, now: number, cfg: RuntimeConfig, events: RuntimeEvent[]): void {
   // Bounded: each pass either returns or moves to a phase whose next pass returns.
@@ -213,11 +320,7 @@ function stepContainer(name: string, image: string, cr: ContainerRuntime, now: n
         if (image === cr.image) return;
         // The spec image changed: kill this container (the old instance is gone, as with the real kubelet's
         // hash-changed restart) and pull the new image.
-        cr.killed = { exitCode: 0, reason: 'Completed', startedAt: cr.startedAt, finishedAt: now, containerID: cr.containerID };
-        cr.phase = 'creating';
-        cr.dueAt = now + cfg.restartDelayMs;
-        cr.readyAt = null;
-        events.push({ kind: 'killed', container: name, image: cr.image, at: now });
+        kill(name, cr, now, cfg, events);
         continue;
       case 'creating': {
         if (cr.dueAt === undefined || now < cr.dueAt) {
@@ -243,6 +346,8 @@ function stepContainer(name: string, image: string, cr: ContainerRuntime, now: n
         cr.containerID = cfg.newContainerId();
         cr.image = image;
         cr.imageID = imageIdFor(image);
+        // a new instance runs with what the kubelet admitted (a resize that came with the image change included)
+        cr.resources = copyResources(cr.allocated);
         cr.startedAt = at;
         cr.readyAt = cfg.neverReadyImages.test(image) ? null : at + cfg.readyDelayMs;
         cr.phase = 'running';
@@ -294,7 +399,7 @@ function exitAll(rt: PodRuntime, now: number, events: RuntimeEvent[]): void {
  * Pass `prev` undefined for a pod this kubelet has no record of: it is rebuilt from the pod's status when
  * the pod already has container statuses, otherwise the pod is accepted afresh.
  */
-export function stepPod(pod: Pod, prev: PodRuntime | undefined, now: number, cfg: RuntimeConfig): StepResult {
+export function stepPod(pod: Pod, prev: PodRuntime | undefined, now: number, cfg: RuntimeConfig, node?: NodeCapacity): StepResult {
   const hasStatuses = (pod.status?.containerStatuses?.length ?? 0) > 0;
   const rt = prev ? cloneRuntime(prev) : hasStatuses ? reconstructPodRuntime(pod, now, cfg) : newPodRuntime(pod, now, cfg);
   const events: RuntimeEvent[] = [];
@@ -306,14 +411,16 @@ export function stepPod(pod: Pod, prev: PodRuntime | undefined, now: number, cfg
       rt.deleteAt = now + Math.max(0, Math.min(graceMs, cfg.deleteDelayMs));
     }
     for (const c of pod.spec.containers) {
-      let cr = rt.containers[c.name];
-      if (!cr) {
-        // Containers cannot be added to a pod, but be defensive about a record built from a partial status.
-        cr = rt.containers[c.name] = creating(specImage(c), now + cfg.startDelayMs);
-      }
-      // A terminating pod gets no new containers (the real kubelet only kills during termination).
-      if (!deleting) stepContainer(c.name, specImage(c), cr, now, cfg, events);
+      // Containers cannot be added to a pod, but be defensive about a record built from a partial status.
+      rt.containers[c.name] ??= creating(specImage(c), now + cfg.startDelayMs, specResources(c));
     }
+    // A terminating pod is not resized.
+    if (!deleting) allocateResize(pod, rt, now, cfg, node, events);
+    for (const c of pod.spec.containers) {
+      // A terminating pod gets no new containers (the real kubelet only kills during termination).
+      if (!deleting) stepContainer(c.name, specImage(c), rt.containers[c.name]!, now, cfg, events);
+    }
+    if (!deleting && rt.resize && now >= rt.resize.actuateAt) actuateResize(pod, rt, now, cfg, events);
     if (deleting && rt.deleteAt !== undefined && now >= rt.deleteAt) exitAll(rt, now, events);
   }
 
@@ -323,6 +430,7 @@ export function stepPod(pod: Pod, prev: PodRuntime | undefined, now: number, cfg
   };
   if (!rt.terminated) {
     if (deleting) consider(rt.deleteAt);
+    else consider(rt.resize?.actuateAt);
     for (const cr of Object.values(rt.containers)) {
       if (!deleting) consider(cr.dueAt);
       if (cr.phase === 'running' && cr.readyAt !== null) consider(cr.readyAt);

@@ -5,11 +5,15 @@
  * lag on readiness gates: a gate condition written by someone else reaches Ready only on the kubelet's next status
  * sync ({@link syncGates}), so whoever takes a Pod out of service must write Ready=False itself to be prompt.
  */
-import { isReady, type ContainerRuntime, type PodRuntime, type TerminatedRecord } from './runtime.js';
+import { copyResources } from './resize.js';
+import { isReady, resizeInProgress, type ContainerRuntime, type PodRuntime, type TerminatedRecord } from './runtime.js';
 import { rfc3339, type ContainerState, type ContainerStatus, type Pod, type PodCondition, type PodStatus } from './types.js';
 
 /** Condition types owned (written) by the kubelet; any other condition (e.g. readiness gates) is left alone. */
-export const KUBELET_CONDITIONS = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'] as const;
+export const KUBELET_CONDITIONS = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready', 'PodResizePending', 'PodResizeInProgress'] as const;
+
+/** The resize conditions: present only while they hold, removed (SMP `$patch: delete`) when they no longer do. */
+export const RESIZE_CONDITIONS = ['PodResizePending', 'PodResizeInProgress'] as const;
 
 /** Where a pod runs: the node's IP and the pod's own IP. */
 export interface PodNetwork {
@@ -19,6 +23,8 @@ export interface PodNetwork {
 
 /** The part of `PodStatus` the kubelet owns. */
 export interface KubeletStatus {
+  /** metadata.generation of the Pod the status was computed for (absent when the Pod has none). */
+  observedGeneration?: number;
   phase: string;
   conditions: PodCondition[];
   containerStatuses: ContainerStatus[];
@@ -78,8 +84,11 @@ export function containerStatusFor(name: string, cr: ContainerRuntime, now: numb
     restartCount: cr.restartCount,
     state,
     lastState: lastTerminated ? terminatedState(lastTerminated) : {},
+    // what the instance runs with; for one that never ran, what it will start with
+    resources: copyResources(cr.resources ?? cr.allocated),
   };
   if (cr.containerID) status.containerID = cr.containerID;
+  if (cr.allocated.requests) status.allocatedResources = { ...cr.allocated.requests };
   return status;
 }
 
@@ -115,6 +124,7 @@ function withTransition(c: Omit<PodCondition, 'lastTransitionTime'>, current: Po
   const out: PodCondition = { type: c.type, status: c.status, lastTransitionTime };
   if (c.reason) out.reason = c.reason;
   if (c.message) out.message = c.message;
+  if (c.observedGeneration !== undefined) out.observedGeneration = c.observedGeneration;
   return out;
 }
 
@@ -171,14 +181,26 @@ export function kubeletStatus(pod: Pod, rt: PodRuntime, net: PodNetwork, now: nu
   const phase = podPhase(containerStatuses, rt.terminated);
   const current = pod.status?.conditions;
   const [containersReady, ready] = readinessConditions(pod, containerStatuses, phase);
+  const generation = typeof pod.metadata.generation === 'number' ? pod.metadata.generation : undefined;
+  const resize: Omit<PodCondition, 'lastTransitionTime'>[] = [];
+  if (rt.pending) {
+    const { reason, message, generation: g } = rt.pending;
+    resize.push({ type: 'PodResizePending', status: 'True', reason, message, ...(g !== undefined ? { observedGeneration: g } : {}) });
+  }
+  if (!rt.terminated && resizeInProgress(rt)) {
+    const g = rt.resize?.generation ?? generation;
+    resize.push({ type: 'PodResizeInProgress', status: 'True', ...(g !== undefined ? { observedGeneration: g } : {}) });
+  }
   const conditions = [
     { type: 'PodScheduled', status: 'True' },
     // Init containers are not simulated: a pod is initialized as soon as it is accepted.
     { type: 'Initialized', status: 'True' },
     containersReady,
     ready,
+    ...resize,
   ].map((c) => withTransition(c, current, now));
   return {
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
     phase,
     conditions,
     containerStatuses,
@@ -247,7 +269,19 @@ export function canonical(v: unknown): unknown {
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 
 /** Fields of a container status the kubelet owns (others a newer apiserver might add are not compared). */
-const CONTAINER_STATUS_FIELDS = ['name', 'image', 'imageID', 'containerID', 'ready', 'started', 'restartCount', 'state', 'lastState'] as const;
+const CONTAINER_STATUS_FIELDS = [
+  'name',
+  'image',
+  'imageID',
+  'containerID',
+  'ready',
+  'started',
+  'restartCount',
+  'state',
+  'lastState',
+  'resources',
+  'allocatedResources',
+] as const;
 
 function sameContainerStatuses(current: ContainerStatus[] | undefined, desired: ContainerStatus[]): boolean {
   const cur = current ?? [];
@@ -272,6 +306,7 @@ export function statusPatch(
   const cur = current ?? {};
   const patch: Partial<KubeletStatus> = {};
   if (cur.phase !== desired.phase) patch.phase = desired.phase;
+  if (desired.observedGeneration !== undefined && cur.observedGeneration !== desired.observedGeneration) patch.observedGeneration = desired.observedGeneration;
   for (const f of ['hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime'] as const) {
     if (!same(cur[f], desired[f])) (patch as Record<string, unknown>)[f] = desired[f];
   }
@@ -285,6 +320,12 @@ export function statusPatch(
     const entry: Record<string, unknown> = { ...d };
     for (const f of ['reason', 'message'] as const) if (c?.[f] && !d[f]) entry[f] = null;
     changed.push(entry as unknown as PodCondition);
+  }
+  for (const type of RESIZE_CONDITIONS) {
+    // a resize condition that no longer holds is removed from the list (merged by type: only a directive removes it)
+    if (cur.conditions?.some((c) => c.type === type) && !desired.conditions.some((d) => d.type === type)) {
+      changed.push({ type, $patch: 'delete' } as unknown as PodCondition);
+    }
   }
   if (changed.length) patch.conditions = changed;
   if (!sameContainerStatuses(cur.containerStatuses, desired.containerStatuses)) patch.containerStatuses = desired.containerStatuses;

@@ -18,6 +18,8 @@ export interface PodCondition {
   message?: string;
   lastProbeTime?: Timestamp | null;
   lastTransitionTime?: Timestamp;
+  /** The Pod generation the condition was set for (kubelet 1.34+). */
+  observedGeneration?: number;
 }
 
 export interface ContainerStateRunning {
@@ -51,9 +53,15 @@ export interface ContainerStatus {
   restartCount: number;
   state?: ContainerState;
   lastState?: ContainerState;
+  /** The requests and limits the container runs with (InPlacePodVerticalScaling). */
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  /** The requests the kubelet admitted for the container. */
+  allocatedResources?: Record<string, string>;
 }
 
 export interface PodStatus {
+  /** The Pod generation the kubelet last acted on (kubelet 1.34+). */
+  observedGeneration?: number;
   phase?: string;
   conditions?: PodCondition[];
   containerStatuses?: ContainerStatus[];
