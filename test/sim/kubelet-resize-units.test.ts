@@ -13,7 +13,7 @@ import {
 } from '../../src/sim/kubelet/resize.js';
 import { stepPod, type NodeCapacity, type PodRuntime, type RuntimeConfig, type RuntimeEvent } from '../../src/sim/kubelet/runtime.js';
 import { kubeletStatus, statusPatch, type KubeletStatus } from '../../src/sim/kubelet/status.js';
-import type { Pod } from '../../src/sim/kubelet/types.js';
+import type { Pod, PodStatus } from '../../src/sim/kubelet/types.js';
 
 const T0 = Date.parse('2025-03-01T10:00:00Z');
 const net = { hostIP: '172.18.0.2', podIP: '10.244.0.1' };
@@ -159,7 +159,7 @@ class Harness {
     this.rt = r.runtime;
     this.events.push(...r.events);
     this.status = kubeletStatus(this.pod, r.runtime, net, now);
-    this.pod = { ...this.pod, status: structuredClone(this.status) };
+    this.pod = { ...this.pod, status: structuredClone(this.status) as unknown as PodStatus };
     return this;
   }
   /** A resize as pods/resize stores it: new app resources, generation +1. */

@@ -272,4 +272,31 @@ describe.each(backends.filter((b) => !b.skip))('sim kubelet resizes Pods in plac
     expect(kubelet.stats().restarts).toBe(1);
     expect(final.status?.observedGeneration).toBe(3);
   });
+
+  it('registerNodes: Nodes with nodeAllocatable on a real apiserver, whose admission then refuses a resize beyond it; nothing on the simulated one', async () => {
+    await kubelet.stop();
+    kubelet = await startSimKubelet(kc, { ...KUBELET, registerNodes: true });
+    const name = podName('rs-admission');
+    await pods.create(sizedPod(name, { node: 'node-1' }));
+    await ready(name);
+    const tooBig = { requests: { cpu: '5', memory: '64Mi' }, limits: { cpu: '6', memory: '128Mi' } };
+    if (backend.name === 'a real kube-apiserver') {
+      const node = await pods.core.readNode({ name: 'node-1' });
+      expect(node.status?.allocatable).toMatchObject({ cpu: '4', memory: '8Gi' });
+      const err = await resize(name, tooBig).then(
+        () => undefined,
+        (e: { code?: number; body?: string }) => e,
+      );
+      expect(err?.code).toBe(403);
+      expect(JSON.parse(err!.body!)).toMatchObject({
+        reason: 'Forbidden',
+        message: `pods "${name}" is forbidden: node didn't have enough allocatable resources: cpu, requested: 5000, allocatable: 4000`,
+        details: { causes: [{ reason: 'NodeCapacity' }] },
+      });
+    } else {
+      // no Node objects: the kubelet is the one to say no
+      await resize(name, tooBig);
+      await waitFor('Infeasible', async () => cond(await pods.get(name), 'PodResizePending')?.reason === 'Infeasible');
+    }
+  });
 });

@@ -59,6 +59,13 @@ export interface SimKubeletOptions {
    * (cpu "64", memory "256Gi").
    */
   nodeAllocatable?: { cpu?: string; memory?: string };
+  /**
+   * Register node-1..node-N as Node objects with `nodeAllocatable` as their capacity and allocatable, as a real
+   * kubelet does. Needed for pods/resize of bound Pods on a real kube-apiserver, whose admission looks the Pod's Node up
+   * (403 `node "node-1" not found` without it) and refuses a resize beyond its allocatable (403, cause NodeCapacity).
+   * The simulated apiserver serves no Nodes: there it does nothing. Default false.
+   */
+  registerNodes?: boolean;
   /** A resize admitted → its containers run with the new resources (PodResizeInProgress meanwhile), ms. Default 200. */
   resizeDelayMs?: number;
   /** Maximum concurrent writes (bind / status patch / delete) to the apiserver. Default 32. */
@@ -95,6 +102,7 @@ export async function startSimKubelet(kc: KubeConfig, opts: SimKubeletOptions = 
     {
       nodes: makeNodes(opts.nodes ?? 3),
       allocatable: parseAllocatable(opts.nodeAllocatable),
+      ...(opts.registerNodes ? { registerNodes: { ...DEFAULT_NODE_ALLOCATABLE, ...opts.nodeAllocatable } } : {}),
       resizeDelayMs: opts.resizeDelayMs ?? DEFAULT_RESIZE_DELAY_MS,
       startDelayMs: opts.startDelayMs ?? 300,
       restartDelayMs: opts.restartDelayMs ?? 500,

@@ -35,6 +35,8 @@ export interface KubeletLoopConfig extends RuntimeConfig {
   nodes: SimNode[];
   /** Every node's allocatable cpu (millicores) and memory (bytes). */
   allocatable: ResourceTotals;
+  /** Register the nodes as Node objects with this allocatable (quantities) before starting; undefined: do not. */
+  registerNodes?: { cpu: string; memory: string };
   /** A readiness-gate change reaches Ready this long after it is seen (the kubelet's next status sync), ms. */
   statusSyncDelayMs: number;
   maxConcurrentWrites: number;
@@ -131,8 +133,37 @@ export class KubeletLoop {
     );
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    if (this.cfg.registerNodes) await this.registerNodes(this.cfg.registerNodes);
     return this.reflector.start();
+  }
+
+  /**
+   * Creates the Node objects (or keeps existing ones) and sets their capacity and allocatable, as a real kubelet
+   * registers its node: a real apiserver's admission of pods/resize looks the Pod's Node up. An apiserver that serves
+   * no Nodes (the simulated one) is left alone.
+   */
+  private async registerNodes(allocatable: { cpu: string; memory: string }): Promise<void> {
+    const room = { ...allocatable, pods: '110' };
+    const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    for (const node of this.cfg.nodes) {
+      try {
+        await this.core.createNode({
+          body: { apiVersion: 'v1', kind: 'Node', metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name } } },
+        });
+      } catch (err) {
+        const code = httpStatus(err);
+        if (code === 404) {
+          this.log.debug('the apiserver serves no Nodes; not registering any');
+          return;
+        }
+        if (code !== 409) throw err;
+      }
+      await this.core.patchNodeStatus(
+        { name: node.name, body: { status: { capacity: room, allocatable: room, addresses: [{ type: 'InternalIP', address: node.hostIP }] } } },
+        merge,
+      );
+    }
   }
 
   async stop(): Promise<void> {
