@@ -908,7 +908,7 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
           expect(body.message).toBe(`pods "${name}" is forbidden: node "node-unregistered" not found`);
           expect(body.details).toEqual({ name, kind: 'pods' });
         } else {
-          // docs/sim-divergences.md 10.x: no Node objects; the simulated kubelet answers an infeasible resize with PodResizePending
+          // docs/sim-divergences.md 10.10: no Node objects; the simulated kubelet answers an infeasible resize with PodResizePending
           expect((await resize(name, nginxResources('150m'))).metadata!.generation).toBe(2);
         }
       });
