@@ -49,7 +49,12 @@ export default defineConfig({
         test: {
           // The rollout suite again, against a real kube-apiserver (the simulated kubelet plays the nodes).
           name: 'integration-real',
-          include: ['test/integration/seed.test.ts', 'test/integration/rollout.test.ts', 'test/integration/kubectl-seed.test.ts'],
+          include: [
+            'test/integration/seed.test.ts',
+            'test/integration/rollout.test.ts',
+            'test/integration/kubectl-seed.test.ts',
+            'test/integration/resize.test.ts',
+          ],
           env: { KUBE_BACKEND: 'real' },
           globalSetup: ['test/setup/temporal-global.ts'],
           testTimeout: 180_000,

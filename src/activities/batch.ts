@@ -171,6 +171,8 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
         if (!pod || name in ready || name in gone) return;
         const v = toPodView(pod as never);
         if (phase[name] === 'containers') {
+          // A copy from before this Pod's patch (a watch from before the patches replays it, e.g. its resize): not yet.
+          if (v.revision !== input.revision) return;
           const want = (wanted[name] ??= resumeWait(v, input.revision));
           const r = containersUpdated(v, want.images, want.previousImageIDs, { pod, containers: want.resized ?? [] });
           if (!r.done) {

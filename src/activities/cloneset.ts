@@ -8,6 +8,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { PatchStrategy, setHeaderOptions, type V1ControllerRevision } from '@kubernetes/client-node';
+import { mapLimit } from './pod-watch.js';
 import { planRound } from './round.js';
 import type { Logger } from 'pino';
 import { getCloneSet, listCloneSetPods, readCloneSetState, type StoredRevision } from '../kube/cloneset-read.js';
@@ -255,16 +256,21 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
   }
 
   /**
-   * Asks the apiserver (dryRun=All, nothing stored) whether one Pod of each revision that resizes in place takes the
-   * resize: what it refuses (a memory decrease, a QoS change the rules above missed, a limit range…) fails the rollout
-   * before any Pod or the CloneSet is touched, with the server's message naming the container and field.
+   * Asks the apiserver (dryRun=All, nothing stored) whether the Pods of each revision that resizes in place take the
+   * resize — one Pod per node, since the apiserver checks a resize against its Pod's node (status.allocatable): what
+   * it refuses (a request beyond what the node has, a QoS change the rules above missed, a limit range…) fails the
+   * rollout before any Pod or the CloneSet is touched, with the server's message naming the container and field.
    */
   async function dryRunResizes(namespace: string, name: string, pods: PodView[], revisions: Record<string, RevisionPlan>): Promise<void> {
+    const probes: { pod: PodView; rev: string; want: NonNullable<RevisionPlan['resources']> }[] = [];
     for (const [rev, plan] of Object.entries(revisions)) {
       const want = plan.resources;
       if (!want || plan.action !== 'inPlace') continue;
-      const pod = pods.find((p) => p.revision === rev && !p.deleting);
-      if (!pod) continue;
+      const byNode = new Map<string, PodView>();
+      for (const p of pods) if (p.revision === rev && !p.deleting && !byNode.has(p.nodeName ?? '')) byNode.set(p.nodeName ?? '', p);
+      for (const pod of byNode.values()) probes.push({ pod, rev, want });
+    }
+    await mapLimit(probes, 16, async ({ pod, rev, want }) => {
       const containers = pod.containers.filter((c) => c.name in want).map((c) => ({ name: c.name, resources: want[c.name] }));
       try {
         await k.core.patchNamespacedPodResize({ name: pod.name, namespace, body: { spec: { containers } }, dryRun: 'All' }, smp);
@@ -272,13 +278,13 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         const code = statusCode(err);
         if (code === 400 || code === 422 || code === 403) {
           throw ApplicationFailure.nonRetryable(
-            `CloneSet ${namespace}/${name}: the apiserver refuses to resize Pod ${pod.name} (revision ${rev}) in place: ${describe(err)}`,
+            `CloneSet ${namespace}/${name}: the apiserver refuses to resize Pod ${pod.name}${pod.nodeName ? ` on ${pod.nodeName}` : ''} (revision ${rev}) in place: ${describe(err)}`,
             NonRetryable.InvalidSpec,
           );
         }
-        if (!isNotFound(err)) return toActivityError(err, `dry-run resize of Pod ${pod.name}`);
+        if (!isNotFound(err)) toActivityError(err, `dry-run resize of Pod ${pod.name}`);
       }
-    }
+    });
   }
 
   return {
@@ -290,7 +296,17 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
      * Then the update revision is recorded as the newest ControllerRevision and the history pruned to
      * spec.revisionHistoryLimit (src/rollout/history.ts).
      */
-    async prepareRollout(input: { namespace: string; name: string; images?: Record<string, string>; revision?: number }): Promise<RolloutTarget> {
+    async prepareRollout(input: {
+      namespace: string;
+      name: string;
+      images?: Record<string, string>;
+      revision?: number;
+      /**
+       * With `images` (an abort's rollback): also set back the containers' resources that ControllerRevision recorded
+       * (the revision the rollout started from), so a rollout that resized Pods resizes them back. Unknown: images only.
+       */
+      resourcesOf?: string;
+    }): Promise<RolloutTarget> {
       const log = activityLogger(logger, { cloneSet: `${input.namespace}/${input.name}` });
       if (input.revision !== undefined && input.images !== undefined) {
         throw ApplicationFailure.nonRetryable(
@@ -310,6 +326,8 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
         const applied = rollback
           ? { ok: true as const, value: JSON.parse(JSON.stringify(rollback.template)) as PodTemplateSpec }
           : applyImages(current.spec.template, input.images);
+        const from = input.resourcesOf === undefined ? undefined : history.find((r) => r.name === input.resourcesOf)?.template;
+        if (applied.ok && !rollback && from) applied.value = withResourcesOf(applied.value, from);
         if (!applied.ok) {
           throw ApplicationFailure.nonRetryable(`CloneSet ${input.namespace}/${input.name}: ${formatErrors(applied.errors)}`, NonRetryable.InvalidSpec);
         }
@@ -517,6 +535,18 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       return { name, uid: existing.metadata?.uid ?? '', atMs: Date.now() };
     },
   };
+}
+
+/** `template` with each container's `resources` as `from` has them (by container name; absent there: removed). */
+function withResourcesOf(template: PodTemplateSpec, from: PodTemplateSpec): PodTemplateSpec {
+  const out = JSON.parse(JSON.stringify(template)) as PodTemplateSpec;
+  for (const c of out.spec.containers) {
+    const was = from.spec.containers.find((x) => x.name === c.name);
+    if (!was) continue;
+    if (was.resources === undefined) delete c.resources;
+    else c.resources = JSON.parse(JSON.stringify(was.resources)) as unknown;
+  }
+  return out;
 }
 
 function containerImages(template: PodTemplateSpec): Record<string, string> {

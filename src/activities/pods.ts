@@ -169,17 +169,17 @@ export function podActivities(k: KubeClients, logger: Logger) {
 
   /**
    * Resizes the containers whose spec does not ask for `want` yet, in one `pods/resize` write (uid and resourceVersion
-   * preconditions; a conflict reads again). Nothing to resize → no write. Returns whether it wrote.
+   * preconditions; a conflict reads again). Nothing to resize → no write. Returns the Pod as written, or null.
    */
-  async function resize(ref: PodRef, known: V1Pod, want: Record<string, ContainerResize>, log: Logger): Promise<boolean> {
+  async function resize(ref: PodRef, known: V1Pod, want: Record<string, ContainerResize>, log: Logger): Promise<V1Pod | null> {
     let pod = known;
     for (;;) {
       const containers = (pod.spec?.containers ?? [])
         .filter((c) => c.name in want && !specHasResize(resourcesOf(pod, c.name), want[c.name]!))
         .map((c) => ({ name: c.name, resources: { requests: want[c.name]!.requests, limits: want[c.name]!.limits } }));
-      if (containers.length === 0) return false;
+      if (containers.length === 0) return null;
       try {
-        await k.core.patchNamespacedPodResize(
+        const written = await k.core.patchNamespacedPodResize(
           {
             name: ref.name,
             namespace: ref.namespace,
@@ -188,7 +188,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
           smp,
         );
         log.info({ resize: Object.fromEntries(containers.map((c) => [c.name, c.resources])) }, 'resized Pod in place');
-        return true;
+        return written;
       } catch (err) {
         if (isConflict(err)) {
           pod = await readPod(ref);
@@ -241,17 +241,21 @@ export function podActivities(k: KubeClients, logger: Logger) {
     },
 
     /**
-     * Step 3: patch the changed containers' images, the revision label, lifecycle Updating and the
-     * inplace-update-state annotation in one write (optimistic on resourceVersion); then resize the containers whose
-     * cpu/memory change through the `pods/resize` subresource (the only way a running Pod's resources change). Each
-     * write is skipped when the Pod already has it, so a retry after a crash between the two only resizes, and a retry
-     * after both writes changes nothing (no second resize, no second restart).
+     * Step 3: resize the containers whose cpu/memory change through the `pods/resize` subresource (the only way a
+     * running Pod's resources change), then patch the changed containers' images, the revision label, lifecycle
+     * Updating and the inplace-update-state annotation in one write (optimistic on resourceVersion). Resize first: any
+     * copy of the Pod at the new revision already asks for its new resources, so a wait that compares what the
+     * kubelet reports with the Pod's spec never mistakes the old resources for done. Each write is skipped when the
+     * Pod already has it: a retry after a crash between the two only patches, and a retry after both changes nothing
+     * (no second resize, no second restart).
      */
     async patchPodInPlace(p: InPlacePatch): Promise<InPlacePatchResult> {
       const log = activityLogger(logger, { pod: p.name, namespace: p.namespace, revision: p.revision });
       const resources = p.resources ?? {};
+      /** The resized containers' resources before this step (its first read), for the in-place record. */
+      let before: Record<string, ResourceLists> | undefined;
       for (;;) {
-        const pod = await readPod(p);
+        let pod = await readPod(p);
         const v = toPodView(pod as never);
         const applied = v.revision === p.revision && Object.entries(p.images).every(([n, img]) => v.containers.find((c) => c.name === n)?.specImage === img);
         if (applied) {
@@ -259,7 +263,7 @@ export function podActivities(k: KubeClients, logger: Logger) {
           const recorded = v.inPlaceState?.lastContainerStatuses ?? {};
           const previousImageIDs = Object.fromEntries(Object.keys(p.images).map((n) => [n, recorded[n]?.imageID || null]));
           const resized = await resize(p, pod, resources, log);
-          return { previousImageIDs, patched: resized, atMs: Date.now() };
+          return { previousImageIDs, patched: resized !== null, atMs: Date.now() };
         }
         for (const name of [...Object.keys(p.images), ...Object.keys(resources)]) {
           if (!v.containers.some((c) => c.name === name)) {
@@ -268,8 +272,9 @@ export function podActivities(k: KubeClients, logger: Logger) {
           }
         }
         const previousImageIDs = Object.fromEntries(Object.keys(p.images).map((n) => [n, v.containers.find((c) => c.name === n)?.imageID ?? null]));
+        before ??= Object.fromEntries(Object.keys(resources).map((n) => [n, resourcesOf(pod, n)]));
+        pod = (await resize(p, pod, resources, log)) ?? pod;
         const now = Date.now();
-        const before = Object.fromEntries(Object.keys(resources).map((n) => [n, resourcesOf(pod, n)]));
         const state = serializeInPlaceUpdateState(buildInPlaceUpdateState(v, p.revision, p.images, now, before));
         const lifecycle = lifecycleMetadata(LifecycleState.Updating, now);
         const body = {
@@ -283,9 +288,8 @@ export function podActivities(k: KubeClients, logger: Logger) {
           // reorder the list, which the apiserver forbids as a spec change.
           spec: { containers: v.containers.filter((c) => c.name in p.images).map((c) => ({ name: c.name, image: p.images[c.name] })) },
         };
-        let written: V1Pod;
         try {
-          written = await k.core.patchNamespacedPod({ name: p.name, namespace: p.namespace, body }, smp);
+          await k.core.patchNamespacedPod({ name: p.name, namespace: p.namespace, body }, smp);
         } catch (err) {
           if (isConflict(err)) continue;
           // Rejected for good (400/422): say so on the Pod and the CloneSet; retryable errors are not events.
@@ -294,7 +298,6 @@ export function podActivities(k: KubeClients, logger: Logger) {
           return toActivityError(err, `patch images of Pod ${p.name}`);
         }
         log.info({ images: p.images }, 'patched Pod in place');
-        await resize(p, written, resources, log);
         return { previousImageIDs, patched: true, atMs: Date.now() };
       }
     },

@@ -202,7 +202,15 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
               .map(([c, i]) => `${c}=${i}`)
               .join(', ')}`,
           },
-          [{ namespace: progress.namespace, name: progress.name, images: state.previousImages ?? {} }],
+          [
+            {
+              namespace: progress.namespace,
+              name: progress.name,
+              images: state.previousImages ?? {},
+              // and the resources it started with: a rollout that resized Pods resizes them back
+              ...(progress.fromRevision ? { resourcesOf: progress.fromRevision } : {}),
+            },
+          ],
         );
         rollbackRevision = t.updateRevision;
         state.aborted = { ...state.aborted, toRevision: t.updateRevision };

@@ -43,6 +43,26 @@ describe('cloneset-rollout demo --fast', () => {
     expect(evidence.uiUrl).toMatch(/\/namespaces\/default\/workflows\/cloneset%2Fdefault%2Fnginxweb1$/);
   });
 
+  it('--resize --json: rolls a cpu change in place: the same Pods, the new cpu reported, no restart', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['bin/cloneset-rollout.js', 'demo', '--resize', '--json'], {
+      env: { ...process.env, LOG_LEVEL: 'error' },
+      timeout: 150_000,
+    });
+    const evidence = JSON.parse(stdout.trim()) as {
+      ok: boolean;
+      checks: { name: string; ok: boolean }[];
+      before: { name: string; uid: string; cpu: string }[];
+      after: { name: string; uid: string; cpu: string; restartCount: number }[];
+      result: { updatedInPlace: number; recreated: number };
+    };
+    expect(evidence.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(evidence.ok).toBe(true);
+    expect(evidence.before.map((p) => p.cpu)).toEqual(['100m', '100m', '100m', '100m']);
+    expect(evidence.after.map((p) => `${p.name}/${p.uid}`)).toEqual(evidence.before.map((p) => `${p.name}/${p.uid}`));
+    expect(evidence.after.every((p) => p.cpu === '200m' && p.restartCount === 0)).toBe(true);
+    expect(evidence.result).toMatchObject({ updatedInPlace: 4, recreated: 0 });
+  });
+
   it('prints human lines only: no line of its output (stdout or stderr) is a JSON object, at the default log level', async () => {
     const env: Record<string, string | undefined> = { ...process.env };
     delete env.LOG_LEVEL;

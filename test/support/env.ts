@@ -35,7 +35,8 @@ async function startCluster(kubelet: SimKubeletOptions): Promise<TestCluster> {
   if (KUBE_BACKEND === 'sim') return startSimCluster({ kubelet });
   const real = await startRealApiServer();
   try {
-    const sim = await startSimKubelet(real.kubeConfig(), kubelet);
+    // Node objects too: the real apiserver checks a Pod resize against its Node's allocatable.
+    const sim = await startSimKubelet(real.kubeConfig(), { registerNodes: true, ...kubelet });
     return {
       kubeConfig: () => real.kubeConfig(),
       kubeconfigPath: real.kubeconfigPath,
