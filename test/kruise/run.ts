@@ -20,7 +20,12 @@ export async function runScenario(scenario: Scenario, controller: ControllerName
   const dir = join(RESULTS, `${scenario.name}-${controller}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const run = await startControllerRun(controller, { dir, address });
+  const run = await startControllerRun(controller, {
+    dir,
+    address,
+    kubelet: scenario.kubelet,
+    kruiseArgs: controller === 'kruise' ? scenario.kruiseArgs : undefined,
+  });
   const ns = `${scenario.name}-${randomBytes(3).toString('hex')}`;
   const core = run.kc.makeApiClient(CoreV1Api);
   const rec = new Recorder(run.kc, ns);

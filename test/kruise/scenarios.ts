@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { CLONESET } from '../../src/kube/clients.js';
+import type { SimKubeletOptions } from '../../src/sim/index.js';
 import type { Recorder, StoredCloneSet } from '../support/recorder.js';
+import { sameResources, type Resources } from './resources.js';
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const LIFECYCLE = 'lifecycle.apps.kruise.io/state';
@@ -47,11 +49,25 @@ export interface Scenario {
   name: string;
   /** One line for the test title and the doc. */
   title: string;
+  /** Extra kruise-manager arguments for this scenario (e.g. a feature gate), on top of test/support/kruise.ts's. */
+  kruiseArgs?: string[];
+  /**
+   * Sim kubelet options on top of test/support/kruise.ts's TIER_KUBELET, the same for both controllers (e.g.
+   * `registerNodes`: the real apiserver admits a pods/resize only for a Pod on a known Node with room).
+   */
+  kubelet?: SimKubeletOptions;
   /**
    * Runs it; returns the CloneSet, the replicas the maxima are counted against and, when not the whole update
-   * phase, the marks bounding them and the mark the final Pods are compared against.
+   * phase, the marks bounding them and the mark the final Pods are compared against; `phases` names windows
+   * (mark to mark, or to the end) whose resizes are observed one by one (observables.ts `resize.<phase>.*`).
    */
-  run(ctx: ScenarioCtx): Promise<{ name: string; desired: number; maxWindow?: [string, string?]; baseline?: string }>;
+  run(ctx: ScenarioCtx): Promise<{
+    name: string;
+    desired: number;
+    maxWindow?: [string, string?];
+    baseline?: string;
+    phases?: Record<string, [string, string?]>;
+  }>;
 }
 
 // ------------------------------------------------------------------------------------------------ helpers
@@ -97,6 +113,19 @@ const cond = (p: V1Pod, type: string) => p.status?.conditions?.find((c) => c.typ
 const isTrue = (p: V1Pod, type: string) => cond(p, type)?.status === 'True';
 const specImages = (p: V1Pod) => Object.fromEntries((p.spec?.containers ?? []).map((c) => [c.name, c.image ?? '']));
 
+/**
+ * The kubelet runs the resources the spec asks for: every container's status `resources` equal its spec's (by value)
+ * and no resize pending or in progress.
+ */
+function resourcesSettled(p: V1Pod): boolean {
+  if (isTrue(p, 'PodResizePending') || isTrue(p, 'PodResizeInProgress')) return false;
+  const running = new Map((p.status?.containerStatuses ?? []).map((c) => [c.name, c]));
+  return (p.spec?.containers ?? []).every((c) => {
+    const s = running.get(c.name);
+    return !!s?.resources && sameResources(c.resources as Resources, s.resources as Resources);
+  });
+}
+
 /** The kubelet runs what the spec says (every container's status image is its spec image) and reports it Ready. */
 function podSettled(p: V1Pod): boolean {
   if (p.metadata?.deletionTimestamp || !isTrue(p, 'Ready')) return false;
@@ -118,6 +147,12 @@ function describeState(ctx: ScenarioCtx, name: string): string {
     images: specImages(p),
     ready: cond(p, 'Ready')?.status,
     gate: cond(p, 'InPlaceUpdateReady')?.status,
+    resources: Object.fromEntries((p.spec?.containers ?? []).map((c) => [c.name, c.resources ?? null])),
+    statusResources: Object.fromEntries((p.status?.containerStatuses ?? []).map((c) => [c.name, c.resources ?? null])),
+    resize: ['PodResizePending', 'PodResizeInProgress']
+      .map((t) => cond(p, t))
+      .filter((c) => c?.status === 'True')
+      .map((c) => `${c!.type}/${c!.reason ?? ''}`),
     lifecycle: p.metadata?.labels?.[LIFECYCLE],
     revision: p.metadata?.labels?.['controller-revision-hash'],
   }));
@@ -126,20 +161,25 @@ function describeState(ctx: ScenarioCtx, name: string): string {
 
 /**
  * Waits until the CloneSet is settled: `replicas` live Pods and none terminating, each settled (podSettled),
- * `updated` of them on `images`, and the CloneSet status saying the same at its current generation.
+ * `updated` of them on `images` (and, with `resources`, asking for those resources by container, and every Pod
+ * running what its spec asks: resourcesSettled), and the CloneSet status saying the same at its current generation.
  */
 export async function settle(
   ctx: ScenarioCtx,
   name: string,
-  want: { replicas: number; updated: number; images: Record<string, string> },
+  want: { replicas: number; updated: number; images: Record<string, string>; resources?: Record<string, Resources> },
   what: string,
 ): Promise<void> {
+  const resources = want.resources;
+  const onResources = (p: V1Pod) =>
+    !resources || Object.entries(resources).every(([c, r]) => sameResources(p.spec?.containers.find((x) => x.name === c)?.resources as Resources, r));
   await ctx.rec.until(
-    `${name}: ${what} (${want.replicas} Pods settled, ${want.updated} on ${JSON.stringify(want.images)}, status caught up)`,
+    `${name}: ${what} (${want.replicas} Pods settled, ${want.updated} on ${JSON.stringify(want.images)}${resources ? ` and ${JSON.stringify(resources)}, running them` : ''}, status caught up)`,
     () => {
       const all = ctx.rec.currentPods();
       if (all.length !== want.replicas || !all.every(podSettled)) return false;
-      const onTarget = all.filter((p) => Object.entries(want.images).every(([c, img]) => specImages(p)[c] === img)).length;
+      if (resources && !all.every(resourcesSettled)) return false;
+      const onTarget = all.filter((p) => Object.entries(want.images).every(([c, img]) => specImages(p)[c] === img) && onResources(p)).length;
       if (onTarget !== want.updated) return false;
       const cs = ctx.rec.cloneSet(name);
       const s = (cs?.status ?? {}) as Record<string, number | undefined>;
