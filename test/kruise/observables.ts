@@ -10,6 +10,7 @@
  */
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { Recorded, Recorder, StoredCloneSet } from '../support/recorder.js';
+import { formatResources, sameResources, type Resources } from './resources.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type Observables = Record<string, Json>;
@@ -27,6 +28,8 @@ export interface RunRecord {
   maxWindow?: [string, string?];
   /** The mark the final Pods are compared against (in place, recreated, restarts, orderings); default "update". */
   baseline?: string;
+  /** Windows (mark to mark, or to the end) whose resizes are observed one by one: `resize.<phase>.*`. */
+  phases?: Record<string, [string, string?]>;
 }
 
 const LIFECYCLE = 'lifecycle.apps.kruise.io/state';
@@ -55,6 +58,30 @@ const cond = (p: V1Pod, type: string) => p.status?.conditions?.find((c) => c.typ
 const condStatus = (p: V1Pod, type: string) => cond(p, type)?.status ?? ABSENT;
 const images = (p: V1Pod) => (p.spec?.containers ?? []).map((c) => `${c.name}=${c.image}`).join(',');
 const live = (pods: Iterable<V1Pod>) => [...pods].filter((p) => !p.metadata?.deletionTimestamp);
+/** Every container's spec resources, by name: `nginx: requests cpu=100m …`. */
+const specResources = (p: V1Pod) => (p.spec?.containers ?? []).map((c) => `${c.name}: ${formatResources(c.resources as Resources)}`).join(', ');
+/** Every container's resources as the kubelet reports them (containerStatuses[].resources). */
+const statusResources = (p: V1Pod) =>
+  (p.status?.containerStatuses ?? [])
+    .map((c) => `${c.name}: ${formatResources(c.resources as Resources)}`)
+    .sort()
+    .join(', ');
+/** The requests the kubelet admitted (containerStatuses[].allocatedResources). */
+const allocatedResources = (p: V1Pod) =>
+  (p.status?.containerStatuses ?? [])
+    .map((c) => `${c.name}: ${c.allocatedResources ? formatResources({ requests: c.allocatedResources }) : ABSENT}`)
+    .sort()
+    .join(', ');
+const statusImages = (p: V1Pod) =>
+  (p.status?.containerStatuses ?? [])
+    .map((c) => `${c.name}=${c.image}`)
+    .sort()
+    .join(',');
+const sameSpecResources = (a: V1Pod, b: V1Pod) =>
+  (a.spec?.containers ?? []).every((c) => sameResources(c.resources as Resources, b.spec?.containers.find((x) => x.name === c.name)?.resources as Resources));
+/** Whether the Pods ask for any cpu or memory (the resource observables are only made for scenarios that size their Pods). */
+const sized = (p: V1Pod) =>
+  (p.spec?.containers ?? []).some((c) => Object.keys(c.resources?.requests ?? {}).length + Object.keys(c.resources?.limits ?? {}).length > 0);
 
 /** Sorted distinct values. */
 function distinct(values: Json[]): Json {
@@ -167,6 +194,14 @@ export function observe(r: RunRecord): Observables {
   o['pods.createdDuringUpdate'] = pods.length - kept.length;
   o['pods.deletedDuringUpdate'] = before.filter((p) => !finalUids.has(p.metadata!.uid!)).length;
   o['pods.keptNames'] = kept.every((p) => beforeByUid.get(p.metadata!.uid!)!.metadata!.name === p.metadata!.name);
+  if (pods.some(sized)) {
+    // resources: what the spec asks, what the kubelet runs and admitted, the QoS class; Pods resized since the baseline
+    o['pods.resizedInPlace'] = kept.filter((p) => !sameSpecResources(p, beforeByUid.get(p.metadata!.uid!)!)).length;
+    o['pod.resources.spec'] = distinct(pods.map(specResources));
+    o['pod.resources.status'] = distinct(pods.map(statusResources));
+    o['pod.resources.allocated'] = distinct(pods.map(allocatedResources));
+    o['pod.qosClass'] = distinct(pods.map((p) => p.status?.qosClass ?? ABSENT));
+  }
 
   // labels Kruise's tools read: shapes, and how they relate to the CloneSet
   for (const key of [REVISION, LIFECYCLE]) {
@@ -359,6 +394,9 @@ export function observe(r: RunRecord): Observables {
     o[key] = COUNTED_REASONS.has(reason!) && kind === 'CloneSet' ? `${type} ×${count}` : type;
   }
 
+  // ------------------------------------------------------------------ resizes, phase by phase
+  for (const [phase, [a, b]] of Object.entries(r.phases ?? {})) Object.assign(o, resizePhase(r, phase, rec.seqOf(a), b ? rec.seqOf(b) : Infinity));
+
   // ------------------------------------------------------------------ mid-scenario snapshots and extras
   for (const [label, snap] of Object.entries(r.snapshots)) {
     const l = live(snap);
@@ -367,5 +405,141 @@ export function observe(r: RunRecord): Observables {
     // Ready times at whole seconds, so between an updated Pod and a newer one its choice depends on the clock.
   }
   for (const [k, v] of Object.entries(r.extra)) o[`extra.${k}`] = v as Json;
+  return o;
+}
+
+/** The in-place update state annotation's lastContainerStatuses, normalized: imageID by shape, resources by value. */
+function lastStatuses(v: unknown, csName: string): Json {
+  if (v === undefined) return ABSENT;
+  if (v === null || typeof v !== 'object') return shape(v, csName);
+  return Object.fromEntries(
+    Object.entries(v as Record<string, Record<string, unknown>>)
+      .sort(([x], [y]) => x.localeCompare(y))
+      .map(([c, st]) => [
+        c,
+        Object.fromEntries(
+          Object.keys(st ?? {})
+            .sort()
+            .map((k) => [k, k === 'resources' ? formatResources(st[k] as Resources) : shape(st[k], csName)]),
+        ),
+      ]),
+  );
+}
+
+/**
+ * One phase's resizes, from mark `from` to `to`: the Pods live at `from` whose spec resources changed by `to` (kept:
+ * same UID), and for them what a user sees while it happens — whether the gate and Ready went False, the order of the
+ * controller's writes (revision label, grace annotation, gate off, the resize, the image, gate on, lifecycle Normal)
+ * against the kubelet taking the resize, how many writes resized it, the lifecycle states, the restarts, the in-place
+ * update state at the end — and the maxima over the phase. Whether the kubelet reported PodResizeInProgress is not
+ * compared: it depends on how its writes interleave with the controller's (a resize that lands while the container
+ * restarts for its image is taken by the restart).
+ */
+function resizePhase(r: RunRecord, phase: string, from: number, to: number): Observables {
+  const o: Observables = {};
+  const p = `resize.${phase}`;
+  const { rec, name } = r;
+  const log = rec.log;
+  const start = [...podsAt(log, from).values()].filter((x) => !x.metadata?.deletionTimestamp);
+  const end = podsAt(log, to);
+  const created = [...end.values()].filter((x) => !x.metadata?.deletionTimestamp && !start.some((s) => s.metadata?.uid === x.metadata?.uid));
+  const resized = start
+    .map((p0) => ({ p0, writes: writesOf(log, p0.metadata!.uid!, from, to) }))
+    .filter(({ p0, writes }) => writes.length > 0 && end.has(p0.metadata!.uid!) && !sameSpecResources(writes.at(-1)!, p0));
+  o[`${p}.inPlace`] = resized.length;
+  o[`${p}.created`] = created.length;
+  o[`${p}.deleted`] = start.filter((x) => !end.has(x.metadata!.uid!) || end.get(x.metadata!.uid!)!.metadata?.deletionTimestamp).length;
+  if (resized.length > 0) Object.assign(o, resizedPods(p, name, resized));
+  // where the phase ends: every live Pod (resized or created)
+  const last = live(end.values());
+  o[`${p}.spec`] = distinct(last.map(specResources));
+  o[`${p}.status`] = distinct(last.map(statusResources));
+  o[`${p}.qosClass`] = distinct(last.map((x) => x.status?.qosClass ?? ABSENT));
+  // maxima over the phase
+  const current = podsAt(log, from);
+  const max = { notReady: 0, inUpdate: 0, gateOff: 0 };
+  const measure = () => {
+    const l = live(current.values());
+    max.notReady = Math.max(max.notReady, l.filter((x) => condStatus(x, 'Ready') !== 'True').length);
+    max.inUpdate = Math.max(
+      max.inUpdate,
+      l.filter((x) => condStatus(x, 'InPlaceUpdateReady') === 'False' || UPDATING.has(x.metadata?.labels?.[LIFECYCLE] ?? '')).length,
+    );
+    max.gateOff = Math.max(max.gateOff, l.filter((x) => condStatus(x, 'InPlaceUpdateReady') === 'False').length);
+  };
+  measure();
+  for (const e of log) {
+    if (e.seq < from || e.seq >= to || e.kind !== 'Pod') continue;
+    if (e.type === 'DELETED') current.delete(e.obj.metadata!.uid!);
+    else current.set(e.obj.metadata!.uid!, e.obj);
+    measure();
+  }
+  for (const [k, v] of Object.entries(max)) o[`${p}.max.${k}`] = v;
+  return o;
+}
+
+/** What the Pods resized in place in one phase went through (see {@link resizePhase}). */
+function resizedPods(p: string, name: string, resized: { p0: V1Pod; writes: V1Pod[] }[]): Observables {
+  const o: Observables = {};
+  const restarts = (p0: V1Pod, last: V1Pod) =>
+    (last.status?.containerStatuses ?? [])
+      .map((c) => `${c.name}:${c.restartCount - (p0.status?.containerStatuses?.find((x) => x.name === c.name)?.restartCount ?? 0)}`)
+      .join(',');
+  o[`${p}.restarts`] = tally(resized.map(({ p0, writes }) => restarts(p0, writes.at(-1)!)));
+  o[`${p}.gate`] = distinct(
+    resized.map(({ writes }) => (writes.some((w) => condStatus(w, 'InPlaceUpdateReady') === 'False') ? 'False during the update' : 'True throughout')),
+  );
+  o[`${p}.ready`] = distinct(
+    resized.map(({ writes }) => (writes.some((w) => condStatus(w, 'Ready') === 'False') ? 'False during the update' : 'True throughout')),
+  );
+  o[`${p}.lifecycle`] = distinct(resized.map(({ p0, writes }) => collapse([p0, ...writes].map((w) => w.metadata?.labels?.[LIFECYCLE] ?? ABSENT)).join(' → ')));
+  // how many writes changed the spec resources (one resize each)
+  o[`${p}.resizeWrites`] = distinct(resized.map(({ p0, writes }) => writes.filter((w, i) => !sameSpecResources(w, i === 0 ? p0 : writes[i - 1]!)).length));
+  o[`${p}.order`] = distinct(
+    resized.map(({ p0, writes }) => {
+      const last = writes.at(-1)!;
+      const milestones: [string, (w: V1Pod) => boolean][] = [
+        ['revision', (w) => w.metadata?.labels?.[REVISION] !== p0.metadata?.labels?.[REVISION]],
+        ['grace', (w) => w.metadata?.annotations?.[GRACE] !== undefined],
+        ['gateOff', (w) => condStatus(w, 'InPlaceUpdateReady') === 'False'],
+        ['resize', (w) => !sameSpecResources(w, p0)],
+        ['image', (w) => images(w) !== images(p0)],
+        // the kubelet runs the phase's final spec: its resources and images, as the end of the phase reports them
+        [
+          'kubeletTookIt',
+          (w) =>
+            sameSpecResources(w, last) &&
+            images(w) === images(last) &&
+            statusResources(w) === statusResources(last) &&
+            statusImages(w) === statusImages(last) &&
+            statusResources(w) !== statusResources(p0),
+        ],
+      ];
+      const at = milestones.map(([m, f]) => [m, writes.findIndex(f)] as const).filter(([, i]) => i >= 0);
+      // back in service: the gate True again (when it went off) and lifecycle Normal, the first writes after the resize
+      // that say so — before or after the kubelet took it
+      const resize = at.find(([m]) => m === 'resize')![1];
+      const after = writes.slice(resize);
+      const gateOn = after.findIndex((w) => condStatus(w, 'InPlaceUpdateReady') === 'True');
+      const normal = after.findIndex((w) => (w.metadata?.labels?.[LIFECYCLE] ?? 'Normal') === 'Normal');
+      if (at.some(([m]) => m === 'gateOff') && gateOn >= 0) at.push(['gateOn', resize + gateOn] as const);
+      if (normal >= 0) at.push(['Normal', resize + normal] as const);
+      const groups = new Map<number, string[]>();
+      for (const [m, i] of at) groups.set(i, [...(groups.get(i) ?? []), m]);
+      return [...groups.entries()]
+        .sort(([x], [y]) => x - y)
+        .map(([, ms]) => ms.join('+'))
+        .join(' → ');
+    }),
+  );
+  // the in-place update state annotation at the end of the phase
+  const states = resized
+    .map(({ writes }) => writes.at(-1)!.metadata?.annotations?.[STATE])
+    .map((st) => (st === undefined ? undefined : (JSON.parse(st) as Record<string, unknown>)));
+  o[`${p}.state.pods`] = `${states.filter(Boolean).length} of ${resized.length}`;
+  const parsed = states.filter((x): x is Record<string, unknown> => x !== undefined);
+  for (const key of [...new Set(parsed.flatMap((x) => Object.keys(x)))].sort()) {
+    o[`${p}.state.${key}`] = distinct(parsed.map((x) => (key === 'lastContainerStatuses' ? lastStatuses(x[key], name) : shape(x[key], name))));
+  }
   return o;
 }
