@@ -1,3 +1,3 @@
 import { differential } from './differential.js';
 
-differential(['maxsurge-recreate', 'paused', 'priority', 'grace', 'hook']);
+differential(['maxsurge-recreate', 'paused', 'priority', 'grace', 'hook', 'resize']);

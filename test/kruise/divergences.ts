@@ -25,7 +25,7 @@ export interface Divergence {
 }
 
 /** Scenarios that update Pods in place. */
-const IN_PLACE = ['seed', 'partition', 'two-containers', 'scale-during-update', 'paused', 'priority', 'grace', 'hook'] as const;
+const IN_PLACE = ['seed', 'partition', 'two-containers', 'scale-during-update', 'paused', 'priority', 'grace', 'hook', 'resize'] as const;
 
 export const DIVERGENCES: readonly Divergence[] = [
   // ---------------------------------------------------------------- Pod creation
@@ -58,7 +58,7 @@ export const DIVERGENCES: readonly Divergence[] = [
   },
   {
     id: 'event-recreate-3',
-    scenarios: ['env-recreate'],
+    scenarios: ['env-recreate', 'resize'],
     observable: 'events.SuccessfulUpdatePodReCreate.CloneSet',
     kruise: 'Normal ×3',
     ours: '(absent)',
@@ -117,6 +117,77 @@ export const DIVERGENCES: readonly Divergence[] = [
     kruise: 1,
     ours: 2,
     reason: 'The two Pods ours updates at once are both not Ready for their restart, while the surplus Pod still serves (see seed-surplus-serves-in-update).',
+  },
+  // ---------------------------------------------------------------- in-place resources
+  {
+    id: 'resize-serves-gate',
+    scenarios: ['resize'],
+    observable: 'resize.cpu.gate',
+    kruise: ['True throughout'],
+    ours: ['False during the update'],
+    reason:
+      "A resources-only change: Kruise (InPlaceWorkloadVerticalScaling; pkg/util/inplaceupdate/inplace_update_defaults.go defaultCheckPodNeedsBeUnready) sets InPlaceUpdateReady=False only when a changed resource's resizePolicy is RestartContainer, so a NotRequired resize keeps the Pod in service (lifecycle Updating still counts it unavailable for maxUnavailable); ours drains every in-place update, a resize too (README, In-place resources: a container that restarts or slows down for it never serves meanwhile).",
+  },
+  {
+    id: 'resize-serves-ready',
+    scenarios: ['resize'],
+    observable: 'resize.cpu.ready',
+    kruise: ['True throughout'],
+    ours: ['False during the update'],
+    reason: 'Ready follows the gate: Kruise leaves it True during a NotRequired resize, ours sets Ready=False with the gate (see resize-serves-gate).',
+  },
+  {
+    id: 'resize-serves-max-gate-off',
+    scenarios: ['resize'],
+    observable: 'resize.cpu.max.gateOff',
+    kruise: 0,
+    ours: 1,
+    reason:
+      'Pods with InPlaceUpdateReady=False at once during the cpu resize: none under Kruise, one at a time (maxUnavailable 1) under ours (see resize-serves-gate).',
+  },
+  {
+    id: 'resize-serves-max-not-ready',
+    scenarios: ['resize'],
+    observable: 'resize.cpu.max.notReady',
+    kruise: 0,
+    ours: 1,
+    reason:
+      'Pods not Ready at once during the cpu resize: none under Kruise, one at a time under ours (see resize-serves-gate); both update one Pod at a time (resize.cpu.max.inUpdate is equal).',
+  },
+  {
+    id: 'resize-order',
+    scenarios: ['resize'],
+    observable: 'resize.cpu.order',
+    kruise: ['revision+grace → resize → kubeletTookIt → Normal'],
+    ours: ['gateOff → revision → resize → gateOn → Normal → kubeletTookIt'],
+    reason:
+      "Kruise writes the revision with apps.kruise.io/inplace-update-grace, resizes after the grace and moves the Pod to Normal once containerStatuses[].resources match the spec (NativeVerticalUpdate.IsUpdateCompleted); ours drains first (resize-serves-gate), keeps the grace as a timer, and — a bug of ours, reported — hands the Pod back (gate True, Normal) before the kubelet runs the new resources: its batch wait (src/activities/batch.ts finishPodsInPlace) judges the copy of the Pod that carries the revision patch but not yet the resize, whose spec and status resources are still equal. Fixed, ours reads 'gateOff → revision → resize → kubeletTookIt → gateOn → Normal'.",
+  },
+  {
+    id: 'resize-image-order',
+    scenarios: ['resize'],
+    observable: 'resize.imageAndMemory.order',
+    kruise: ['gateOff → revision+grace → resize → image → kubeletTookIt → gateOn → Normal'],
+    ours: ['gateOff → revision+image → resize → kubeletTookIt → gateOn → Normal'],
+    reason:
+      'An image and a resource together: Kruise writes the grace annotation with the revision, and after the grace resizes through pods/resize before it writes the image (two writes; pkg/util/inplaceupdate/inplace_update.go finishGracePeriod); ours keeps the grace as a timer and patches revision and image in one write, then resizes. Either way the container restarts once (resize.imageAndMemory.restarts is equal) and comes back with the new resources.',
+  },
+  {
+    id: 'resize-state-resources',
+    scenarios: ['resize'],
+    observable: 'resize.cpu.state.lastContainerStatuses',
+    kruise: [null],
+    ours: [{ nginx: { imageID: '<string>', resources: 'requests cpu=100m memory=64Mi; limits cpu=200m memory=128Mi' } }],
+    reason:
+      "Kruise's in-place update state records only containers whose image changes, with their imageID (apis/apps/pub/inplace_update.go InPlaceUpdateContainerStatus has no resources), so a resources-only update leaves lastContainerStatuses null; ours records every changed container with its imageID and, for a resize, the resources before it. Kruise reads ours' record unharmed (unknown fields are ignored; an unchanged imageID with an unchanged image passes its completion check).",
+  },
+  {
+    id: 'resize-state-resources-image',
+    scenarios: ['resize'],
+    observable: 'resize.imageAndMemory.state.lastContainerStatuses',
+    kruise: [{ nginx: { imageID: '<string>' } }],
+    ours: [{ nginx: { imageID: '<string>', resources: 'requests cpu=150m memory=64Mi; limits cpu=200m memory=128Mi' } }],
+    reason: 'With the image changed too, both record the imageID; ours also the resources before the resize (see resize-state-resources).',
   },
   // ---------------------------------------------------------------- lifecycle hooks
   {

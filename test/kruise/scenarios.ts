@@ -458,6 +458,42 @@ export const SCENARIOS: Scenario[] = [
       return { name, desired: 2 };
     },
   },
+  {
+    name: 'resize',
+    title:
+      'resources in place (Kruise with InPlaceWorkloadVerticalScaling), 3 Pods, maxUnavailable 1, gracePeriodSeconds 1: the cpu request 100m → 150m alone, then nginx:1.27 with the memory limit 128Mi → 256Mi, then requests up to the limits (QoS Burstable → Guaranteed: recreated)',
+    kruiseArgs: ['--feature-gates=InPlaceWorkloadVerticalScaling=true'],
+    // Nodes registered (the real apiserver's pods/resize admission looks the Pod's Node up); the kubelet takes a resize
+    // 1 s after admitting it, so a controller that hands a Pod back before the kubelet runs the new resources is seen
+    // doing so (the tier compares the order of writes, never their timing)
+    kubelet: { registerNodes: true, resizeDelayMs: 1000 },
+    async run(ctx) {
+      const name = 'web';
+      const strategy = { updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } } };
+      const sized = (image: string, resources: Resources) => [{ name: 'nginx', image, imagePullPolicy: 'IfNotPresent', resources }];
+      const initial = { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } };
+      const cpu = { requests: { cpu: '150m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } };
+      const memory = { requests: { cpu: '150m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } };
+      const guaranteed = { requests: { cpu: '200m', memory: '256Mi' }, limits: { cpu: '200m', memory: '256Mi' } };
+      ctx.rec.mark('create');
+      await create(ctx, cloneSet(name, 3, strategy, sized('nginx:perl', initial)));
+      await settle(ctx, name, { replicas: 3, updated: 3, images: perl, resources: { nginx: initial } }, 'created');
+      // only the cpu request: a resize alone
+      ctx.rec.mark('update');
+      await patch(ctx, name, { spec: { template: { spec: { containers: sized('nginx:perl', cpu) } } } });
+      await settle(ctx, name, { replicas: 3, updated: 3, images: perl, resources: { nginx: cpu } }, 'cpu request resized');
+      // an image and a resource together
+      ctx.rec.mark('update2');
+      await patch(ctx, name, { spec: { template: { spec: { containers: sized('nginx:1.27', memory) } } } });
+      await settle(ctx, name, { replicas: 3, updated: 3, images: v127, resources: { nginx: memory } }, 'image and memory limit rolled out');
+      // requests up to the limits: Burstable → Guaranteed, which no resize can do
+      ctx.rec.mark('update3');
+      await patch(ctx, name, { spec: { template: { spec: { containers: sized('nginx:1.27', guaranteed) } } } });
+      await settle(ctx, name, { replicas: 3, updated: 3, images: v127, resources: { nginx: guaranteed } }, 'QoS class changed');
+      // the final Pods are compared from the QoS change on; each resize phase has its own observables
+      return { name, desired: 3, baseline: 'update3', phases: { cpu: ['update', 'update2'], imageAndMemory: ['update2', 'update3'], qos: ['update3'] } };
+    },
+  },
 ];
 
 export function scenario(name: string): Scenario {
