@@ -53,8 +53,13 @@ describe('stuck Pods', () => {
       return p.phase === 'Stuck' && /no Pod progressed/.test(p.waiting ?? '') ? p : undefined;
     });
     expect(stuck.waiting).toMatch(/no Pod progressed for 3s \(progressDeadlineSeconds\); waiting on web-\w+ \(nginx: (ErrImagePull|ImagePullBackOff)\)/);
-    const status = ((await env.k.custom.getNamespacedCustomObject({ ...CLONESET, namespace: ns, name: 'web' })) as CloneSet).status!;
-    expect(status.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
+    // The phase is Stuck before the condition's write lands: wait for the write, not for time.
+    const progressing = await until('Progressing=False on the CloneSet', async () => {
+      const status = ((await env.k.custom.getNamespacedCustomObject({ ...CLONESET, namespace: ns, name: 'web' })) as CloneSet).status!;
+      const c = status.conditions?.find((x) => x.type === 'Progressing');
+      return c?.status === 'False' ? c : undefined;
+    });
+    expect(progressing).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
     // It took no other Pod: one drained, two serving.
     await new Promise((r) => setTimeout(r, 2_000));
     expect(gateOffs(w)).toBe(1);
