@@ -159,18 +159,18 @@ export const DIVERGENCES: readonly Divergence[] = [
     scenarios: ['resize'],
     observable: 'resize.cpu.order',
     kruise: ['revision+grace → resize → kubeletTookIt → Normal'],
-    ours: ['gateOff → revision → resize → gateOn → Normal → kubeletTookIt'],
+    ours: ['gateOff → resize → revision → kubeletTookIt → gateOn → Normal'],
     reason:
-      "Kruise writes the revision with apps.kruise.io/inplace-update-grace, resizes after the grace and moves the Pod to Normal once containerStatuses[].resources match the spec (NativeVerticalUpdate.IsUpdateCompleted); ours drains first (resize-serves-gate), keeps the grace as a timer, and — a bug of ours, reported — hands the Pod back (gate True, Normal) before the kubelet runs the new resources: its batch wait (src/activities/batch.ts finishPodsInPlace) judges the copy of the Pod that carries the revision patch but not yet the resize, whose spec and status resources are still equal. Fixed, ours reads 'gateOff → revision → resize → kubeletTookIt → gateOn → Normal'.",
+      "Kruise writes the revision with apps.kruise.io/inplace-update-grace, resizes after the grace and moves the Pod to Normal once containerStatuses[].resources match the spec (NativeVerticalUpdate.IsUpdateCompleted); ours drains first (resize-serves-gate), keeps the grace as a timer, resizes, then writes the revision (with lifecycle Updating and the in-place state): every copy of the Pod at its new revision already asks for its new resources, so the wait that follows compares what the kubelet reports with the Pod's spec and never takes the old resources for done. Both hand the Pod back only after the kubelet runs the new resources.",
   },
   {
     id: 'resize-image-order',
     scenarios: ['resize'],
     observable: 'resize.imageAndMemory.order',
     kruise: ['gateOff → revision+grace → resize → image → kubeletTookIt → gateOn → Normal'],
-    ours: ['gateOff → revision+image → resize → kubeletTookIt → gateOn → Normal'],
+    ours: ['gateOff → resize → revision+image → kubeletTookIt → gateOn → Normal'],
     reason:
-      'An image and a resource together: Kruise writes the grace annotation with the revision, and after the grace resizes through pods/resize before it writes the image (two writes; pkg/util/inplaceupdate/inplace_update.go finishGracePeriod); ours keeps the grace as a timer and patches revision and image in one write, then resizes. Either way the container restarts once (resize.imageAndMemory.restarts is equal) and comes back with the new resources.',
+      'An image and a resource together: Kruise writes the grace annotation with the revision, and after the grace resizes through pods/resize before it writes the image (two writes; pkg/util/inplaceupdate/inplace_update.go finishGracePeriod); ours keeps the grace as a timer, resizes, then patches revision and image in one write (see resize-order). Either way the container restarts once (resize.imageAndMemory.restarts is equal) and comes back with the new resources.',
   },
   {
     id: 'resize-state-resources',

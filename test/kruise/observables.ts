@@ -516,14 +516,15 @@ function resizedPods(p: string, name: string, resized: { p0: V1Pod; writes: V1Po
         ],
       ];
       const at = milestones.map(([m, f]) => [m, writes.findIndex(f)] as const).filter(([, i]) => i >= 0);
-      // back in service: the gate True again (when it went off) and lifecycle Normal, the first writes after the resize
-      // that say so — before or after the kubelet took it
+      // back in service: the gate True again (when it went off) and lifecycle Normal, the first writes after both the
+      // resize and the revision (whichever came later) that say so — before or after the kubelet took it
       const resize = at.find(([m]) => m === 'resize')![1];
-      const after = writes.slice(resize);
+      const from = Math.max(resize, at.find(([m]) => m === 'revision')?.[1] ?? resize);
+      const after = writes.slice(from);
       const gateOn = after.findIndex((w) => condStatus(w, 'InPlaceUpdateReady') === 'True');
       const normal = after.findIndex((w) => (w.metadata?.labels?.[LIFECYCLE] ?? 'Normal') === 'Normal');
-      if (at.some(([m]) => m === 'gateOff') && gateOn >= 0) at.push(['gateOn', resize + gateOn] as const);
-      if (normal >= 0) at.push(['Normal', resize + normal] as const);
+      if (at.some(([m]) => m === 'gateOff') && gateOn >= 0) at.push(['gateOn', from + gateOn] as const);
+      if (normal >= 0) at.push(['Normal', from + normal] as const);
       const groups = new Map<number, string[]>();
       for (const [m, i] of at) groups.set(i, [...(groups.get(i) ?? []), m]);
       return [...groups.entries()]
