@@ -188,7 +188,15 @@ export class CloneSetController {
       const target = { namespace, name, uid: cs.metadata.uid ?? '' };
       if (shouldSignal(cs as CloneSetMeta, state, this.signalled.get(k) ?? null)) {
         // A running rollout re-reads the CloneSet at its next resync; tell it now, so an edit is picked up at once.
-        await this.opts.client.workflow.getHandle(workflowId).signal(specChangedSignal, { generation: cs.metadata.generation ?? 0 });
+        try {
+          await this.opts.client.workflow.getHandle(workflowId).signal(specChangedSignal, { generation: cs.metadata.generation ?? 0 });
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          // It closed between the look and the signal: decide again at once (a new run starts), not at the resync.
+          log.debug('the rollout closed before the signal; deciding again');
+          this.dirty.add(k);
+          return;
+        }
         this.signalled.set(k, cs.metadata.generation ?? 0);
         log.info('signalled the running rollout: spec changed');
         return;
@@ -240,7 +248,8 @@ export class CloneSetController {
     const done = this.opts.client
       .withAbortSignal(this.abortFollow.signal, () => handle.result())
       .then(
-        () => undefined,
+        // Closed: an edit its last round did not see is a new generation to roll now, not at the next resync.
+        () => this.enqueue(`${cs.namespace}/${cs.name}`),
         async (err: unknown) => {
           if (this.stopped || !(err instanceof WorkflowFailedError)) return;
           // The run that failed is the latest one (after any continue-as-new); a newer run supersedes it.

@@ -7,7 +7,7 @@
  * activities and durable timers; the run's state lives in one object (./run-state.ts). Everything that must survive a
  * crash is in this workflow's history or on the Pods themselves.
  */
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, log, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { PlannedObservation, RevisionPlan, RolloutTarget } from '../activities/types.js';
 import { NonRetryable } from '../kube/error-types.js';
 import {
@@ -37,6 +37,12 @@ import {
 import { initialProgress, RESYNC_MS, RunState } from './run-state.js';
 
 /** The observation carries every Pod (for the `plan` query) up to this many; beyond, only the ones a round acts on. */
+/**
+ * Patch (docs/workflow-versioning.md): a round that would close the run observes again first when a `specChanged`
+ * signal came in while it ran. Histories recorded before it closed without looking.
+ */
+const OBSERVE_EDIT_BEFORE_FINISH = 'observe-edit-before-finish';
+
 const FULL_PODS_UP_TO = 200;
 
 export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutResult> {
@@ -79,7 +85,11 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     // 3. Gate: the controls hold what the planner would start (pause, abort, partition) and may end the loop.
     const decision = controls.gate(round.decision, run.lanes);
     showRound(run, round, decision);
-    if (controls.finished(run.lanes)) break;
+    if (controls.finished(run.lanes)) {
+      // An edit noted while this round ran: observe it before closing, rather than leave it to a new run.
+      if (run.specChangedSinceObservation && patched(OBSERVE_EDIT_BEFORE_FINISH)) continue;
+      break;
+    }
 
     // 4. Hand over: a long history continues as new; no Pod is taken, the ones in flight finish first.
     if (!run.handingOver && shouldHandOver(input, controls)) {

@@ -157,6 +157,11 @@ export class RunState {
     this.specChanged = true;
   }
 
+  /** A spec change was noted since the last observation began: what that observation read may be stale. */
+  get specChangedSinceObservation(): boolean {
+    return this.specChanged;
+  }
+
   /** An observation begins: it reads the CloneSet as it is now, so earlier spec-change notes are answered. */
   observing(): void {
     this.specChanged = false;
