@@ -38,15 +38,23 @@ interface Started {
   before: V1Pod[];
 }
 
-async function setup(ns: string, replicas: number, resources: object, extra: Partial<CloneSet['spec']> = {}, resizePolicy?: object[]): Promise<Started> {
+/** A CloneSet `web` with these resources rolled out, and a window watcher on it (on `on`, default the file's env). */
+async function setup(
+  ns: string,
+  replicas: number,
+  resources: object,
+  extra: Partial<CloneSet['spec']> = {},
+  resizePolicy?: object[],
+  on: TestEnv = env,
+): Promise<Started> {
   const cs = cloneSet(ns, 'web', { replicas, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 }, ...extra });
   cs.spec.template.spec.containers[0]!.resources = resources;
   if (resizePolicy) cs.spec.template.spec.containers[0]!.resizePolicy = resizePolicy;
-  await applyAndRoll(env, cs);
-  const w = new ReadinessWatcher(env.cluster.kubeConfig(), ns, 'app=web');
+  await applyAndRoll(on, cs);
+  const w = new ReadinessWatcher(on.cluster.kubeConfig(), ns, 'app=web');
   await w.start();
   w.resetMarks(replicas);
-  return { cs, w, before: await livePods(env, ns, 'web') };
+  return { cs, w, before: await livePods(on, ns, 'web') };
 }
 
 const uids = (pods: V1Pod[]) => pods.map((p) => `${p.metadata!.name}/${p.metadata!.uid}`);
@@ -165,16 +173,6 @@ describe('in-place resources on full nodes (2 nodes of 1 cpu)', () => {
     await full?.stop();
   });
 
-  async function setupOn(ns: string, replicas: number, extra: Partial<CloneSet['spec']>): Promise<Started> {
-    const cs = cloneSet(ns, 'web', { replicas, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1 }, ...extra });
-    cs.spec.template.spec.containers[0]!.resources = BURSTABLE;
-    await applyAndRoll(full, cs);
-    const w = new ReadinessWatcher(full.cluster.kubeConfig(), ns, 'app=web');
-    await w.start();
-    w.resetMarks(replicas);
-    return { cs, w, before: await livePods(full, ns, 'web') };
-  }
-
   /** A Pod asking for 500m on each node, so a resize to 600m waits for room there (Deferred). */
   async function fillNodes(ns: string): Promise<string[]> {
     const names: string[] = [];
@@ -198,7 +196,7 @@ describe('in-place resources on full nodes (2 nodes of 1 cpu)', () => {
     const ns = uniqueNamespace('resize-full');
     await ensureNamespace(full.k, ns);
     const fillers = await fillNodes(ns);
-    const s = await setupOn(ns, 2, { progressDeadlineSeconds: 3 });
+    const s = await setup(ns, 2, BURSTABLE, { progressDeadlineSeconds: 3 }, undefined, full);
     s.cs.spec.template.spec.containers[0]!.resources = DEFERRED;
     await applyCloneSet(full.k, s.cs);
     const handle = await full.client.start({ namespace: ns, name: 'web' });
@@ -231,7 +229,7 @@ describe('in-place resources on full nodes (2 nodes of 1 cpu)', () => {
     const ns = uniqueNamespace('resize-full');
     await ensureNamespace(full.k, ns);
     await fillNodes(ns);
-    const s = await setupOn(ns, 2, { progressDeadlineSeconds: 3 });
+    const s = await setup(ns, 2, BURSTABLE, { progressDeadlineSeconds: 3 }, undefined, full);
     s.cs.spec.template.spec.containers[0]!.resources = DEFERRED;
     await applyCloneSet(full.k, s.cs);
     const handle = await full.client.start({ namespace: ns, name: 'web', rollbackOnFailure: true });
@@ -253,7 +251,7 @@ describe('in-place resources on full nodes (2 nodes of 1 cpu)', () => {
 
   it('step 8: a resize beyond what a node has: refused at start by the apiserver (real) or Infeasible on the kubelet (simulated), named either way', async () => {
     const ns = uniqueNamespace('resize-full');
-    const s = await setupOn(ns, 1, { progressDeadlineSeconds: 3 });
+    const s = await setup(ns, 1, BURSTABLE, { progressDeadlineSeconds: 3 }, undefined, full);
     s.cs.spec.template.spec.containers[0]!.resources = { requests: { cpu: '2', memory: '64Mi' }, limits: { cpu: '2', memory: '128Mi' } };
     await applyCloneSet(full.k, s.cs);
     const handle = await full.client.start({ namespace: ns, name: 'web' });

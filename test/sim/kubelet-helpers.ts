@@ -1,5 +1,7 @@
 /** Shared helpers of the kubelet integration tests (not a test file itself). */
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { findRealApiServerBinary, startRealApiServer } from '../../src/realkube/index.js';
+import { startSimApiServer } from '../../src/sim/apiserver/index.js';
 import { toPlain, type ContainerStatus, type Pod, type PodCondition } from '../../src/sim/kubelet/types.js';
 
 /** Timings short enough for tests, long enough to observe each intermediate state by polling. */
@@ -125,4 +127,37 @@ export async function parallel<T, R>(items: T[], limit: number, fn: (item: T) =>
     }),
   );
   return out;
+}
+
+/** An apiserver the kubelet tests run against. */
+export interface KubeletBackend {
+  name: string;
+  skip: boolean;
+  start(): Promise<{ kc: KubeConfig; stop: () => Promise<void> }>;
+}
+
+/**
+ * The simulated apiserver, and — when SIM_KUBELET_REALKUBE=1 and the binary is built (scripts/build-kube-apiserver.sh)
+ * — the real kube-apiserver, on which `prepareReal` runs once it is up (e.g. to register Nodes).
+ */
+export function kubeletBackends(prepareReal?: (kc: KubeConfig) => Promise<void>): KubeletBackend[] {
+  return [
+    {
+      name: 'the simulated apiserver',
+      skip: false,
+      async start() {
+        const api = await startSimApiServer({ port: 0 });
+        return { kc: api.kubeConfig(), stop: () => api.close() };
+      },
+    },
+    {
+      name: 'a real kube-apiserver',
+      skip: !process.env.SIM_KUBELET_REALKUBE || !findRealApiServerBinary(),
+      async start() {
+        const s = await startRealApiServer({ installCloneSetCrd: false });
+        await prepareReal?.(s.kubeConfig());
+        return { kc: s.kubeConfig(), stop: s.stop };
+      },
+    },
+  ];
 }

@@ -6,35 +6,10 @@
  */
 import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRealApiServerBinary, startRealApiServer } from '../../src/realkube/index.js';
-import { startSimApiServer } from '../../src/sim/apiserver/index.js';
 import { imageIdFor, startSimKubelet, type SimKubelet } from '../../src/sim/kubelet/index.js';
-import { FAST, GATE, PodClient, cond, cstatus, isReady, podManifest, podName, sleep, waitFor } from './kubelet-helpers.js';
+import { FAST, GATE, PodClient, cond, cstatus, isReady, kubeletBackends, podManifest, podName, sleep, waitFor } from './kubelet-helpers.js';
 
-interface Backend {
-  name: string;
-  skip: boolean;
-  start(): Promise<{ kc: KubeConfig; stop: () => Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'the simulated apiserver',
-    skip: false,
-    async start() {
-      const api = await startSimApiServer({ port: 0 });
-      return { kc: api.kubeConfig(), stop: () => api.close() };
-    },
-  },
-  {
-    name: 'a real kube-apiserver',
-    skip: !process.env.SIM_KUBELET_REALKUBE || !findRealApiServerBinary(),
-    async start() {
-      const s = await startRealApiServer({ installCloneSetCrd: false });
-      return { kc: s.kubeConfig(), stop: s.stop };
-    },
-  },
-];
+const backends = kubeletBackends();
 
 describe.each(backends.filter((b) => !b.skip))('sim kubelet against $name', (backend) => {
   let stopBackend: () => Promise<void>;

@@ -5,46 +5,19 @@
  */
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRealApiServerBinary, startRealApiServer } from '../../src/realkube/index.js';
-import { startSimApiServer } from '../../src/sim/apiserver/index.js';
 import { startSimKubelet, type SimKubelet, type SimKubeletOptions } from '../../src/sim/kubelet/index.js';
 import type { Pod } from '../../src/sim/kubelet/types.js';
-import { FAST, PodClient, cond, cstatus, isReady, podName, sleep, waitFor } from './kubelet-helpers.js';
+import { FAST, PodClient, cond, cstatus, isReady, kubeletBackends, podName, sleep, waitFor } from './kubelet-helpers.js';
 
-interface Backend {
-  name: string;
-  skip: boolean;
-  start(): Promise<{ kc: KubeConfig; stop: () => Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'the simulated apiserver',
-    skip: false,
-    async start() {
-      const api = await startSimApiServer({ port: 0 });
-      return { kc: api.kubeConfig(), stop: () => api.close() };
-    },
-  },
-  {
-    name: 'a real kube-apiserver',
-    skip: !process.env.SIM_KUBELET_REALKUBE || !findRealApiServerBinary(),
-    async start() {
-      const s = await startRealApiServer({ installCloneSetCrd: false });
-      const core = s.kubeConfig().makeApiClient(CoreV1Api);
-      // the real admission of pods/resize looks the Pod's node up and checks its allocatable
-      for (const name of ['node-1', 'node-2']) {
-        await core.createNode({ body: { metadata: { name } } });
-        const room = { cpu: '1000', memory: '1Ti', pods: '1000' };
-        await core.patchNodeStatus(
-          { name, body: { status: { capacity: room, allocatable: room } } },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
-      }
-      return { kc: s.kubeConfig(), stop: s.stop };
-    },
-  },
-];
+// The real admission of pods/resize looks the Pod's node up and checks its allocatable: register roomy nodes there.
+const backends = kubeletBackends(async (kc) => {
+  const core = kc.makeApiClient(CoreV1Api);
+  for (const name of ['node-1', 'node-2']) {
+    await core.createNode({ body: { metadata: { name } } });
+    const room = { cpu: '1000', memory: '1Ti', pods: '1000' };
+    await core.patchNodeStatus({ name, body: { status: { capacity: room, allocatable: room } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  }
+});
 
 /** Two nodes of 4 cpu / 8Gi; resizes taken 150 ms after they are admitted. */
 const KUBELET: SimKubeletOptions = { ...FAST, nodes: 2, nodeAllocatable: { cpu: '4', memory: '8Gi' }, resizeDelayMs: 150 };
