@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_TASK_QUEUE } from '../constants.js';
 import { CloneSetController, selectionSelector } from '../controller/index.js';
 import { loadKubeConfig } from '../kube/clients.js';
+import { DEFAULT_CLUSTER, loadClusters, parseClusterFlag, readClustersFile } from '../kube/clusters.js';
 import { installTemporalLogging } from '../log.js';
 import { rolloutMetrics } from '../metrics/rollout.js';
 import { startHealthServer, type HealthServer } from '../metrics/server.js';
@@ -32,6 +33,14 @@ export interface ServeFlags {
   sdkMetrics?: string;
   /** Rollouts kept in memory between workflow tasks (worker). */
   maxCachedWorkflows?: number;
+  /** Named clusters, `NAME=KUBECONFIG[:CONTEXT]` (worker). */
+  cluster?: string[];
+  /** A clusters file (worker). */
+  clustersFile?: string;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function positive(value: string): number {
@@ -62,6 +71,8 @@ export function addServeOptions(cmd: Command, opts: { controllerFlag: boolean })
     .addOption(new Option('--kubeconfig <path>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)').env('KUBECONFIG'));
   if (opts.controllerFlag) {
     cmd
+      .option('--cluster <name=kubeconfig[:context]>', 'a cluster the worker rolls in, by name (repeatable; `default` replaces --kubeconfig)', collect)
+      .addOption(new Option('--clusters-file <file>', 'YAML/JSON clusters: { NAME: { kubeconfig: FILE, context: CTX } }').env('CLONESET_ROLLOUT_CLUSTERS_FILE'))
       .option('--controller', 'also run the CloneSet controller in this process')
       .addOption(
         new Option(
@@ -84,7 +95,11 @@ export function addServeOptions(cmd: Command, opts: { controllerFlag: boolean })
 export async function serve(f: ServeFlags, parts: { worker: boolean }, logger: Logger): Promise<void> {
   const settings = loadConnectionSettings({ overrides: { address: f.address, namespace: f.namespace }, configFile: f.temporalConfig });
   installTemporalLogging(logger, { metricsBindAddress: f.sdkMetrics });
-  const kubeConfig = loadKubeConfig(f.kubeconfig?.split(':')[0]);
+  const sources = [...(f.clustersFile ? readClustersFile(f.clustersFile) : []), ...(f.cluster ?? []).map(parseClusterFlag)];
+  const clusters = loadClusters(sources);
+  // The cluster named `default`: the worker's own kubeconfig, unless named clusters alone are given.
+  const kubeConfig =
+    clusters[DEFAULT_CLUSTER] ?? (sources.length > 0 && !f.kubeconfig && !f.controller ? undefined : loadKubeConfig(f.kubeconfig?.split(':')[0]));
   const stops: (() => Promise<void>)[] = [];
   const checks: Record<string, () => boolean> = {};
   let health: HealthServer | undefined;
@@ -96,6 +111,7 @@ export async function serve(f: ServeFlags, parts: { worker: boolean }, logger: L
         namespace: settings.namespace,
         taskQueue: f.taskQueue,
         kubeConfig,
+        clusters,
         logger,
         connection: nativeConnectionOptions(settings),
         maxCachedWorkflows: f.maxCachedWorkflows,
@@ -111,7 +127,7 @@ export async function serve(f: ServeFlags, parts: { worker: boolean }, logger: L
       const connection = await Connection.connect(clientConnectionOptions(settings));
       const client = new Client({ connection, namespace: settings.namespace });
       const controller = new CloneSetController({
-        kubeConfig,
+        kubeConfig: kubeConfig!,
         client,
         taskQueue: f.taskQueue,
         labelSelector: selectionSelector(f),
@@ -135,7 +151,16 @@ export async function serve(f: ServeFlags, parts: { worker: boolean }, logger: L
         logger,
       });
     }
-    logger.info({ ...describeConnection(settings), taskQueue: f.taskQueue, worker: parts.worker, controller: !!f.controller }, 'started');
+    logger.info(
+      {
+        ...describeConnection(settings),
+        taskQueue: f.taskQueue,
+        worker: parts.worker,
+        controller: !!f.controller,
+        clusters: [...(kubeConfig ? [DEFAULT_CLUSTER] : []), ...Object.keys(clusters).filter((c) => c !== DEFAULT_CLUSTER)],
+      },
+      'started',
+    );
     const stopAll = async () => {
       for (const stop of stops) await stop();
       await health?.close();

@@ -14,7 +14,17 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { DEFAULT_TASK_QUEUE, ROLLOUT_WORKFLOW_TYPE, rolloutWorkflowId } from '../constants.js';
+import { DEFAULT_TASK_QUEUE, FLEET_WORKFLOW_TYPE, fleetWorkflowId, ROLLOUT_WORKFLOW_TYPE, rolloutWorkflowId } from '../constants.js';
+import {
+  approveUpdate,
+  fleetAbortUpdate,
+  fleetPauseUpdate,
+  fleetProgressQuery,
+  fleetResumeUpdate,
+  type FleetControlsView,
+  type FleetProgress,
+  type FleetResult,
+} from '../workflows/fleet-messages.js';
 import {
   abortUpdate,
   pauseUpdate,
@@ -32,7 +42,7 @@ import {
   type RolloutResult,
   type RolloutFailureDetails,
 } from '../workflows/messages.js';
-import type { RolloutInput } from '../rollout/index.js';
+import type { FleetInput, RolloutInput } from '../rollout/index.js';
 
 export { readHistory, type CloneSetHistory, type RevisionInfo } from './history.js';
 export { ClosedPhase, UNSUCCESSFUL_PHASES, unsuccessful, type RolloutStatus, type RolloutStatusPhase } from './status.js';
@@ -130,7 +140,7 @@ export const MAX_INPUT_BYTES = 2 * 1024 * 1024;
  * operate it. The revisions from → to and the strategy are resolved by the workflow and shown in its current details.
  */
 export function staticDetails(input: RolloutInput): string {
-  const id = rolloutWorkflowId(input.namespace, input.name);
+  const id = rolloutWorkflowId(input.namespace, input.name, input.cluster);
   const lines = [
     `**CloneSet** \`${input.namespace}/${input.name}\``,
     '',
@@ -279,6 +289,76 @@ export class RolloutHandle {
   }
 }
 
+/** Thrown by {@link FleetHandle.result} when the fleet failed: refused, halted by a cluster, or a rollback failed. */
+export class FleetFailedError extends Error {
+  override name = 'FleetFailedError';
+  constructor(
+    message: string,
+    readonly type: string | undefined,
+    readonly workflowId: string,
+    options: { cause?: unknown; progress?: FleetProgress } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.progress = options.progress;
+  }
+  readonly progress: FleetProgress | undefined;
+}
+
+/** A handle on one CloneSet's fleet rollout (`fleet/<namespace>/<name>`). */
+export class FleetHandle {
+  constructor(readonly workflow: WorkflowHandle) {}
+
+  get workflowId(): string {
+    return this.workflow.workflowId;
+  }
+
+  /** The `progress` query: the fleet's phase, wave, bake timer and each cluster's phase and counts. */
+  progress(): Promise<FleetProgress> {
+    return this.workflow.query(fleetProgressQuery);
+  }
+
+  private async control<R>(name: string, run: () => Promise<R>): Promise<R> {
+    try {
+      return await run();
+    } catch (err) {
+      throw controlError(name, this.workflowId, err);
+    }
+  }
+
+  /** Lets the wave awaiting approval start. */
+  approve(): Promise<{ approvedWave: number }> {
+    return this.control('approve', () => this.workflow.executeUpdate(approveUpdate));
+  }
+
+  /** No new cluster starts until {@link resume} (running clusters finish, the bake runs on). */
+  pause(): Promise<FleetControlsView> {
+    return this.control('pause', () => this.workflow.executeUpdate(fleetPauseUpdate));
+  }
+
+  resume(): Promise<FleetControlsView> {
+    return this.control('resume', () => this.workflow.executeUpdate(fleetResumeUpdate));
+  }
+
+  /** Aborts the running clusters' rollouts and starts no new one; with rollback, every rolled cluster returns. */
+  abort(opts: { rollback?: boolean } = {}): Promise<FleetControlsView> {
+    return this.control('abort', () => this.workflow.executeUpdate(fleetAbortUpdate, { args: [{ rollback: opts.rollback === true }] }));
+  }
+
+  /** Waits for the fleet to end; throws {@link FleetFailedError} (refused, halted, rollback failed). */
+  async result(): Promise<FleetResult> {
+    try {
+      return (await this.workflow.result()) as FleetResult;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const root = rootFailure(err);
+        const top = err.cause instanceof ApplicationFailure ? (err.cause.details?.[0] as FleetProgress | undefined) : undefined;
+        throw new FleetFailedError(root.message, root.type, this.workflowId, { cause: err, progress: top });
+      }
+      throw err;
+    }
+  }
+}
+
 export class RolloutClient {
   private constructor(
     readonly client: Client,
@@ -315,7 +395,7 @@ export class RolloutClient {
 
   /** Starts the rollout of a CloneSet; at most one runs per CloneSet ({@link RolloutAlreadyRunningError}). */
   async start(input: RolloutInput): Promise<RolloutHandle> {
-    const workflowId = rolloutWorkflowId(input.namespace, input.name);
+    const workflowId = rolloutWorkflowId(input.namespace, input.name, input.cluster);
     const bytes = Buffer.byteLength(JSON.stringify(input) ?? '');
     if (bytes > MAX_INPUT_BYTES) throw new RolloutInputTooLargeError(bytes);
     try {
@@ -335,7 +415,7 @@ export class RolloutClient {
    * workflowIdConflictPolicy USE_EXISTING): one call whatever the state. `started` says which happened.
    */
   async startOrRetarget(input: RolloutInput): Promise<{ handle: RolloutHandle; retarget: RetargetResult; started: boolean }> {
-    const workflowId = rolloutWorkflowId(input.namespace, input.name);
+    const workflowId = rolloutWorkflowId(input.namespace, input.name, input.cluster);
     const bytes = Buffer.byteLength(JSON.stringify(input) ?? '');
     if (bytes > MAX_INPUT_BYTES) throw new RolloutInputTooLargeError(bytes);
     const op = new WithStartWorkflowOperation(ROLLOUT_WORKFLOW_TYPE, {
@@ -375,8 +455,33 @@ export class RolloutClient {
   }
 
   /** The latest rollout of a CloneSet (running or closed). */
-  handle(namespace: string, name: string): RolloutHandle {
-    return new RolloutHandle(this.client.workflow.getHandle(rolloutWorkflowId(namespace, name)));
+  handle(namespace: string, name: string, cluster?: string): RolloutHandle {
+    return new RolloutHandle(this.client.workflow.getHandle(rolloutWorkflowId(namespace, name, cluster)));
+  }
+
+  /** Starts the fleet rollout of a CloneSet across clusters (`rolloutFleet`, workflow ID `fleet/<namespace>/<name>`). */
+  async startFleet(input: FleetInput): Promise<FleetHandle> {
+    const workflowId = fleetWorkflowId(input.namespace, input.name);
+    const waves = (input.waves ?? []).map((w) => (Array.isArray(w) ? w : w.clusters).join(', ')).join(' → ');
+    try {
+      const handle = await this.client.workflow.start(FLEET_WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue: this.taskQueue,
+        args: [input],
+        workflowTaskTimeout: '4s',
+        workflowIdConflictPolicy: 'FAIL',
+        staticSummary: `Roll CloneSet ${input.namespace}/${input.name} across clusters: ${waves}`,
+      });
+      return new FleetHandle(handle);
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new RolloutAlreadyRunningError(workflowId, { cause: err });
+      throw err;
+    }
+  }
+
+  /** The latest fleet rollout of a CloneSet (running or closed). */
+  fleetHandle(namespace: string, name: string): FleetHandle {
+    return new FleetHandle(this.client.workflow.getHandle(fleetWorkflowId(namespace, name)));
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,8 @@ export * from './simulate.js';
 export * from './lifecycle.js';
 export * from './steps.js';
 export * from './deadline.js';
+export * from './cluster.js';
+export * from './fleet.js';
 export {
   INSTANCE_ID_LENGTH,
   instanceIdFrom,

@@ -55,6 +55,14 @@ export const RolloutInput = z
     name: z.string().refine(isDns1123Subdomain, {
       message: 'must be a DNS-1123 subdomain (lowercase alphanumerics, "-" and ".", at most 253 characters)',
     }),
+    /**
+     * The cluster the CloneSet is in, by the name the worker knows it (`--cluster NAME=KUBECONFIG`); default
+     * `default`, the worker's own kubeconfig.
+     */
+    cluster: z
+      .string()
+      .refine(isDns1123Label, { message: 'must be a DNS-1123 label naming a cluster the worker knows (--cluster NAME=KUBECONFIG)' })
+      .optional(),
     /** New images by container name; containers not named keep their image. Unset: roll out the template as is. */
     images: z.record(z.string().refine(isDns1123Label, { message: 'container name must be a DNS-1123 label' }), ImageRef).optional(),
     /**

@@ -20,8 +20,10 @@ export interface RolloutWorkerOptions {
   namespace?: string;
   /** Default {@link DEFAULT_TASK_QUEUE}. */
   taskQueue?: string;
-  /** How the activities reach Kubernetes. */
-  kubeConfig: KubeConfig;
+  /** How the activities reach Kubernetes: the cluster named `default` (optional when `clusters` are given). */
+  kubeConfig?: KubeConfig;
+  /** More clusters by name, for fleet rollouts and rollouts with a `cluster` (`--cluster NAME=KUBECONFIG[:CONTEXT]`). */
+  clusters?: Record<string, KubeConfig>;
   logger: Logger;
   /** A prebuilt bundle (tests pass dist/workflow-bundle.js, test/support/bundle.ts); default: dist/workflow-bundle.js, else bundled at start. */
   workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
@@ -79,7 +81,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<{
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowBundle: opts.workflowBundle ?? prebuiltBundle() ?? (await bundleWorkflows(opts.logger)),
-    activities: createActivities({ kubeConfig: opts.kubeConfig, logger: opts.logger }),
+    activities: createActivities({ kubeConfig: opts.kubeConfig, clusters: opts.clusters, logger: opts.logger }),
     // Rollout metrics (Pods updated in place, in flight...) derived from the activities as they run.
     interceptors: { activity: [(opts.metrics ?? rolloutMetrics).interceptor()] },
     // Waits for Pods are long, mostly idle activities: allow many at once.

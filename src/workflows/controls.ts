@@ -27,6 +27,7 @@ import {
 import { renderDetails } from './details.js';
 import {
   abortUpdate,
+  fleetAbortSignal,
   pauseUpdate,
   progressQuery,
   resumeUpdate,
@@ -243,6 +244,13 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
       },
     },
   );
+
+  // The fleet's abort: as the Update, when its validator would take it; a rollback not possible yet is a plain abort.
+  setHandler(fleetAbortSignal, (opts: AbortOptions | undefined) => {
+    const rollback = opts?.rollback === true && state.previousImages !== null;
+    if (state.aborted && !(rollback && !state.aborted.rollback)) return;
+    abort({ rollback }).catch((err: unknown) => log.warn('fleet abort: rollback not started', { err: String(err) }));
+  });
 
   setHandler(
     retargetUpdate,

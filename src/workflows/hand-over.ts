@@ -29,6 +29,7 @@ export function nextRunInput(input: RolloutInput, run: RunState, controls: Contr
   const next: RolloutInput = {
     namespace: input.namespace,
     name: input.name,
+    ...(input.cluster !== undefined ? { cluster: input.cluster } : {}),
     // images / revision were applied to the template by the first run: not again.
     ...(input.rollbackOnFailure !== undefined ? { rollbackOnFailure: input.rollbackOnFailure } : {}),
     ...(input.historyEventsLimit !== undefined ? { historyEventsLimit: input.historyEventsLimit } : {}),

@@ -256,5 +256,11 @@ export interface SpecChanged {
  */
 export const specChangedSignal = defineSignal<[SpecChanged]>('specChanged');
 
+/**
+ * Sent by a fleet (`rolloutFleet`) to its running cluster rollouts when the fleet is aborted: the same as the `abort`
+ * Update (with rollback when the fleet rolls back), taken only when the rollout could take that Update.
+ */
+export const fleetAbortSignal = defineSignal<[AbortOptions]>('fleetAbort');
+
 /** Names of the control Updates, as `temporal workflow update execute --name` takes them. */
 export const CONTROL_UPDATES = ['pause', 'resume', 'setPartition', 'setMaxUnavailable', 'abort', 'retarget'] as const;

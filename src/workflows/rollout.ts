@@ -20,7 +20,8 @@ import {
   type RolloutInput,
   type RoundPod,
 } from '../rollout/index.js';
-import { api, toFailure } from './activities.js';
+import { api, toFailure, useCluster } from './activities.js';
+import { fleetReporter } from './fleet-report.js';
 import { applyOverrides } from './controls-state.js';
 import { installControls, type Controls } from './controls.js';
 import { nextRunInput, shouldHandOver } from './hand-over.js';
@@ -51,11 +52,13 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     throw ApplicationFailure.nonRetryable(`invalid rollout input: ${formatErrors(parsed.errors)}`, NonRetryable.InvalidSpec);
   }
   const input = parsed.value;
+  useCluster(input.cluster); // every activity of this rollout acts on its cluster
   const progress = initialProgress(input);
   // The control Updates and the queries, before the first await: Updates delivered with the first workflow task find
   // their handlers. A run that continues an earlier one keeps its controls.
   const controls = installControls(progress, input.carry?.controls as ControlsState | undefined);
   const run = new RunState(progress, controls, input.carry?.totals);
+  run.onRender = fleetReporter(input.cluster);
   installPlanQuery(run, controls);
   setHandler(specChangedSignal, () => run.noteSpecChanged());
 

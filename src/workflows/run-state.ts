@@ -97,9 +97,13 @@ export class RunState {
     upsertSearchAttributes([{ key: RolloutPhaseKey, value: phase }]);
   }
 
+  /** Called after each render: a fleet's child reports its progress to the fleet (./fleet-report.ts). */
+  onRender: (p: RolloutProgress) => void = () => {};
+
   /** The Temporal UI's "Current details". */
   render(): void {
     setCurrentDetails(renderDetails(this.progress));
+    this.onRender(this.progress);
   }
 
   /** A Pod enters the run: in flight, Pending. */

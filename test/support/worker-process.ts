@@ -22,6 +22,8 @@ export interface WorkerProcessOptions {
   env?: Record<string, string>;
   /** Node flags for the worker process (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow). */
   nodeArgs?: string[];
+  /** Extra arguments of `cloneset-rollout worker` (e.g. `--cluster eu-1=FILE`). */
+  args?: string[];
 }
 
 /** One worker process at a time: start, SIGKILL, start again. */
@@ -54,7 +56,7 @@ export class WorkerProcess {
   async start(timeoutMs = 30_000): Promise<{ spawnedAt: number; readyAt: number }> {
     if (this.running) throw new Error('a worker process is already running');
     const spawnedAt = Date.now();
-    const child = spawn(process.execPath, [...(this.opts.nodeArgs ?? []), BIN, 'worker'], {
+    const child = spawn(process.execPath, [...(this.opts.nodeArgs ?? []), BIN, 'worker', ...(this.opts.args ?? [])], {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -1,0 +1,455 @@
+/**
+ * `rolloutFleet`: one durable workflow rolls a CloneSet across clusters, wave by wave. Each cluster's rollout is a
+ * `rolloutCloneSet` child workflow (ID `cloneset/<cluster>/<namespace>/<name>`, `cloneset/<namespace>/<name>` for the
+ * cluster `default`) with every strategy and control of its own. The steps:
+ *
+ *   1. check every cluster (one GET of the CloneSet each): an unknown, unreachable or unfit cluster refuses the fleet
+ *      before any cluster is touched;
+ *   2. wave by wave: wait for `approve` if the wave needs it, then for `resume` if paused; roll the wave's clusters,
+ *      `maxParallel` at once; a cluster that fails or rolls back halts the fleet (no new cluster starts); after a
+ *      completed wave, the bake (a durable timer);
+ *   3. halted with rollbackOnFailure, or aborted with rollback: every cluster already rolled returns to its starting
+ *      images in place (a rollout to those images), in reverse wave order.
+ *
+ * Decisions are pure (src/rollout/fleet.ts); the children report their phase and counts with a signal
+ * (./fleet-report.ts).
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  log,
+  ParentClosePolicy,
+  rootCause,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import { NonRetryable } from '../kube/error-types.js';
+import {
+  clustersToStart,
+  fleetClusters,
+  formatErrors,
+  haltingCluster,
+  parseFleetInput,
+  rollbackWaves,
+  rolloutWorkflowIdIn,
+  waveOutcome,
+  type FleetClusterState,
+  type FleetInput,
+  type FleetSpec,
+  type RolloutInput,
+} from '../rollout/index.js';
+import { api, apiOptions } from './activities.js';
+import { renderFleetDetails } from './fleet-details.js';
+import {
+  approveUpdate,
+  clusterProgressSignal,
+  fleetAbortUpdate,
+  fleetPauseUpdate,
+  FleetPhase,
+  fleetProgressQuery,
+  fleetResumeUpdate,
+  type FleetClusterProgress,
+  type FleetControlsView,
+  type FleetProgress,
+  type FleetResult,
+} from './fleet-messages.js';
+import { fleetAbortSignal, type RolloutResult } from './messages.js';
+import { rolloutCloneSet } from './rollout.js';
+import { CloneSetNameKey, CloneSetNamespaceKey, RolloutPhaseKey } from './search-attributes.js';
+
+/** Error type of a fleet refused before any cluster was touched (a cluster unknown, unreachable or unfit). */
+export const FLEET_REFUSED = 'FleetRefused';
+/** Error type of a fleet halted by a cluster (without rollback). */
+export const FLEET_HALTED = 'FleetHalted';
+
+class Fleet {
+  readonly progress: FleetProgress;
+  readonly states: Record<string, FleetClusterState> = {};
+  private readonly running: Record<string, ChildWorkflowHandle<typeof rolloutCloneSet>> = {};
+  private version = 0;
+
+  constructor(readonly spec: FleetSpec) {
+    const clusters: Record<string, FleetClusterProgress> = {};
+    spec.waves.forEach((w, wave) => {
+      for (const c of w.clusters) {
+        this.states[c] = 'Pending';
+        clusters[c] = {
+          wave,
+          state: 'Pending',
+          phase: 'Pending',
+          workflowId: rolloutWorkflowIdIn(c, spec.namespace, spec.name),
+          counts: null,
+          fromRevision: null,
+          toRevision: null,
+          startImages: null,
+          waiting: null,
+          error: null,
+          startedAtMs: null,
+          endedAtMs: null,
+        };
+      }
+    });
+    this.progress = {
+      phase: FleetPhase.Checking,
+      namespace: spec.namespace,
+      name: spec.name,
+      images: spec.images ?? null,
+      waves: spec.waves,
+      wave: null,
+      clusters,
+      bake: null,
+      approved: [],
+      paused: false,
+      aborted: null,
+      halted: null,
+      rollbackOnFailure: spec.rollbackOnFailure,
+      maxParallel: spec.maxParallel,
+      error: null,
+      startedAtMs: null,
+      updatedAtMs: null,
+    };
+  }
+
+  /** Something changed: wake the loop, show it. */
+  changed(): void {
+    this.version++;
+    setCurrentDetails(renderFleetDetails(this.progress));
+  }
+
+  setPhase(phase: FleetPhase): void {
+    if (this.progress.phase !== phase) {
+      this.progress.phase = phase;
+      upsertSearchAttributes([{ key: RolloutPhaseKey, value: phase }]);
+    }
+    this.changed();
+  }
+
+  /** Waits until something changes (a child ends or reports, a control). */
+  async nextChange(): Promise<void> {
+    const seen = this.version;
+    await condition(() => this.version !== seen);
+  }
+
+  /** No new cluster starts: paused, aborted or halted. */
+  holding(): boolean {
+    return this.progress.paused || this.progress.aborted !== null || this.progress.halted !== null;
+  }
+
+  stopping(): boolean {
+    return this.progress.aborted !== null || this.progress.halted !== null;
+  }
+
+  view(): FleetControlsView {
+    return { phase: this.progress.phase, paused: this.progress.paused, aborted: this.progress.aborted, wave: this.progress.wave };
+  }
+
+  setState(cluster: string, state: FleetClusterState): void {
+    this.states[cluster] = state;
+    this.progress.clusters[cluster]!.state = state;
+  }
+
+  /** Signals every running cluster rollout to abort (with rollback when the fleet rolls back). */
+  abortRunning(rollback: boolean): void {
+    for (const [cluster, h] of Object.entries(this.running)) {
+      h.signal(fleetAbortSignal, { rollback }).catch((err: unknown) => log.warn('fleet abort not delivered', { cluster, err: String(err) }));
+    }
+  }
+
+  /**
+   * Runs one cluster's rollout (the child workflow) to its end; `rollbackImages` makes it the fleet's rollback of that
+   * cluster. Never throws: the outcome is in the cluster's record.
+   */
+  async rollCluster(cluster: string, rollbackImages?: Record<string, string>): Promise<void> {
+    const c = this.progress.clusters[cluster]!;
+    const input: RolloutInput = {
+      namespace: this.spec.namespace,
+      name: this.spec.name,
+      cluster,
+      ...(rollbackImages ? { images: rollbackImages } : this.spec.images ? { images: this.spec.images } : {}),
+      ...(!rollbackImages && this.spec.rollbackOnFailure ? { rollbackOnFailure: true } : {}),
+    };
+    try {
+      const handle = await startChild(rolloutCloneSet, {
+        workflowId: c.workflowId,
+        args: [input],
+        // A fleet that is terminated leaves its clusters' rollouts to finish (no Pod is left half-way).
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: rollbackImages ? `fleet rollback of ${cluster}` : `fleet: ${cluster}, wave ${c.wave + 1}`,
+      });
+      if (!rollbackImages) {
+        this.running[cluster] = handle;
+        // An abort that came while the child was starting reaches it now.
+        if (this.progress.aborted) this.abortRunning(this.progress.aborted.rollback);
+      }
+      const r: RolloutResult = await handle.result();
+      if (rollbackImages) {
+        c.rolledBack = 'RolledBack';
+        c.phase = `rolled back (${r.outcome})`;
+        c.toRevision = r.toRevision;
+      } else {
+        c.phase = r.outcome;
+        c.fromRevision = r.fromRevision;
+        c.toRevision = r.toRevision;
+        this.setState(cluster, r.outcome === 'Completed' ? 'Completed' : r.outcome);
+        if (r.outcome !== 'Completed') this.halt(cluster, r.outcome === 'RolledBack' ? 'its rollout rolled back' : 'its rollout was aborted');
+      }
+    } catch (err) {
+      const message = rootCause(err) ?? String(err);
+      c.error = message;
+      if (rollbackImages) {
+        c.rolledBack = 'Failed';
+        c.phase = 'rollback failed';
+      } else {
+        c.phase = 'Failed';
+        this.setState(cluster, 'Failed');
+        this.halt(cluster, `its rollout failed: ${message}`);
+      }
+    } finally {
+      delete this.running[cluster];
+      const at = this.progress.updatedAtMs;
+      if (rollbackImages) c.rollbackEndedAtMs = at;
+      else c.endedAtMs = at;
+      this.changed();
+    }
+  }
+
+  /** The first cluster that did not complete halts the fleet. */
+  halt(cluster: string, reason: string): void {
+    if (this.progress.halted || this.progress.aborted) return;
+    this.progress.halted = { cluster, reason };
+    log.warn('fleet halted', { cluster, reason });
+  }
+
+  /**
+   * Rolls `clusters` (one wave) with at most maxParallel at once, none started while the fleet holds; returns once
+   * none is running and none can start.
+   */
+  async runWave(clusters: string[], roll: (c: string) => Promise<void>, s: Record<string, FleetClusterState>, holding: () => boolean): Promise<void> {
+    const inFlight: Promise<void>[] = [];
+    for (;;) {
+      for (const c of clustersToStart(clusters, s, this.spec.maxParallel, holding())) {
+        s[c] = 'Running';
+        inFlight.push(roll(c));
+      }
+      this.changed();
+      const running = clusters.some((c) => s[c] === 'Running');
+      const pending = clusters.some((c) => s[c] === 'Pending');
+      if (!running && (!pending || this.stopping())) break;
+      await this.nextChange();
+    }
+    await Promise.all(inFlight);
+  }
+}
+
+export async function rolloutFleet(rawInput: FleetInput): Promise<FleetResult> {
+  const parsed = parseFleetInput(rawInput);
+  if (!parsed.ok) throw ApplicationFailure.nonRetryable(`invalid fleet input: ${formatErrors(parsed.errors)}`, NonRetryable.InvalidSpec);
+  const spec = parsed.value;
+  const fleet = new Fleet(spec);
+  const { progress } = fleet;
+  installFleetHandlers(fleet);
+  upsertSearchAttributes([
+    { key: CloneSetNamespaceKey, value: spec.namespace },
+    { key: CloneSetNameKey, value: spec.name },
+    { key: RolloutPhaseKey, value: progress.phase },
+  ]);
+  fleet.changed();
+
+  // 1. Check every cluster before any is touched.
+  const all = fleetClusters(spec);
+  const check = await api.checkFleetClusters.executeWithOptions({ ...apiOptions, summary: `check clusters: ${all.join(', ')}` }, [
+    { namespace: spec.namespace, name: spec.name, clusters: all, ...(spec.images ? { images: spec.images } : {}) },
+  ]);
+  progress.startedAtMs = check.atMs;
+  progress.updatedAtMs = check.atMs;
+  if (check.problems.length > 0) {
+    progress.error = `fleet refused, no cluster was touched: ${check.problems.join('; ')}`;
+    fleet.setPhase(FleetPhase.Failed);
+    await condition(allHandlersFinished);
+    throw ApplicationFailure.create({ message: progress.error, type: FLEET_REFUSED, nonRetryable: true, details: [progress] });
+  }
+  for (const [c, v] of Object.entries(check.clusters)) progress.clusters[c]!.startImages = v.images;
+
+  // 2. Wave by wave.
+  for (let i = 0; i < spec.waves.length && !fleet.stopping(); i++) {
+    const wave = spec.waves[i]!;
+    progress.wave = i;
+    if (wave.approval && !progress.approved.includes(i)) {
+      fleet.setPhase(FleetPhase.AwaitingApproval);
+      log.info('fleet awaiting approval', { wave: i });
+      await condition(() => progress.approved.includes(i) || fleet.stopping());
+      if (fleet.stopping()) break;
+    }
+    if (progress.paused) {
+      fleet.setPhase(FleetPhase.Paused);
+      await condition(() => !progress.paused || fleet.stopping());
+      if (fleet.stopping()) break;
+    }
+    fleet.setPhase(FleetPhase.Rolling);
+    log.info('fleet wave starts', { wave: i, clusters: wave.clusters });
+    await fleet.runWave(
+      wave.clusters,
+      (c) => {
+        fleet.setState(c, 'Running');
+        return fleet.rollCluster(c);
+      },
+      fleet.states,
+      () => fleet.holding(),
+    );
+    if (fleet.stopping() || waveOutcome(wave.clusters, fleet.states) !== 'completed') break;
+    // The bake: a durable timer; an abort or halt ends it early.
+    if (i < spec.waves.length - 1 && wave.bake > 0) {
+      const at = await api.fleetClock.executeWithOptions({ ...apiOptions, summary: `bake wave ${i + 1}: ${wave.bake} s` }, []);
+      progress.updatedAtMs = Math.max(progress.updatedAtMs ?? 0, at);
+      progress.bake = { wave: i, seconds: wave.bake, startedAtMs: at, endsAtMs: at + wave.bake * 1000 };
+      fleet.setPhase(FleetPhase.Baking);
+      await condition(() => fleet.stopping(), wave.bake * 1000);
+      progress.bake = null;
+      fleet.changed();
+    }
+  }
+
+  // 3. Halted or aborted: roll back what was rolled, in reverse wave order.
+  const halter = haltingCluster(all, fleet.states);
+  if (!progress.aborted && !progress.halted && halter) progress.halted = { cluster: halter, reason: 'its rollout did not complete' };
+  const rollback = progress.aborted ? progress.aborted.rollback : progress.halted !== null && spec.rollbackOnFailure;
+  if (rollback) {
+    fleet.setPhase(FleetPhase.RollingBack);
+    const back = rollbackWaves(spec.waves, fleet.states);
+    log.info('fleet rolling back', { waves: back });
+    for (const clusters of back) {
+      const done: Record<string, FleetClusterState> = Object.fromEntries(clusters.map((c) => [c, 'Pending']));
+      await fleet.runWave(
+        clusters,
+        (c) => {
+          const cp = progress.clusters[c]!;
+          cp.rollbackStartedAtMs = progress.updatedAtMs;
+          return fleet.rollCluster(c, cp.startImages ?? {}).finally(() => {
+            done[c] = 'Completed';
+          });
+        },
+        done,
+        () => false,
+      );
+    }
+  }
+  await condition(allHandlersFinished);
+  const failedBack = Object.entries(progress.clusters).filter(([, c]) => c.rolledBack === 'Failed');
+  if (failedBack.length > 0) {
+    progress.error = `fleet rollback failed in ${failedBack.map(([n, c]) => `cluster ${n} (${c.error ?? 'unknown'})`).join(', ')}`;
+    fleet.setPhase(FleetPhase.Failed);
+    throw ApplicationFailure.create({ message: progress.error, type: 'FleetRollbackFailed', nonRetryable: true, details: [progress] });
+  }
+  if (progress.halted && !rollback) {
+    progress.error = `fleet halted by cluster ${progress.halted.cluster}: ${progress.halted.reason}; no new cluster was started`;
+    fleet.setPhase(FleetPhase.Halted);
+    throw ApplicationFailure.create({ message: progress.error, type: FLEET_HALTED, nonRetryable: true, details: [progress] });
+  }
+  const outcome: FleetResult['outcome'] = rollback ? 'RolledBack' : progress.aborted ? 'Aborted' : 'Completed';
+  fleet.setPhase(FleetPhase[outcome]);
+  log.info('fleet ended', { outcome, halted: progress.halted });
+  return {
+    namespace: spec.namespace,
+    name: spec.name,
+    outcome,
+    clusters: progress.clusters,
+    halted: progress.halted,
+    durationMs: (progress.updatedAtMs ?? 0) - (progress.startedAtMs ?? 0),
+  };
+}
+
+function installFleetHandlers(fleet: Fleet): void {
+  const { progress } = fleet;
+  const ended = () =>
+    ([FleetPhase.Completed, FleetPhase.RolledBack, FleetPhase.Aborted, FleetPhase.Halted, FleetPhase.Failed, FleetPhase.RollingBack] as string[]).includes(
+      progress.phase,
+    );
+  const notEnded = (control: string) => {
+    if (progress.aborted) throw new Error(`${control}: the fleet is being aborted${progress.aborted.rollback ? ' with rollback' : ''}`);
+    if (ended()) throw new Error(`${control}: the fleet is ${progress.phase}`);
+  };
+
+  setHandler(fleetProgressQuery, () => progress);
+
+  setHandler(clusterProgressSignal, (r) => {
+    const c = progress.clusters[r.cluster];
+    if (!c) return;
+    c.counts = r.counts;
+    c.waiting = r.waiting;
+    if (r.updatedAtMs !== null) progress.updatedAtMs = Math.max(progress.updatedAtMs ?? 0, r.updatedAtMs);
+    if (c.rolledBack === undefined && c.rollbackStartedAtMs === undefined) {
+      c.phase = r.phase;
+      c.fromRevision = r.fromRevision;
+      c.toRevision = r.toRevision;
+      c.startedAtMs ??= r.startedAtMs;
+    } else {
+      c.phase = `rollback: ${r.phase}`;
+    }
+    fleet.changed();
+  });
+
+  setHandler(
+    approveUpdate,
+    () => {
+      const wave = progress.wave!;
+      progress.approved.push(wave);
+      log.info('fleet wave approved', { wave });
+      fleet.changed();
+      return { approvedWave: wave };
+    },
+    {
+      validator: () => {
+        notEnded('approve');
+        if (progress.phase !== FleetPhase.AwaitingApproval) {
+          throw new Error(`approve: the fleet is not awaiting approval (phase ${progress.phase}, wave ${progress.wave === null ? '-' : progress.wave + 1})`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    fleetPauseUpdate,
+    () => {
+      progress.paused = true;
+      log.info('fleet paused: no new cluster starts');
+      fleet.changed();
+      return fleet.view();
+    },
+    { validator: () => notEnded('pause') },
+  );
+
+  setHandler(
+    fleetResumeUpdate,
+    () => {
+      progress.paused = false;
+      if (progress.phase === FleetPhase.Paused) fleet.setPhase(FleetPhase.Rolling);
+      fleet.changed();
+      return fleet.view();
+    },
+    { validator: () => notEnded('resume') },
+  );
+
+  setHandler(
+    fleetAbortUpdate,
+    (opts) => {
+      const rollback = opts?.rollback === true;
+      progress.aborted = { rollback };
+      log.info('fleet aborted', { rollback });
+      fleet.abortRunning(rollback);
+      fleet.setPhase(FleetPhase.Aborting);
+      return fleet.view();
+    },
+    {
+      validator: (opts) => {
+        notEnded('abort');
+        if (opts !== undefined && opts !== null && (typeof opts !== 'object' || Array.isArray(opts)))
+          throw new Error('abort takes { "rollback": true | false }');
+        if (opts?.rollback !== undefined && typeof opts.rollback !== 'boolean') throw new Error('abort: rollback must be true or false');
+      },
+    },
+  );
+}
