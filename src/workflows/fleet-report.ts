@@ -7,12 +7,23 @@ import { getExternalWorkflowHandle, log, workflowInfo } from '@temporalio/workfl
 import { clusterProgressSignal, type ClusterReport } from './fleet-messages.js';
 import type { RolloutProgress } from './messages.js';
 
-/** Returns the hook to call after each change of the progress record; a no-op without a fleet parent. */
-export function fleetReporter(cluster: string | undefined): (p: RolloutProgress) => void {
+export interface FleetReporter {
+  /** Call after each change of the progress record: sends it when phase, counts or revisions changed. */
+  report(p: RolloutProgress): void;
+  /**
+   * Waits for the last report to be delivered. Call before the run closes: a signal initiated in the closing workflow
+   * task is never delivered.
+   */
+  flush(): Promise<void>;
+}
+
+/** The reporter of a rollout; a no-op without a fleet parent. */
+export function fleetReporter(cluster: string | undefined): FleetReporter {
   const parent = workflowInfo().parent;
-  if (!parent || !parent.workflowId.startsWith('fleet/')) return () => {};
+  if (!parent || !parent.workflowId.startsWith('fleet/')) return { report: () => {}, flush: () => Promise.resolve() };
   let last = '';
-  return (p) => {
+  let pending: Promise<void> = Promise.resolve();
+  const report = (p: RolloutProgress) => {
     const report: ClusterReport = {
       cluster: cluster ?? 'default',
       phase: p.phase,
@@ -26,8 +37,9 @@ export function fleetReporter(cluster: string | undefined): (p: RolloutProgress)
     const key = JSON.stringify(report);
     if (key === last) return;
     last = key;
-    getExternalWorkflowHandle(parent.workflowId)
+    pending = getExternalWorkflowHandle(parent.workflowId)
       .signal(clusterProgressSignal, report)
       .catch((err: unknown) => log.debug('fleet progress not delivered', { err: String(err) }));
   };
+  return { report, flush: () => pending };
 }

@@ -58,7 +58,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
   // their handlers. A run that continues an earlier one keeps its controls.
   const controls = installControls(progress, input.carry?.controls as ControlsState | undefined);
   const run = new RunState(progress, controls, input.carry?.totals);
-  run.onRender = fleetReporter(input.cluster);
+  run.reporter = fleetReporter(input.cluster);
   installPlanQuery(run, controls);
   setHandler(specChangedSignal, () => run.noteSpecChanged());
 
@@ -286,7 +286,9 @@ async function finish(run: RunState, input: RolloutInput, controls: Controls): P
     // Lanes mid-step settle first, so no Pod is abandoned half-way by this run.
     await condition(() => run.lanes === 0);
     await condition(allHandlersFinished); // Updates in flight answer before the run closes
-    throw failed(run, run.failure);
+    const failure = failed(run, run.failure);
+    await run.reporter.flush();
+    throw failure;
   }
   if (run.handingOver) {
     await condition(allHandlersFinished);
@@ -297,6 +299,7 @@ async function finish(run: RunState, input: RolloutInput, controls: Controls): P
   run.render();
   const outcome = progress.phase as RolloutOutcome;
   await condition(allHandlersFinished);
+  await run.reporter.flush(); // a fleet parent has the last counts before the result
   log.info('rollout completed', { toRevision: t.updateRevision, workflowId: workflowInfo().workflowId });
   return {
     namespace: t.namespace,

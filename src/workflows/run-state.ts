@@ -9,6 +9,7 @@ import type { PlannedObservation, RolloutTarget } from '../activities/types.js';
 import type { InFlight, RolloutInput } from '../rollout/index.js';
 import type { Controls } from './controls.js';
 import { renderDetails } from './details.js';
+import type { FleetReporter } from './fleet-report.js';
 import { emptyProgress, PodStep, type PodProgress, type RolloutPhase, type RolloutProgress } from './messages.js';
 import { CloneSetNameKey, CloneSetNamespaceKey, RolloutPhaseKey, TargetRevisionKey } from './search-attributes.js';
 
@@ -98,12 +99,12 @@ export class RunState {
   }
 
   /** Called after each render: a fleet's child reports its progress to the fleet (./fleet-report.ts). */
-  onRender: (p: RolloutProgress) => void = () => {};
+  reporter: FleetReporter = { report: () => {}, flush: () => Promise.resolve() };
 
   /** The Temporal UI's "Current details". */
   render(): void {
     setCurrentDetails(renderDetails(this.progress));
-    this.onRender(this.progress);
+    this.reporter.report(this.progress);
   }
 
   /** A Pod enters the run: in flight, Pending. */
