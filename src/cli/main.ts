@@ -18,6 +18,7 @@ import { addOperateCommands } from './operate.js';
 import { addPlanCommand } from './plan.js';
 import { addHistoryCommands } from './history.js';
 import { addHandbackCommand } from './handback.js';
+import { addFleetCommands } from './fleet.js';
 import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
 
 function port(value: string): number {
@@ -130,6 +131,7 @@ addOperateCommands(program);
 addPlanCommand(program);
 addHistoryCommands(program);
 addHandbackCommand(program);
+addFleetCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`cloneset-rollout: ${(err as Error)?.message ?? String(err)}\n`);

@@ -7,7 +7,7 @@
  * touched.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -100,34 +100,34 @@ afterAll(async () => {
 });
 
 /** The CloneSet in every cluster with its first Pods (one rollout per cluster, each by its cluster name). */
-async function seed(ns: string, spec: Partial<CloneSet['spec']> = {}): Promise<void> {
-  const cs = cloneSet(ns, 'web', {
+async function seed(ns: string, spec: Partial<CloneSet['spec']> = {}, name = 'web'): Promise<void> {
+  const cs = cloneSet(ns, name, {
     replicas: 3,
     updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } },
     ...spec,
   });
   await Promise.all(
-    NAMES.map(async (name) => {
-      const { k } = clusters[name];
+    NAMES.map(async (cluster) => {
+      const { k } = clusters[cluster];
       try {
         await k.core.createNamespace({ body: { metadata: { name: ns } } });
       } catch (err) {
-        if ((err as { code?: number }).code !== 409 && name === 'eu-1') throw err;
+        if ((err as { code?: number }).code !== 409 && cluster === 'eu-1') throw err;
       }
       await applyCloneSet(k, cs);
-      const h = await client.start({ namespace: ns, name: 'web', cluster: name });
-      expect(h.workflowId).toBe(`cloneset/${name}/${ns}/web`);
+      const h = await client.start({ namespace: ns, name, cluster });
+      expect(h.workflowId).toBe(`cloneset/${cluster}/${ns}/${name}`);
       expect((await h.result()).outcome).toBe('Completed');
     }),
   );
 }
 
-async function pods(name: Name, ns: string) {
-  const list = await clusters[name].k.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' });
+async function pods(name: Name, ns: string, app = 'web') {
+  const list = await clusters[name].k.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` });
   return list.items.filter((p) => !p.metadata?.deletionTimestamp).sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
 }
 
-const uids = async (name: Name, ns: string) => (await pods(name, ns)).map((p) => p.metadata!.uid!);
+const uids = async (name: Name, ns: string, app = 'web') => (await pods(name, ns, app)).map((p) => p.metadata!.uid!);
 
 async function watchAll(ns: string): Promise<Record<Name, ReadinessWatcher>> {
   const out = {} as Record<Name, ReadinessWatcher>;
@@ -148,8 +148,8 @@ async function phaseIs(h: FleetHandle, phase: FleetProgress['phase'], wave?: num
   );
 }
 
-async function expectAllOn(name: Name, ns: string, image: string, before: string[]) {
-  const ps = await pods(name, ns);
+async function expectAllOn(name: Name, ns: string, image: string, before: string[], app = 'web') {
+  const ps = await pods(name, ns, app);
   expect(ps.map((p) => p.metadata!.uid).sort(), `${name}: same Pods`).toEqual([...before].sort());
   for (const p of ps) {
     expect(p.spec!.containers[0]!.image, name).toBe(image);
@@ -285,5 +285,65 @@ describe('rolloutFleet across three simulated clusters and a real kube-apiserver
     expect(after.metadata.generation).toBe(1);
     expect(after.spec.template.spec.containers[0]!.image).toBe('nginx:perl');
     await expect(client.handle(ns, 'web', 'canary').workflow.describe()).rejects.toThrow(/not found/i);
+  });
+});
+
+/** The commands of the ```sh blocks of the README's "Fleet rollouts" section (continuation lines joined). */
+function readmeFleetCommands(): string[] {
+  const readme = readFileSync('README.md', 'utf8');
+  const start = readme.indexOf('## Fleet rollouts\n');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 3));
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) =>
+    m[1]!
+      .replace(/\\\n\s*/g, '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
+}
+
+describe('README "Fleet rollouts": the commands as written', () => {
+  it.each<[string, string]>([
+    ['the Temporal CLI', 'temporal '],
+    ['the cloneset-rollout CLI', 'cloneset-rollout '],
+  ])('with %s: start, follow, approve the next wave, abort with rollback: every rolled cluster is back in place', async (_what, prefix) => {
+    const commands = readmeFleetCommands().filter((c) => c.startsWith(prefix));
+    expect(commands.length).toBeGreaterThanOrEqual(5);
+    const ns = uniqueNamespace('readme');
+    await seed(ns, {}, 'nginxweb1');
+    const before = Object.fromEntries(await Promise.all(NAMES.map(async (n) => [n, await uids(n, ns, 'nginxweb1')] as const))) as Record<Name, string[]>;
+    const h = client.fleetHandle(ns, 'nginxweb1');
+    const temporal = findTemporalCli()!;
+    for (const raw of commands) {
+      const cmd = raw
+        .replaceAll('<temporalAddress>', address)
+        .replaceAll('--task-queue cloneset-rollouts', `--task-queue ${taskQueue}`)
+        .replaceAll('fleet/default/nginxweb1', `fleet/${ns}/nginxweb1`)
+        .replaceAll('"namespace":"default"', `"namespace":"${ns}"`);
+      // What each command needs, the fleet holds at: the approval of wave 2, then of wave 3.
+      if (/approve/.test(cmd)) await phaseIs(h, 'AwaitingApproval', 1);
+      if (/abort/.test(cmd)) await phaseIs(h, 'AwaitingApproval', 2);
+      const [bin, args] = cmd.startsWith('temporal ')
+        ? [temporal, cmd.slice('temporal '.length)]
+        : [process.execPath, `bin/cloneset-rollout.js ${cmd.slice(prefix.length)} -n ${ns}`];
+      const { stdout } = await run('/bin/sh', ['-c', `"${bin}" ${args}`], { env: { ...process.env, TEMPORAL_TASK_QUEUE: taskQueue } });
+      testLogger.info({ cmd, stdout }, 'README command');
+      if (prefix === 'cloneset-rollout ' && !/--json/.test(cmd)) expect(stdout.split('\n').filter((l) => l.startsWith('{'))).toEqual([]);
+      if (/workflow start/.test(cmd)) expect(stdout).toMatch(/Running execution[\s\S]*rolloutFleet/);
+      else if (/fleet start/.test(cmd)) expect(stdout).toMatch(new RegExp(`fleet rollout started: workflow fleet/${ns}/nginxweb1`));
+      else if (/--name progress/.test(cmd)) expect(stdout).toMatch(/"phase":\s*"\w+"[\s\S]*"clusters"/);
+      else if (/--name approve/.test(cmd)) expect(stdout).toMatch(/approvedWave:1/);
+      else if (/fleet approve/.test(cmd)) expect(stdout).toMatch(/wave 2 approved/);
+      else if (/--name abort/.test(cmd)) expect(stdout).toMatch(/Result\s+map\[aborted:map\[rollback:true\]/);
+      else if (/fleet abort/.test(cmd)) expect(stdout).toMatch(/aborted, rolling back/);
+      else if (/workflow result/.test(cmd)) expect(stdout).toMatch(/COMPLETED[\s\S]*"outcome":\s*"RolledBack"/);
+      else if (/fleet status .*--wait/.test(cmd)) expect(stdout).toMatch(/fleet \S+: RolledBack[\s\S]*canary\s+Completed\s+rolled back/);
+      else if (/fleet status/.test(cmd)) expect(stdout).toMatch(/fleet \S+: \w+[\s\S]*canary/);
+      else throw new Error(`no check for README command: ${cmd}`);
+    }
+    const result = await h.result();
+    expect(result.outcome).toBe('RolledBack');
+    for (const n of ['canary', 'eu-1', 'eu-2'] as const) await expectAllOn(n, ns, 'nginx:perl', before[n], 'nginxweb1');
+    expect(result.clusters['us-1']).toMatchObject({ state: 'Pending' });
   });
 });

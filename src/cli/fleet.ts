@@ -1,0 +1,182 @@
+/**
+ * `cloneset-rollout fleet start|status|approve|pause|resume|abort`: fleet rollouts (`rolloutFleet`) from the CLI, through
+ * the typed client, with the connection flags of ./connect.ts. Human output is plain lines; `status --json` the query.
+ */
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { RolloutClient, type FleetHandle } from '../client/index.js';
+import { formatErrors, parseFleetInput, type FleetInput } from '../rollout/index.js';
+import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
+import type { FleetControlsView, FleetProgress } from '../workflows/fleet-messages.js';
+import { addConnectOptions, resolveConnection, type ConnectFlags } from './connect.js';
+import { EXIT_UNSUCCESSFUL } from './operate.js';
+
+type Flags = ConnectFlags & { clonesetNamespace: string };
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a whole number of seconds ≥ 0`);
+  return n;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not an integer ≥ 1`);
+  return n;
+}
+
+/** `nginx=nginx:1.27` pairs → images. */
+export function imagesArg(pairs: readonly string[]): Record<string, string> {
+  const images: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0 || eq === p.length - 1) throw new InvalidArgumentError(`image "${p}": expected CONTAINER=IMAGE (e.g. nginx=nginx:1.27)`);
+    images[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return images;
+}
+
+async function withClient<T>(o: ConnectFlags, fn: (client: RolloutClient) => Promise<T>): Promise<T> {
+  const c = resolveConnection(o);
+  const client = await RolloutClient.connect({
+    ...c,
+    connection: clientConnectionOptions(loadConnectionSettings({ overrides: { address: c.address, namespace: c.namespace } })),
+  });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function fleetCommand(parent: Command, name: string, description: string): Command {
+  return addConnectOptions(parent.command(name).description(description).option('-n, --cloneset-namespace <ns>', 'namespace of the CloneSet', 'default'));
+}
+
+/** The fleet's state as plain lines: the phase and wave, the bake or approval, one line per cluster. */
+export function renderFleet(p: FleetProgress): string {
+  const lines = [
+    `fleet ${p.namespace}/${p.name}: ${p.phase}${p.wave === null ? '' : `, wave ${p.wave + 1} of ${p.waves.length}`}${p.paused ? ' (paused)' : ''}`,
+  ];
+  if (p.bake) lines.push(`  baking wave ${p.bake.wave + 1}: ${p.bake.seconds} s, until ${new Date(p.bake.endsAtMs).toISOString()}`);
+  if (p.phase === 'AwaitingApproval' && p.wave !== null)
+    lines.push(`  wave ${p.wave + 1} awaits approval: cloneset-rollout fleet approve ${p.name} -n ${p.namespace}`);
+  if (p.halted) lines.push(`  halted by ${p.halted.cluster}: ${p.halted.reason}`);
+  if (p.error) lines.push(`  error: ${p.error}`);
+  const width = Math.max(7, ...Object.keys(p.clusters).map((c) => c.length));
+  lines.push(`  ${'WAVE'.padEnd(5)}${'CLUSTER'.padEnd(width + 2)}${'STATE'.padEnd(12)}${'PHASE'.padEnd(22)}${'UPDATED'.padEnd(9)}REVISION`);
+  for (const [name, c] of Object.entries(p.clusters)) {
+    const updated = c.counts ? `${c.counts.updated}/${c.counts.desired}` : '-';
+    const phase = `${c.phase}${c.rolledBack ? ' (fleet rollback)' : ''}`;
+    lines.push(`  ${String(c.wave + 1).padEnd(5)}${name.padEnd(width + 2)}${c.state.padEnd(12)}${phase.padEnd(22)}${updated.padEnd(9)}${c.toRevision ?? '-'}`);
+    if (c.error) lines.push(`  ${''.padEnd(5 + width + 2)}${c.error}`);
+  }
+  return lines.join('\n');
+}
+
+function controlsLine(h: FleetHandle, v: FleetControlsView): string {
+  const state = [v.phase, v.paused ? 'paused' : null, v.aborted ? (v.aborted.rollback ? 'aborted, rolling back' : 'aborted') : null].filter(Boolean);
+  return `${h.workflowId}: ${state.join(', ')}`;
+}
+
+/** Adds `fleet start|status|approve|pause|resume|abort`. */
+export function addFleetCommands(program: Command): void {
+  const fleet = program.command('fleet').description('roll a CloneSet across clusters in waves (rolloutFleet, workflow fleet/<namespace>/<name>)');
+
+  fleetCommand(fleet, 'start', 'start a fleet rollout: --wave per wave (comma-separated cluster names), or -f FILE with the whole input')
+    .argument('[name]', 'CloneSet name (or in -f FILE)')
+    .option('-f, --filename <file>', 'YAML/JSON fleet input ({namespace, name, images, waves, bake, approval, maxParallel, rollbackOnFailure})')
+    .option('--wave <clusters>', 'one wave: cluster names separated by commas (repeat, in order)', collect)
+    .option('--image <container=image>', 'a new image (repeatable)', collect)
+    .option('--bake <seconds>', 'seconds each wave bakes before the next', nonNegative)
+    .option('--approval', 'every wave after the first waits for `fleet approve`')
+    .option('--max-parallel <n>', 'clusters rolling at once within a wave', positive)
+    .option('--rollback-on-failure', 'a failed cluster rolls back, and every rolled cluster returns, in reverse wave order')
+    .action(
+      async (
+        name: string | undefined,
+        o: Flags & {
+          filename?: string;
+          wave?: string[];
+          image?: string[];
+          bake?: number;
+          approval?: boolean;
+          maxParallel?: number;
+          rollbackOnFailure?: boolean;
+        },
+      ) => {
+        const fromFile = o.filename ? (parseYaml(await readFile(o.filename, 'utf8')) as Partial<FleetInput>) : {};
+        const input = {
+          ...fromFile,
+          namespace: fromFile.namespace ?? o.clonesetNamespace,
+          ...(name ? { name } : {}),
+          ...(o.image ? { images: imagesArg(o.image) } : {}),
+          ...(o.wave ? { waves: o.wave.map((w) => w.split(',').map((c) => c.trim())) } : {}),
+          ...(o.bake !== undefined ? { bake: o.bake } : {}),
+          ...(o.approval ? { approval: true } : {}),
+          ...(o.maxParallel !== undefined ? { maxParallel: o.maxParallel } : {}),
+          ...(o.rollbackOnFailure ? { rollbackOnFailure: true } : {}),
+        };
+        // Refused here, naming the field, before anything starts (the workflow checks it again).
+        const parsed = parseFleetInput(input);
+        if (!parsed.ok) throw new Error(`invalid fleet input: ${formatErrors(parsed.errors)}`);
+        await withClient(o, async (client) => {
+          const h = await client.startFleet(input as FleetInput);
+          process.stdout.write(`fleet rollout started: workflow ${h.workflowId}\n`);
+        });
+      },
+    );
+
+  fleetCommand(fleet, 'status', "show a fleet rollout: its phase, wave, bake or approval, and each cluster's phase and counts")
+    .argument('<name>', 'CloneSet name')
+    .option('--json', 'the progress query as JSON')
+    .option('--wait', 'wait until the fleet ends, then show it')
+    .action(async (name: string, o: Flags & { json?: boolean; wait?: boolean }) => {
+      await withClient(o, async (client) => {
+        const h = client.fleetHandle(o.clonesetNamespace, name);
+        if (o.wait) await h.result().catch(() => undefined);
+        const p = await h.progress();
+        process.stdout.write(o.json ? JSON.stringify(p) + '\n' : renderFleet(p) + '\n');
+        if (p.phase === 'Halted' || p.phase === 'Failed') process.exitCode = EXIT_UNSUCCESSFUL;
+      });
+    });
+
+  fleetCommand(fleet, 'approve', 'let the wave awaiting approval start')
+    .argument('<name>', 'CloneSet name')
+    .action(async (name: string, o: Flags) => {
+      await withClient(o, async (client) => {
+        const h = client.fleetHandle(o.clonesetNamespace, name);
+        const r = await h.approve();
+        process.stdout.write(`${h.workflowId}: wave ${r.approvedWave + 1} approved\n`);
+      });
+    });
+
+  for (const [cmd, description] of [
+    ['pause', 'start no new cluster (running clusters finish, the bake runs on)'],
+    ['resume', 'lift a pause'],
+  ] as const) {
+    fleetCommand(fleet, cmd, description)
+      .argument('<name>', 'CloneSet name')
+      .action(async (name: string, o: Flags) => {
+        await withClient(o, async (client) => {
+          const h = client.fleetHandle(o.clonesetNamespace, name);
+          process.stdout.write(controlsLine(h, await (cmd === 'pause' ? h.pause() : h.resume())) + '\n');
+        });
+      });
+  }
+
+  fleetCommand(fleet, 'abort', 'abort the running clusters and start no new one (--rollback: every rolled cluster returns, reverse wave order)')
+    .argument('<name>', 'CloneSet name')
+    .option('--rollback', 'return every cluster already rolled to its starting images, in place')
+    .action(async (name: string, o: Flags & { rollback?: boolean }) => {
+      await withClient(o, async (client) => {
+        const h = client.fleetHandle(o.clonesetNamespace, name);
+        process.stdout.write(controlsLine(h, await h.abort({ rollback: !!o.rollback })) + '\n');
+      });
+    });
+}
