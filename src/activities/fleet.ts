@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { getCloneSet } from '../kube/cloneset-read.js';
 import type { KubeClients } from '../kube/clients.js';
 import { describe } from '../kube/errors.js';
-import { applyImages, formatErrors } from '../rollout/index.js';
+import { applyImages } from '../rollout/index.js';
 import type { CloneSet } from '../rollout/index.js';
 import { activityLogger } from './context.js';
 
@@ -74,7 +74,7 @@ export function fleetActivities(clients: Record<string, KubeClients>, logger: Lo
             }
             const applied = applyImages(cs.spec.template, input.images);
             if (!applied.ok) {
-              result.problems.push(`cluster ${cluster}: CloneSet ${input.namespace}/${input.name}: ${formatErrors(applied.errors)}`);
+              result.problems.push(`cluster ${cluster}: CloneSet ${input.namespace}/${input.name}: ${applied.errors.map((e) => e.message).join('; ')}`);
               return;
             }
             result.clusters[cluster] = { images: templateImages(cs), generation: cs.metadata.generation ?? 0 };

@@ -14,7 +14,7 @@ import { formatDuration, renderWaves } from './plan.js';
 import { renderReport } from './report.js';
 import { writeFile } from 'node:fs/promises';
 
-type Flags = ConnectFlags & { clonesetNamespace: string };
+type Flags = ConnectFlags & { clonesetNamespace: string; cluster?: string };
 
 /** Exit code of `status` and `report` for a rollout that ended without completing (Failed, Terminated, TimedOut, Canceled). */
 export const EXIT_UNSUCCESSFUL = 2;
@@ -51,7 +51,7 @@ async function withHandle<T>(o: Flags, name: string, fn: (h: RolloutHandle) => P
     connection: clientConnectionOptions(loadConnectionSettings({ overrides: { address: c.address, namespace: c.namespace } })),
   });
   try {
-    return await fn(client.handle(o.clonesetNamespace, name));
+    return await fn(client.handle(o.clonesetNamespace, name, o.cluster));
   } finally {
     await client.close();
   }
@@ -67,7 +67,13 @@ function describeControls(v: ControlsView): string {
 }
 
 function operation(program: Command, name: string, description: string): Command {
-  return addConnectOptions(program.command(name).description(description).option('-n, --cloneset-namespace <ns>', 'namespace of the CloneSet', 'default'));
+  return addConnectOptions(
+    program
+      .command(name)
+      .description(description)
+      .option('-n, --cloneset-namespace <ns>', 'namespace of the CloneSet', 'default')
+      .option('--cluster <name>', "the rollout in that cluster (a fleet's, or one started with a cluster): workflow cloneset/<cluster>/<ns>/<name>"),
+  );
 }
 
 /** Adds the operating commands to the program. */

@@ -71,7 +71,7 @@ export function rootFailure(err: Error & { cause?: unknown }): { message: string
 
 /** An empty record for a run whose `progress` query cannot be answered (e.g. no worker to replay a closed run). */
 function blankProgress(workflowId: string): RolloutProgress {
-  const [, namespace = '', name = ''] = /^cloneset\/([^/]+)\/(.+)$/.exec(workflowId) ?? [];
+  const [, namespace = '', name = ''] = /^cloneset\/(?:[^/]+\/)?([^/]+)\/([^/]+)$/.exec(workflowId) ?? [];
   return emptyProgress(namespace, name);
 }
 

@@ -235,9 +235,12 @@ class Fleet {
         s[c] = 'Running';
         inFlight.push(roll(c));
       }
-      this.changed();
       const running = clusters.some((c) => s[c] === 'Running');
       const pending = clusters.some((c) => s[c] === 'Pending');
+      // A pause shows once the clusters running finished and the rest wait for `resume`.
+      if (this.progress.paused && !running && pending && !this.stopping()) this.setPhase(FleetPhase.Paused);
+      else if (this.progress.phase === FleetPhase.Paused && !this.progress.paused) this.setPhase(FleetPhase.Rolling);
+      else this.changed();
       if (!running && (!pending || this.stopping())) break;
       await this.nextChange();
     }

@@ -48,6 +48,7 @@ let client: RolloutClient;
 let real: RealApiServer | undefined;
 let realKubelet: SimKubelet | undefined;
 const sims: SimCluster[] = [];
+const simOf = {} as Record<Name, SimCluster>;
 
 beforeAll(async () => {
   address = inject('temporalAddress');
@@ -59,6 +60,7 @@ beforeAll(async () => {
       kubelet: { ...KUBELET, ...(name === 'eu-2' ? { unpullableImages: /nginx:1\.28$|unpullable/ } : {}) },
     });
     sims.push(sim);
+    simOf[name] = sim;
     clusters[name] = { k: makeClients(sim.kubeConfig()), kubeconfigPath, stop: () => sim.stop() };
   }
   real = await startRealApiServer();
@@ -254,6 +256,58 @@ describe('rolloutFleet across three simulated clusters and a real kube-apiserver
     const canary = gateOffs(w.canary);
     expect(canary).toHaveLength(6); // 3 forward, 3 back
     expect(canary[3]!).toBeGreaterThan(Math.max(...gateOffs(w['eu-1'])));
+  });
+
+  it('pauses between clusters (none starts until resume) and resumes', async () => {
+    const ns = uniqueNamespace('fleet');
+    await seed(ns);
+    const w = await watchAll(ns);
+    const h = await client.startFleet({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' }, waves: [['canary'], ['us-1']] });
+    const paused = await h.pause();
+    expect(paused.paused).toBe(true);
+    // Held: the clusters running (canary, if it had started) finish, no other starts.
+    const held = await phaseIs(h, 'Paused');
+    expect(Object.values(held.clusters).filter((c) => c.state === 'Running')).toEqual([]);
+    expect(held.clusters['us-1']!.state).toBe('Pending');
+    expect(w['us-1'].steps).toEqual([]);
+    await expect(h.approve()).rejects.toThrow(/approve: the fleet is not awaiting approval \(phase Paused/);
+    const resumedAt = Date.now();
+    expect((await h.resume()).paused).toBe(false);
+    const result = await h.result();
+    for (const x of Object.values(w)) x.stop();
+    expect(result.outcome).toBe('Completed');
+    expect(Math.min(...gateOffs(w['us-1']))).toBeGreaterThan(resumedAt);
+    await expect(h.pause()).rejects.toThrow(/no running rollout fleet\//);
+  });
+
+  it('a cluster unreachable mid-fleet blocks its own rollout, not the worker: the rest of its wave completes, and it completes once reachable', async () => {
+    const ns = uniqueNamespace('fleet');
+    await seed(ns);
+    const before = await uids('us-1', ns);
+    const w = await watchAll(ns);
+    const h = await client.startFleet({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' }, waves: [['us-1', 'canary']] });
+    // us-1's control plane answers nothing but 503 from its first Pod step on.
+    await eventually('a us-1 Pod step', async () => (w['us-1'].steps.length > 0 ? true : undefined));
+    const outage = simOf['us-1'].api.faults.set({ code: 503 });
+    const canaryDone = await eventually('canary completed', async () => {
+      const p = await h.progress();
+      return p.clusters.canary!.state === 'Completed' ? p : undefined;
+    });
+    expect(canaryDone.clusters['us-1']!.state).toBe('Running');
+    expect(canaryDone.phase).toBe('Rolling');
+    simOf['us-1'].api.faults.clear(outage);
+    const result = await h.result();
+    for (const x of Object.values(w)) x.stop();
+    expect(result.outcome).toBe('Completed');
+    await expectAllOn('us-1', ns, 'nginx:1.27', before);
+    expect(w['us-1'].maxUnavailable).toBeLessThanOrEqual(1);
+  });
+
+  it('a single rollout naming a cluster the worker does not know fails at once, naming it', async () => {
+    const ns = uniqueNamespace('fleetbad');
+    const h = await client.start({ namespace: ns, name: 'web', cluster: 'mars' });
+    expect(h.workflowId).toBe(`cloneset/mars/${ns}/web`);
+    await expect(h.result()).rejects.toThrow(/cluster "mars" is not known to this worker \(known: canary, default, eu-1, eu-2, gone, us-1/);
   });
 
   it.each<[string, (ns: string) => FleetInput, RegExp]>([
