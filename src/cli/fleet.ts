@@ -2,7 +2,7 @@
  * `cloneset-rollout fleet start|status|approve|pause|resume|abort`: fleet rollouts (`rolloutFleet`) from the CLI, through
  * the typed client, with the connection flags of ./connect.ts. Human output is plain lines; `status --json` the query.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { RolloutClient, type FleetHandle } from '../client/index.js';
@@ -10,7 +10,9 @@ import { formatErrors, parseFleetInput, type FleetInput } from '../rollout/index
 import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
 import type { FleetControlsView, FleetProgress } from '../workflows/fleet-messages.js';
 import { addConnectOptions, resolveConnection, type ConnectFlags } from './connect.js';
+import { renderFleetReport } from './fleet-report.js';
 import { EXIT_UNSUCCESSFUL } from './operate.js';
+import type { PodProgress } from '../workflows/messages.js';
 
 type Flags = ConnectFlags & { clonesetNamespace: string };
 
@@ -68,13 +70,24 @@ export function renderFleet(p: FleetProgress): string {
     lines.push(`  wave ${p.wave + 1} awaits approval: cloneset-rollout fleet approve ${p.name} -n ${p.namespace}`);
   if (p.halted) lines.push(`  halted by ${p.halted.cluster}: ${p.halted.reason}`);
   if (p.error) lines.push(`  error: ${p.error}`);
-  const width = Math.max(7, ...Object.keys(p.clusters).map((c) => c.length));
-  lines.push(`  ${'WAVE'.padEnd(5)}${'CLUSTER'.padEnd(width + 2)}${'STATE'.padEnd(12)}${'PHASE'.padEnd(22)}${'UPDATED'.padEnd(9)}REVISION`);
-  for (const [name, c] of Object.entries(p.clusters)) {
-    const updated = c.counts ? `${c.counts.updated}/${c.counts.desired}` : '-';
-    const phase = `${c.phase}${c.rolledBack ? ' (fleet rollback)' : ''}`;
-    lines.push(`  ${String(c.wave + 1).padEnd(5)}${name.padEnd(width + 2)}${c.state.padEnd(12)}${phase.padEnd(22)}${updated.padEnd(9)}${c.toRevision ?? '-'}`);
-    if (c.error) lines.push(`  ${''.padEnd(5 + width + 2)}${c.error}`);
+  const rows = Object.entries(p.clusters).map(([name, c]) => ({
+    cells: [
+      String(c.wave + 1),
+      name,
+      c.state,
+      `${c.phase}${c.rolledBack ? ' (fleet rollback)' : ''}`,
+      c.counts ? `${c.counts.updated}/${c.counts.desired}` : '-',
+      c.toRevision ?? '-',
+    ],
+    error: c.error,
+  }));
+  const header = ['WAVE', 'CLUSTER', 'STATE', 'PHASE', 'UPDATED', 'REVISION'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r.cells[i]!.length)) + 2);
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('')}`;
+  lines.push(line(header));
+  for (const r of rows) {
+    lines.push(line(r.cells));
+    if (r.error) lines.push(`  ${''.padEnd(widths[0]! + widths[1]!)}${r.error}`);
   }
   return lines.join('\n');
 }
@@ -143,6 +156,25 @@ export function addFleetCommands(program: Command): void {
         const p = await h.progress();
         process.stdout.write(o.json ? JSON.stringify(p) + '\n' : renderFleet(p) + '\n');
         if (p.phase === 'Halted' || p.phase === 'Failed') process.exitCode = EXIT_UNSUCCESSFUL;
+      });
+    });
+
+  fleetCommand(fleet, 'report', 'write a self-contained HTML timeline of the fleet: the clusters as lanes, their Pods under them')
+    .argument('<name>', 'CloneSet name')
+    .requiredOption('--out <file.html>', 'where to write the report')
+    .action(async (name: string, o: Flags & { out: string }) => {
+      await withClient(o, async (client) => {
+        const p = await client.fleetHandle(o.clonesetNamespace, name).progress();
+        const pods: Record<string, Record<string, PodProgress> | null> = {};
+        for (const cluster of Object.keys(p.clusters)) {
+          pods[cluster] = await client
+            .handle(o.clonesetNamespace, name, cluster)
+            .status()
+            .then((s) => s.pods)
+            .catch(() => null);
+        }
+        await writeFile(o.out, renderFleetReport({ fleet: p, pods }));
+        process.stdout.write(`wrote ${o.out} (${Object.keys(p.clusters).length} clusters, ${p.phase})\n`);
       });
     });
 

@@ -82,6 +82,8 @@ export interface FleetProgress {
   clusters: Record<string, FleetClusterProgress>;
   /** The bake timer running now: its wave, length and activity-clock start and end. */
   bake: { wave: number; seconds: number; startedAtMs: number; endsAtMs: number } | null;
+  /** Every bake so far, for the timeline (the running one too). */
+  bakes: { wave: number; seconds: number; startedAtMs: number; endsAtMs: number }[];
   /** Waves approved so far (0-based). */
   approved: number[];
   paused: boolean;

@@ -102,6 +102,7 @@ class Fleet {
       wave: null,
       clusters,
       bake: null,
+      bakes: [],
       approved: [],
       paused: false,
       aborted: null,
@@ -309,6 +310,7 @@ export async function rolloutFleet(rawInput: FleetInput): Promise<FleetResult> {
       const at = await api.fleetClock.executeWithOptions({ ...apiOptions, summary: `bake wave ${i + 1}: ${wave.bake} s` }, []);
       progress.updatedAtMs = Math.max(progress.updatedAtMs ?? 0, at);
       progress.bake = { wave: i, seconds: wave.bake, startedAtMs: at, endsAtMs: at + wave.bake * 1000 };
+      progress.bakes.push(progress.bake);
       fleet.setPhase(FleetPhase.Baking);
       await condition(() => fleet.stopping(), wave.bake * 1000);
       progress.bake = null;

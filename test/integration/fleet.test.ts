@@ -373,7 +373,8 @@ describe('README "Fleet rollouts": the commands as written', () => {
         .replaceAll('<temporalAddress>', address)
         .replaceAll('--task-queue cloneset-rollouts', `--task-queue ${taskQueue}`)
         .replaceAll('fleet/default/nginxweb1', `fleet/${ns}/nginxweb1`)
-        .replaceAll('"namespace":"default"', `"namespace":"${ns}"`);
+        .replaceAll('"namespace":"default"', `"namespace":"${ns}"`)
+        .replaceAll('--out fleet.html', `--out ${join(dir, `${ns}.html`)}`);
       // What each command needs, the fleet holds at: the approval of wave 2, then of wave 3.
       if (/approve/.test(cmd)) await phaseIs(h, 'AwaitingApproval', 1);
       if (/abort/.test(cmd)) await phaseIs(h, 'AwaitingApproval', 2);
@@ -385,7 +386,14 @@ describe('README "Fleet rollouts": the commands as written', () => {
       if (prefix === 'cloneset-rollout ' && !/--json/.test(cmd)) expect(stdout.split('\n').filter((l) => l.startsWith('{'))).toEqual([]);
       if (/workflow start/.test(cmd)) expect(stdout).toMatch(/Running execution[\s\S]*rolloutFleet/);
       else if (/fleet start/.test(cmd)) expect(stdout).toMatch(new RegExp(`fleet rollout started: workflow fleet/${ns}/nginxweb1`));
-      else if (/--name progress/.test(cmd)) expect(stdout).toMatch(/"phase":\s*"\w+"[\s\S]*"clusters"/);
+      else if (/workflow metadata/.test(cmd)) expect(stdout).toMatch(/fleet \S+\/nginxweb1[\s\S]*\| wave \| cluster \| state[\s\S]*\| 1 \| canary \|/);
+      else if (/fleet report/.test(cmd)) {
+        expect(stdout).toMatch(/wrote \S+\.html \(4 clusters, RolledBack\)/);
+        const html = readFileSync(join(dir, `${ns}.html`), 'utf8');
+        expect([...html.matchAll(/class="lane" data-cluster="([\w-]+)"/g)].map((m) => m[1])).toEqual(['canary', 'eu-1', 'eu-2', 'us-1']);
+        expect(html).toMatch(/fleet rollback RolledBack/);
+        expect(html).toMatch(/bake after wave 1: 2 s/);
+      } else if (/--name progress/.test(cmd)) expect(stdout).toMatch(/"phase":\s*"\w+"[\s\S]*"clusters"/);
       else if (/--name approve/.test(cmd)) expect(stdout).toMatch(/approvedWave:1/);
       else if (/fleet approve/.test(cmd)) expect(stdout).toMatch(/wave 2 approved/);
       else if (/--name abort/.test(cmd)) expect(stdout).toMatch(/Result\s+map\[aborted:map\[rollback:true\]/);
