@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PatchStrategy, setHeaderOptions, type V1ControllerRevision } from '@kubernetes/client-node';
 import { mapLimit } from './pod-watch.js';
 import { planRound } from './round.js';
+import { applyCloneSet, ManifestError } from '../kube/apply.js';
 import type { Logger } from 'pino';
 import { getCloneSet, listCloneSetPods, readCloneSetState, type StoredRevision } from '../kube/cloneset-read.js';
 import { CLONESET, type KubeClients } from '../kube/clients.js';
@@ -288,6 +289,27 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
   }
 
   return {
+    /**
+     * A fleet's manifest, applied in this cluster when its turn comes (`kubectl apply` for this one kind: created, or
+     * its spec, labels and annotations replaced). Idempotent: an unchanged CloneSet is left alone.
+     */
+    async applyFleetManifest(input: {
+      namespace: string;
+      name: string;
+      manifest: CloneSet;
+      /** Read by the activity router. */ cluster?: string;
+    }): Promise<{ action: string; generation: number }> {
+      const log = activityLogger(logger, { cloneSet: `${input.namespace}/${input.name}` });
+      try {
+        const r = await applyCloneSet(k, { ...input.manifest, metadata: { ...input.manifest.metadata, namespace: input.namespace, name: input.name } });
+        log.info({ action: r.action, generation: r.generation }, 'fleet manifest applied');
+        return { action: r.action, generation: r.generation };
+      } catch (err) {
+        if (err instanceof ManifestError) throw ApplicationFailure.nonRetryable(err.message, NonRetryable.InvalidSpec);
+        return toActivityError(err, `apply CloneSet ${input.namespace}/${input.name}`);
+      }
+    },
+
     /**
      * Resolves what the rollout moves toward. With `images`, first sets those container images in the CloneSet's
      * template; with `revision` (a rollback), first sets the template that ControllerRevision recorded (0: the

@@ -4,7 +4,7 @@
  * naming the cluster. Read only.
  */
 import type { Logger } from 'pino';
-import { getCloneSet } from '../kube/cloneset-read.js';
+import { readCloneSetState } from '../kube/cloneset-read.js';
 import type { KubeClients } from '../kube/clients.js';
 import { describe } from '../kube/errors.js';
 import { applyImages } from '../rollout/index.js';
@@ -19,9 +19,15 @@ export interface CheckClustersInput {
   name: string;
   clusters: string[];
   images?: Record<string, string>;
+  /** The fleet applies a manifest: a cluster without the CloneSet is fine (it is created there). */
+  manifest?: boolean;
 }
 
 export interface ClusterCheck {
+  /** Whether the CloneSet exists there now. */
+  exists: boolean;
+  /** The number of the ControllerRevision the CloneSet is on (what a fleet rollback of a manifest returns to); null: unknown. */
+  revision: number | null;
   /** The CloneSet's template images now, by container (what a fleet rollback returns the cluster to). */
   images: Record<string, string>;
   generation: number;
@@ -62,22 +68,26 @@ export function fleetActivities(clients: Record<string, KubeClients>, logger: Lo
           }
           let timer: NodeJS.Timeout | undefined;
           try {
-            const cs = await Promise.race([
-              getCloneSet(k, input.namespace, input.name),
+            const read = await Promise.race([
+              readCloneSetState(k, input.namespace, input.name, { podSelector: () => null }),
               new Promise<never>((_, reject) => {
                 timer = setTimeout(() => reject(new Error(`no answer within ${REACH_TIMEOUT_MS / 1000} s`)), REACH_TIMEOUT_MS);
               }),
             ]);
-            if (!cs) {
-              result.problems.push(`cluster ${cluster}: CloneSet ${input.namespace}/${input.name} not found`);
+            if (!read) {
+              if (input.manifest) result.clusters[cluster] = { exists: false, revision: null, images: {}, generation: 0 };
+              else result.problems.push(`cluster ${cluster}: CloneSet ${input.namespace}/${input.name} not found`);
               return;
             }
+            const cs = read.cloneSet;
+            const on = cs.status?.updateRevision ?? cs.status?.currentRevision;
+            const revision = read.revisions.find((r) => r.name === on)?.revision ?? null;
             const applied = applyImages(cs.spec.template, input.images);
             if (!applied.ok) {
               result.problems.push(`cluster ${cluster}: CloneSet ${input.namespace}/${input.name}: ${applied.errors.map((e) => e.message).join('; ')}`);
               return;
             }
-            result.clusters[cluster] = { images: templateImages(cs), generation: cs.metadata.generation ?? 0 };
+            result.clusters[cluster] = { exists: true, revision, images: templateImages(cs), generation: cs.metadata.generation ?? 0 };
           } catch (err) {
             result.problems.push(`cluster ${cluster}: unreachable (${describe(err)})`);
           } finally {

@@ -9,6 +9,8 @@ import { fieldError, type FieldError, type Validated } from './fielderror.js';
 import { ImageRef, zodFieldErrors } from './input.js';
 import { isDns1123Label, isDns1123Subdomain } from './selector.js';
 import { CLUSTER_NAME_PROBLEM } from './cluster.js';
+import type { CloneSet } from './types.js';
+import { validateCloneSet } from './validate.js';
 
 const ClusterName = z.string().refine(isDns1123Label, { message: CLUSTER_NAME_PROBLEM });
 const Seconds = z
@@ -27,6 +29,11 @@ const WaveObject = z.strictObject({
 export const FleetInput = z.strictObject({
   namespace: z.string().refine(isDns1123Label, { message: 'must be a DNS-1123 label (lowercase alphanumerics and "-", at most 63 characters)' }),
   name: z.string().refine(isDns1123Subdomain, { message: 'must be a DNS-1123 subdomain (lowercase alphanumerics, "-" and ".", at most 253 characters)' }),
+  /**
+   * A whole CloneSet to apply in each cluster when its turn comes (created where it does not exist), instead of
+   * `images`; its metadata names the fleet's namespace and name (or leaves them out).
+   */
+  manifest: z.record(z.string(), z.unknown()).optional(),
   /** New images by container name, set in each cluster's CloneSet template when its turn comes. */
   images: z.record(z.string().refine(isDns1123Label, { message: 'container name must be a DNS-1123 label' }), ImageRef).optional(),
   /** Clusters by name (as the worker knows them), wave by wave: `[["canary"], ["eu-1", "eu-2"]]` or `{clusters, bake, approval}`. */
@@ -60,6 +67,8 @@ export interface FleetSpec {
   namespace: string;
   name: string;
   images?: Record<string, string>;
+  /** The CloneSet to apply in each cluster (metadata namespace and name filled in). */
+  manifest?: CloneSet;
   waves: FleetWave[];
   maxParallel: number;
   rollbackOnFailure: boolean;
@@ -72,6 +81,18 @@ export function parseFleetInput(input: unknown): Validated<FleetSpec> {
   const v = r.data;
   const errors: FieldError[] = [];
   if (v.waves.length === 0) errors.push(fieldError('waves', 'must name at least one wave of clusters'));
+  let manifest: CloneSet | undefined;
+  if (v.manifest !== undefined) {
+    if (v.images !== undefined) errors.push(fieldError('manifest', 'cannot be combined with images (the manifest brings its own template)'));
+    const meta = (v.manifest.metadata ?? {}) as { namespace?: unknown; name?: unknown };
+    if (meta.namespace !== undefined && meta.namespace !== v.namespace)
+      errors.push(fieldError('manifest.metadata.namespace', `must be ${v.namespace} (the fleet's namespace) or left out`));
+    if (meta.name !== undefined && meta.name !== v.name)
+      errors.push(fieldError('manifest.metadata.name', `must be ${v.name} (the fleet's CloneSet) or left out`));
+    manifest = { ...v.manifest, metadata: { ...(v.manifest.metadata as object), namespace: v.namespace, name: v.name } } as unknown as CloneSet;
+    const checked = validateCloneSet(manifest);
+    if (!checked.ok) errors.push(...checked.errors.map((e) => ({ field: `manifest.${e.field}`, message: `manifest.${e.message}` })));
+  }
   const seen = new Map<string, number>();
   const waves: FleetWave[] = v.waves.map((w, i) => {
     const o = Array.isArray(w) ? { clusters: w } : w;
@@ -91,6 +112,7 @@ export function parseFleetInput(input: unknown): Validated<FleetSpec> {
       namespace: v.namespace,
       name: v.name,
       ...(v.images ? { images: v.images } : {}),
+      ...(manifest ? { manifest } : {}),
       waves,
       maxParallel: v.maxParallel ?? Math.max(...waves.map((w) => w.clusters.length)),
       rollbackOnFailure: v.rollbackOnFailure ?? false,

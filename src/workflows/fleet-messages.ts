@@ -59,6 +59,8 @@ export interface FleetClusterProgress {
   toRevision: string | null;
   /** Template images when the fleet started: what a fleet rollback returns the cluster to. */
   startImages: Record<string, string> | null;
+  /** The CloneSet's revision number when the fleet started (a manifest fleet's rollback returns to it); null: it did not exist. */
+  startRevision?: number | null;
   waiting: string | null;
   error: string | null;
   /** Set once the fleet returned this cluster to its starting images: the rollback's outcome. */

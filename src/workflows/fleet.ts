@@ -161,33 +161,41 @@ class Fleet {
   }
 
   /**
-   * Runs one cluster's rollout (the child workflow) to its end; `rollbackImages` makes it the fleet's rollback of that
-   * cluster. Never throws: the outcome is in the cluster's record.
+   * Runs one cluster's rollout (the child workflow) to its end; `rollback` (the images or revision to return to)
+   * makes it the fleet's rollback of that cluster. Never throws: the outcome is in the cluster's record.
    */
-  async rollCluster(cluster: string, rollbackImages?: Record<string, string>): Promise<void> {
+  async rollCluster(cluster: string, rollback?: Pick<RolloutInput, 'images' | 'revision'>): Promise<void> {
     const c = this.progress.clusters[cluster]!;
     const input: RolloutInput = {
       namespace: this.spec.namespace,
       name: this.spec.name,
       cluster,
-      ...(rollbackImages ? { images: rollbackImages } : this.spec.images ? { images: this.spec.images } : {}),
-      ...(!rollbackImages && this.spec.rollbackOnFailure ? { rollbackOnFailure: true } : {}),
+      ...(rollback ? rollback : this.spec.images ? { images: this.spec.images } : {}),
+      ...(!rollback && this.spec.rollbackOnFailure ? { rollbackOnFailure: true } : {}),
     };
     try {
+      if (!rollback && this.spec.manifest) {
+        // The manifest goes into this cluster now (created, or its spec replaced); the rollout rolls it as it is.
+        await api.applyFleetManifest.executeWithOptions({ ...apiOptions, summary: `apply the manifest in ${cluster}` }, [
+          { namespace: this.spec.namespace, name: this.spec.name, manifest: this.spec.manifest, cluster },
+        ]);
+      }
       const handle = await startChild(rolloutCloneSet, {
         workflowId: c.workflowId,
         args: [input],
         // A fleet that is terminated leaves its clusters' rollouts to finish (no Pod is left half-way).
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        staticSummary: rollbackImages ? `fleet rollback of ${cluster}` : `fleet: ${cluster}, wave ${c.wave + 1}`,
+        // As the client starts rollouts: a workflow task lost with a killed worker is retried after 4 s, not 10 s.
+        workflowTaskTimeout: '4s',
+        staticSummary: rollback ? `fleet rollback of ${cluster}` : `fleet: ${cluster}, wave ${c.wave + 1}`,
       });
-      if (!rollbackImages) {
+      if (!rollback) {
         this.running[cluster] = handle;
         // An abort that came while the child was starting reaches it now.
         if (this.progress.aborted) this.abortRunning(this.progress.aborted.rollback);
       }
       const r: RolloutResult = await handle.result();
-      if (rollbackImages) {
+      if (rollback) {
         c.rolledBack = 'RolledBack';
         c.phase = `rolled back (${r.outcome})`;
         c.toRevision = r.toRevision;
@@ -201,7 +209,7 @@ class Fleet {
     } catch (err) {
       const message = rootCause(err) ?? String(err);
       c.error = message;
-      if (rollbackImages) {
+      if (rollback) {
         c.rolledBack = 'Failed';
         c.phase = 'rollback failed';
       } else {
@@ -212,7 +220,7 @@ class Fleet {
     } finally {
       delete this.running[cluster];
       const at = this.progress.updatedAtMs;
-      if (rollbackImages) c.rollbackEndedAtMs = at;
+      if (rollback) c.rollbackEndedAtMs = at;
       else c.endedAtMs = at;
       this.changed();
     }
@@ -266,7 +274,13 @@ export async function rolloutFleet(rawInput: FleetInput): Promise<FleetResult> {
   // 1. Check every cluster before any is touched.
   const all = fleetClusters(spec);
   const check = await api.checkFleetClusters.executeWithOptions({ ...apiOptions, summary: `check clusters: ${all.join(', ')}` }, [
-    { namespace: spec.namespace, name: spec.name, clusters: all, ...(spec.images ? { images: spec.images } : {}) },
+    {
+      namespace: spec.namespace,
+      name: spec.name,
+      clusters: all,
+      ...(spec.images ? { images: spec.images } : {}),
+      ...(spec.manifest ? { manifest: true } : {}),
+    },
   ]);
   progress.startedAtMs = check.atMs;
   progress.updatedAtMs = check.atMs;
@@ -276,7 +290,10 @@ export async function rolloutFleet(rawInput: FleetInput): Promise<FleetResult> {
     await condition(allHandlersFinished);
     throw ApplicationFailure.create({ message: progress.error, type: FLEET_REFUSED, nonRetryable: true, details: [progress] });
   }
-  for (const [c, v] of Object.entries(check.clusters)) progress.clusters[c]!.startImages = v.images;
+  for (const [c, v] of Object.entries(check.clusters)) {
+    progress.clusters[c]!.startImages = v.exists ? v.images : null;
+    progress.clusters[c]!.startRevision = v.revision;
+  }
 
   // 2. Wave by wave.
   for (let i = 0; i < spec.waves.length && !fleet.stopping(); i++) {
@@ -326,14 +343,22 @@ export async function rolloutFleet(rawInput: FleetInput): Promise<FleetResult> {
     fleet.setPhase(FleetPhase.RollingBack);
     const back = rollbackWaves(spec.waves, fleet.states);
     log.info('fleet rolling back', { waves: back });
-    for (const clusters of back) {
+    for (const wave of back) {
+      // A manifest fleet returns each cluster to the revision it was on; a CloneSet the fleet created stays.
+      const clusters = wave.filter((c) => {
+        const cp = progress.clusters[c]!;
+        if (!spec.manifest || cp.startRevision != null) return true;
+        cp.phase = `${cp.phase} (created by the fleet: not rolled back)`;
+        return false;
+      });
       const done: Record<string, FleetClusterState> = Object.fromEntries(clusters.map((c) => [c, 'Pending']));
       await fleet.runWave(
         clusters,
         (c) => {
           const cp = progress.clusters[c]!;
           cp.rollbackStartedAtMs = progress.updatedAtMs;
-          return fleet.rollCluster(c, cp.startImages ?? {}).finally(() => {
+          const to = spec.manifest ? { revision: cp.startRevision! } : { images: cp.startImages ?? {} };
+          return fleet.rollCluster(c, to).finally(() => {
             done[c] = 'Completed';
           });
         },

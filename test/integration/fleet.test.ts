@@ -303,6 +303,48 @@ describe('rolloutFleet across three simulated clusters and a real kube-apiserver
     expect(w['us-1'].maxUnavailable).toBeLessThanOrEqual(1);
   });
 
+  it('applies a manifest wave by wave: aborted with rollback, the cluster rolled returns to its revision in place; then in place where the CloneSet exists, created where it does not', async () => {
+    const ns = uniqueNamespace('fleet');
+    const spec = { replicas: 3, updateStrategy: { type: 'InPlaceIfPossible' as const, maxUnavailable: 1, inPlaceUpdateStrategy: { gracePeriodSeconds: 1 } } };
+    for (const n of ['canary', 'eu-1'] as const) {
+      const k = clusters[n].k;
+      if (n === 'eu-1') await k.core.createNamespace({ body: { metadata: { name: ns } } });
+      await applyCloneSet(k, cloneSet(ns, 'web', spec));
+      expect((await (await client.start({ namespace: ns, name: 'web', cluster: n })).result()).outcome).toBe('Completed');
+    }
+    await clusters['us-1'].k.core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => undefined);
+    const before = { canary: await uids('canary', ns), 'eu-1': await uids('eu-1', ns) };
+    const manifest = cloneSet(ns, 'web', spec);
+    manifest.spec.template.metadata!.labels = { app: 'web', tier: 'web' };
+    manifest.spec.template.spec.containers[0]!.image = 'nginx:1.27';
+    const input: FleetInput = { namespace: ns, name: 'web', manifest: manifest as never, waves: [['canary'], ['eu-1', 'us-1']], approval: true };
+
+    // 1. Aborted with rollback while wave 2 awaits approval: canary returns to the revision it was on, in place.
+    const first = await client.startFleet(input);
+    await phaseIs(first, 'AwaitingApproval', 1);
+    await first.abort({ rollback: true });
+    const back = await first.result();
+    expect(back.outcome).toBe('RolledBack');
+    expect(back.clusters.canary).toMatchObject({ state: 'Completed', rolledBack: 'RolledBack' });
+    await expectAllOn('canary', ns, 'nginx:perl', before.canary);
+    expect((await pods('canary', ns)).every((p) => p.metadata!.labels!.tier === undefined)).toBe(true);
+    expect(await pods('us-1', ns)).toEqual([]);
+
+    // 2. The same manifest approved: in place in canary and eu-1, created in us-1.
+    const second = await client.startFleet(input);
+    await phaseIs(second, 'AwaitingApproval', 1);
+    await second.approve();
+    const done = await second.result();
+    expect(done.outcome).toBe('Completed');
+    for (const n of ['canary', 'eu-1'] as const) {
+      await expectAllOn(n, ns, 'nginx:1.27', before[n]);
+      expect((await pods(n, ns)).every((p) => p.metadata!.labels!.tier === 'web')).toBe(true);
+    }
+    const created = await pods('us-1', ns);
+    expect(created).toHaveLength(3);
+    expect(created.every((p) => p.spec!.containers[0]!.image === 'nginx:1.27' && p.metadata!.labels!.tier === 'web')).toBe(true);
+  });
+
   it('a single rollout naming a cluster the worker does not know fails at once, naming it', async () => {
     const ns = uniqueNamespace('fleetbad');
     const h = await client.start({ namespace: ns, name: 'web', cluster: 'mars' });

@@ -163,11 +163,11 @@ const API_CALLS: Record<string, [group: string, resource: string, verb: string][
 };
 
 /**
- * The code that runs under the ServiceAccount. src/kube/apply.ts is left out on purpose: it backs the `apply` CLI
- * command, which runs with the user's own kubeconfig, never in the cluster.
+ * The code that runs under the ServiceAccount. src/kube/apply.ts is in it: besides the `apply` CLI command, it applies
+ * a fleet's manifest (the applyFleetManifest activity).
  */
 const IN_CLUSTER_CODE = ['src/activities', 'src/controller', 'src/kube'];
-const NOT_IN_CLUSTER = ['src/kube/apply.ts'];
+const NOT_IN_CLUSTER: string[] = [];
 
 function scanApiCalls(files: string[]): { method: string; file: string }[] {
   const re = /\b(?:core|apps|custom)\.([a-zA-Z]+)\(|\b(makeInformer)(?:<[^>]*>)?\(|\bnew (Watch)\(/g;

@@ -11,6 +11,16 @@ import {
 } from '../../../src/rollout/index.js';
 
 const base = { namespace: 'default', name: 'web', images: { nginx: 'nginx:1.27' } };
+const manifest = (meta: Record<string, string> = {}) => ({
+  apiVersion: 'apps.kruise.io/v1alpha1',
+  kind: 'CloneSet',
+  metadata: { name: 'web', ...meta },
+  spec: {
+    replicas: 3,
+    selector: { matchLabels: { app: 'web' } },
+    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] } },
+  },
+});
 
 describe('parseFleetInput: a fleet request, step by step', () => {
   it.each<[string, unknown, RegExp | null]>([
@@ -29,6 +39,18 @@ describe('parseFleetInput: a fleet request, step by step', () => {
     ['step 9: maxParallel 0 is refused', { ...base, waves: [['a']], maxParallel: 0 }, /maxParallel: must be an integer ≥ 1/],
     ['step 10: a negative bake is refused', { ...base, waves: [['a']], bake: -1 }, /bake: must be an integer number of seconds/],
     ['step 11: a bad image is refused', { ...base, images: { nginx: 'Nginx' }, waves: [['a']] }, /images.nginx/],
+    ['step 12: a manifest instead of images is valid', { namespace: 'default', name: 'web', manifest: manifest(), waves: [['a']] }, null],
+    ['step 13: a manifest with images is refused', { ...base, manifest: manifest(), waves: [['a']] }, /manifest: cannot be combined with images/],
+    [
+      'step 14: a manifest naming another CloneSet is refused',
+      { namespace: 'default', name: 'web', manifest: manifest({ name: 'other' }), waves: [['a']] },
+      /manifest.metadata.name: must be web/,
+    ],
+    [
+      'step 15: an invalid manifest is refused, naming its field',
+      { namespace: 'default', name: 'web', manifest: { ...manifest(), spec: { ...manifest().spec, replicas: -1 } }, waves: [['a']] },
+      /manifest.spec.replicas/,
+    ],
   ])('%s', (_name, input, problem) => {
     const r = parseFleetInput(input);
     if (problem === null) expect(r.ok).toBe(true);
@@ -38,7 +60,7 @@ describe('parseFleetInput: a fleet request, step by step', () => {
     }
   });
 
-  it('step 12: defaults: bake and approval from the fleet, never an approval before the first wave, maxParallel the widest wave', () => {
+  it('step 16: defaults: bake and approval from the fleet, never an approval before the first wave, maxParallel the widest wave', () => {
     const r = parseFleetInput({ ...base, waves: [['canary'], ['eu-1', 'eu-2'], { clusters: ['us-1'], bake: 5, approval: false }], bake: 10, approval: true });
     expect(r.ok && r.value).toMatchObject({
       waves: [
