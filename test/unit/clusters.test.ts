@@ -93,9 +93,17 @@ describe('the activity router: each input runs in the cluster it names', () => {
   it('step 2: the fleet check reads every cluster once, naming each problem', async () => {
     const acts = createActivities({ kubeConfig: a.kubeConfig(), clusters: { b: b.kubeConfig() }, logger });
     const r = await acts.checkFleetClusters({ namespace: 'default', name: 'only-a', clusters: ['default', 'b', 'mars'], images: { nginx: 'nginx:2' } });
-    expect(r.clusters).toEqual({ default: { images: { nginx: 'nginx:perl' }, generation: 1 } });
+    expect(r.clusters).toEqual({ default: { exists: true, revision: null, images: { nginx: 'nginx:perl' }, generation: 1 } });
     expect(r.problems).toEqual(['cluster b: CloneSet default/only-a not found', 'cluster mars: not known to the worker (known: b, default)']);
     const bad = await acts.checkFleetClusters({ namespace: 'default', name: 'only-a', clusters: ['default'], images: { php: 'php:8' } });
     expect(bad.problems[0]).toMatch(/^cluster default: CloneSet default\/only-a: .*images.php: no container named "php"/);
+  });
+
+  it('step 3: with a manifest, a cluster without the CloneSet is fine (the fleet creates it there)', async () => {
+    const acts = createActivities({ kubeConfig: a.kubeConfig(), clusters: { b: b.kubeConfig() }, logger });
+    const r = await acts.checkFleetClusters({ namespace: 'default', name: 'only-a', clusters: ['default', 'b'], manifest: true });
+    expect(r.problems).toEqual([]);
+    expect(r.clusters.b).toEqual({ exists: false, revision: null, images: {}, generation: 0 });
+    expect(r.clusters.default).toMatchObject({ exists: true });
   });
 });
