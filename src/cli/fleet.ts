@@ -5,11 +5,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { RolloutClient, type FleetHandle } from '../client/index.js';
+import type { FleetHandle } from '../client/index.js';
 import { formatErrors, parseFleetInput, type FleetInput } from '../rollout/index.js';
-import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
 import type { FleetControlsView, FleetProgress } from '../workflows/fleet-messages.js';
-import { addConnectOptions, resolveConnection, type ConnectFlags } from './connect.js';
+import { addConnectOptions, type ConnectFlags } from './connect.js';
+import { withClient } from './with-client.js';
 import { renderFleetReport } from './fleet-report.js';
 import { EXIT_UNSUCCESSFUL } from './operate.js';
 import type { PodProgress } from '../workflows/messages.js';
@@ -41,19 +41,6 @@ export function imagesArg(pairs: readonly string[]): Record<string, string> {
     images[p.slice(0, eq)] = p.slice(eq + 1);
   }
   return images;
-}
-
-async function withClient<T>(o: ConnectFlags, fn: (client: RolloutClient) => Promise<T>): Promise<T> {
-  const c = resolveConnection(o);
-  const client = await RolloutClient.connect({
-    ...c,
-    connection: clientConnectionOptions(loadConnectionSettings({ overrides: { address: c.address, namespace: c.namespace } })),
-  });
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
 }
 
 function fleetCommand(parent: Command, name: string, description: string): Command {

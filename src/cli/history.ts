@@ -4,10 +4,10 @@
  * (Temporal). Both take the connection flags of ./connect.ts (`--state-dir`, `--address`, `--kubeconfig`...).
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { readHistory, RolloutAlreadyRunningError, RolloutClient, type CloneSetHistory, type RolloutHandle } from '../client/index.js';
+import { readHistory, RolloutAlreadyRunningError, type CloneSetHistory, type RolloutHandle } from '../client/index.js';
 import { loadKubeConfig, makeClients } from '../kube/clients.js';
-import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
 import { addConnectOptions, resolveConnection, type ConnectFlags } from './connect.js';
+import { withClient } from './with-client.js';
 
 type Flags = ConnectFlags & { clonesetNamespace: string };
 
@@ -42,19 +42,6 @@ export function renderHistory(h: CloneSetHistory): string {
   const lines = [line(header), ...rows.map(line)];
   if (!h.revisions.some((r) => r.update)) lines.push(`(the template's revision ${h.updateRevision} is not recorded yet: it was not rolled out)`);
   return lines.join('\n');
-}
-
-async function withClient<T>(o: Flags, fn: (client: RolloutClient) => Promise<T>): Promise<T> {
-  const c = resolveConnection(o);
-  const client = await RolloutClient.connect({
-    ...c,
-    connection: clientConnectionOptions(loadConnectionSettings({ overrides: { address: c.address, namespace: c.namespace } })),
-  });
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
 }
 
 /**
