@@ -671,8 +671,12 @@ for (const backend of backends.filter((b) => b.skipReason === null)) {
         const pod = await createSizedPod();
         const name = pod.metadata!.name!;
         const value = 'map[spec:map[containers:[map[name:nginx resources:map[requests:map[cpu:abc]]]]]]';
-        for (const p of [resize(name, nginxResources('abc')), core.patchNamespacedPod({ namespace: NS, name, body: nginxResources('abc') }, smp)]) {
-          const { code, body } = await apiError(p);
+        // one request at a time: a second request started before the first is awaited would reject unobserved
+        for (const send of [
+          () => resize(name, nginxResources('abc')),
+          () => core.patchNamespacedPod({ namespace: NS, name, body: nginxResources('abc') }, smp),
+        ]) {
+          const { code, body } = await apiError(send());
           expect(code).toBe(422);
           expect(body.reason).toBe('Invalid');
           expect(body.message).toBe(` "" is invalid: patch: Invalid value: "${value}": ${QUANTITY_ERROR}`);
