@@ -35,6 +35,7 @@ import {
   templateOfRevision,
   selectorString,
   statusMergePatch,
+  STEPS_ANNOTATION,
   validateCloneSet,
   type CloneSet,
   type NormalizedCloneSet,
@@ -428,6 +429,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
           spec: rolloutSpec(cs),
           revisions,
           atMs: Date.now(),
+          ...(current.metadata.annotations?.[STEPS_ANNOTATION] !== undefined ? { stepsAnnotation: current.metadata.annotations[STEPS_ANNOTATION] } : {}),
         };
       }
     },

@@ -56,6 +56,8 @@ export interface RolloutTarget {
   revisions: Record<string, RevisionPlan>;
   /** Activity clock when the target was resolved (ms since epoch). */
   atMs: number;
+  /** The CloneSet's `cloneset-rollout.io/steps` annotation, unparsed (the workflow validates it); absent: none. */
+  stepsAnnotation?: string;
 }
 
 /** Result of waiting for a Pod to be Ready. */

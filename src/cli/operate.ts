@@ -7,7 +7,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import logUpdate from 'log-update';
 import { RolloutClient, unsuccessful, type RolloutHandle, type RolloutStatus } from '../client/index.js';
 import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
-import type { ControlsView, RolloutProgress } from '../workflows/messages.js';
+import type { CanaryControlView, ControlsView, RolloutProgress } from '../workflows/messages.js';
+import { describeCanary } from '../rollout/canary.js';
 import { addConnectOptions, resolveConnection, type ConnectFlags } from './connect.js';
 import { progressChanges, renderProgress } from './progress-view.js';
 import { formatDuration, renderWaves } from './plan.js';
@@ -156,6 +157,28 @@ export function addOperateCommands(program: Command): void {
     .action(async (name: string, o: Flags & { rollback?: boolean }) => {
       const v = await withHandle(o, name, (h) => h.abort({ rollback: !!o.rollback }));
       process.stdout.write(`aborted ${o.clonesetNamespace}/${name}: ${describeControls(v)}\n`);
+    });
+
+  const who = (o: { by?: string; reason?: string }) => ({ ...(o.by ? { by: o.by } : {}), ...(o.reason ? { reason: o.reason } : {}) });
+  const canaryLine = (v: CanaryControlView) => describeCanary({ status: v.status, current: v.current, steps: Array.from({ length: v.steps }, () => ({})) });
+
+  operation(program, 'approve', "release the pause the rollout's canary waits at (a step's pause, or an inconclusive analysis)")
+    .argument('<name>', 'CloneSet name')
+    .option('--by <who>', 'who approves (recorded)', process.env.USER)
+    .option('--reason <why>', 'why (recorded)')
+    .action(async (name: string, o: Flags & { by?: string; reason?: string }) => {
+      const v = await withHandle(o, name, (h) => h.approve(who(o)));
+      process.stdout.write(`approved ${o.clonesetNamespace}/${name}: ${canaryLine(v)}\n`);
+    });
+
+  operation(program, 'promote', "skip the canary's remaining pauses and bake times (--full: its analyses too)")
+    .argument('<name>', 'CloneSet name')
+    .option('--full', 'skip the remaining analyses as well')
+    .option('--by <who>', 'who promotes (recorded)', process.env.USER)
+    .option('--reason <why>', 'why (recorded)')
+    .action(async (name: string, o: Flags & { full?: boolean; by?: string; reason?: string }) => {
+      const v = await withHandle(o, name, (h) => h.promote({ ...who(o), ...(o.full ? { full: true } : {}) }));
+      process.stdout.write(`promoted ${o.clonesetNamespace}/${name}${o.full ? ' (full)' : ''}: ${canaryLine(v)}\n`);
     });
 
   operation(program, 'set-partition', 'override updateStrategy.partition for this rollout (N, N%, or none)')

@@ -27,6 +27,8 @@ import {
 } from '../workflows/fleet-messages.js';
 import {
   abortUpdate,
+  approveUpdate as approveStepUpdate,
+  promoteUpdate,
   pauseUpdate,
   planQuery,
   progressQuery,
@@ -34,8 +36,11 @@ import {
   retargetUpdate,
   setMaxUnavailableUpdate,
   setPartitionUpdate,
+  type ApproveOptions,
+  type CanaryControlView,
   type ControlsView,
   type IntOrPercent,
+  type PromoteOptions,
   type RetargetResult,
   type RolloutPlanView,
   type RolloutProgress,
@@ -240,6 +245,16 @@ export class RolloutHandle {
    */
   abort(opts: { rollback?: boolean } = {}): Promise<ControlsView> {
     return this.control('abort', () => this.workflow.executeUpdate(abortUpdate, { args: [{ rollback: opts.rollback === true }] }));
+  }
+
+  /** Releases the pause the canary waits at (a step's `pause: {}`, or an inconclusive analysis); who and why are recorded. */
+  approve(opts: ApproveOptions = {}): Promise<CanaryControlView> {
+    return this.control('approve', () => this.workflow.executeUpdate(approveStepUpdate, { args: [opts] }));
+  }
+
+  /** Skips the canary's remaining pauses and bake times; with `full`, its remaining analyses too. */
+  promote(opts: PromoteOptions = {}): Promise<CanaryControlView> {
+    return this.control('promote', () => this.workflow.executeUpdate(promoteUpdate, { args: [opts] }));
   }
 
   /** Moves the running rollout to new images (set in the CloneSet template); Pods in flight finish first. */

@@ -22,6 +22,7 @@ export * from './resume.js';
 export * from './simulate.js';
 export * from './lifecycle.js';
 export * from './steps.js';
+export * from './canary.js';
 export * from './deadline.js';
 export * from './cluster.js';
 export * from './fleet.js';

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { fieldError, type FieldError, type Validated } from './fielderror.js';
 import { isDns1123Label, isDns1123Subdomain } from './selector.js';
 import type { PodTemplateSpec } from './types.js';
+import { canaryStepSchema, checkSteps } from './canary.js';
 
 // Docker reference grammar (distribution/reference), simplified: [registry[:port]/]path[/path...][:tag][@sha256:hex]
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
@@ -87,6 +88,12 @@ export const RolloutInput = z
       .number()
       .refine((n) => Number.isSafeInteger(n) && n >= 200 && n <= 40_000, { message: 'must be an integer between 200 and 40000' })
       .optional(),
+    /**
+     * Canary steps in OpenKruise Rollouts' shape (./canary.ts): `[{ "replicas": 1, "pause": {} }, { "replicas": "50%",
+     * "pause": { "duration": 300 } }, { "replicas": "100%" }]`. Absent: the CloneSet's annotation
+     * `cloneset-rollout.io/steps`, else no steps (the whole CloneSet rolls under its window).
+     */
+    steps: z.array(canaryStepSchema(z.never())).optional(),
     /** Set by the rollout itself when it continues as new: what the earlier runs did. Not for callers. */
     carry: z
       .strictObject({
@@ -101,10 +108,16 @@ export const RolloutInput = z
           deleted: z.number().int().min(0),
         }),
         controls: z.record(z.string(), z.unknown()),
+        /** The canary's state (step, approvals, analyses) when the rollout has steps. */
+        canary: z.record(z.string(), z.unknown()).optional(),
       })
       .optional(),
   })
   .superRefine((v, ctx) => {
+    for (const p of checkSteps(v.steps ?? [])) {
+      if (v.steps === undefined) break;
+      ctx.addIssue({ code: 'custom', path: p.index < 0 ? ['steps'] : ['steps', p.index, ...(p.field ? [p.field] : [])], message: p.message });
+    }
     if (v.revision !== undefined && v.images !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -151,6 +164,27 @@ export function zodFieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
     }
   }
   return out;
+}
+
+/** The CloneSet annotation that holds a rollout's canary steps (the same JSON as the input's `steps`), for controller mode. */
+export const STEPS_ANNOTATION = 'cloneset-rollout.io/steps';
+
+const StepsAnnotation = z.array(canaryStepSchema(z.never())).superRefine((steps, ctx) => {
+  for (const p of checkSteps(steps)) ctx.addIssue({ code: 'custom', path: p.index < 0 ? [] : [p.index, ...(p.field ? [p.field] : [])], message: p.message });
+});
+
+/** The steps of a CloneSet's {@link STEPS_ANNOTATION}, every problem named under the annotation's path. */
+export function parseStepsAnnotation(raw: string): Validated<z.infer<typeof StepsAnnotation>> {
+  const field = `metadata.annotations[${STEPS_ANNOTATION}]`;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    return { ok: false, errors: [fieldError(field, `is not JSON: ${(err as Error).message}`)] };
+  }
+  const r = StepsAnnotation.safeParse(json);
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, errors: zodFieldErrors(r.error, field).map((e) => ({ ...e, message: e.message.replace(`${field}.[`, `${field}[`) })) };
 }
 
 /** Validates a rollout request, naming every problem. */

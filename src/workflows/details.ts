@@ -1,5 +1,5 @@
 /** Renders the rollout's progress as the Markdown the Temporal UI shows under "Current details". */
-import type { ControlsState, RolloutProgress } from './messages.js';
+import type { CanaryProgress, ControlsState, RolloutProgress } from './messages.js';
 
 function duration(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -19,6 +19,38 @@ export function controlsLine(c: ControlsState | undefined): string | null {
   return `controls: ${parts.join(' · ') || 'none in effect'}${last ? ` (last: ${last.control})` : ''}`;
 }
 
+function iso(ms: number | null): string {
+  return ms === null ? '?' : new Date(ms).toISOString();
+}
+
+/** The canary's steps, approvals and analyses, as Markdown lines. */
+export function canaryLines(c: CanaryProgress): string[] {
+  const lines = ['| step | Pods | pause | analysis | state |', '|---|---|---|---|---|'];
+  c.steps.forEach((s, i) => {
+    const pause = s.pause ? (s.pause.duration === undefined ? 'approval' : `${s.pause.duration}s`) : '';
+    const state = i < c.current ? 'passed' : i === c.current ? c.status : '';
+    lines.push(`| ${i + 1} | ${s.pods} (${s.replicas}) | ${pause} | ${(s.analysis ?? []).join(', ')} | ${state} |`);
+  });
+  if (c.bakeUntilMs !== null) lines.push('', `baking until ${iso(c.bakeUntilMs)}`);
+  if (c.waitingFor) lines.push('', `canary waits for: ${c.waitingFor}`);
+  if (c.promoted)
+    lines.push(
+      '',
+      `promoted${c.promoted.full ? ' (full)' : ''}${c.promoted.by ? ` by ${c.promoted.by}` : ''}${c.promoted.reason ? `: ${c.promoted.reason}` : ''}`,
+    );
+  for (const a of c.approvals) {
+    lines.push(`- ${a.control} of step ${a.step + 1} at ${iso(a.atMs)}${a.by ? ` by ${a.by}` : ''}${a.reason ? `: ${a.reason}` : ''}`);
+  }
+  for (const a of c.analyses) {
+    const last = a.measurements[a.measurements.length - 1];
+    lines.push(
+      `- analysis ${a.metric} (${a.step === null ? 'background' : `step ${a.step + 1}`}): **${a.phase}**, ${a.count} measurement(s)${last ? `, last ${JSON.stringify(last.value ?? null)} ${last.phase}` : ''}${a.message ? ` (${a.message})` : ''}`,
+    );
+  }
+  if (c.failed) lines.push('', `**analysis failed**: ${c.failed.message}`);
+  return lines;
+}
+
 export function renderDetails(p: RolloutProgress): string {
   const c = p.counts;
   const lines = [
@@ -33,6 +65,7 @@ export function renderDetails(p: RolloutProgress): string {
     lines.push('', `started ${new Date(p.startedAtMs).toISOString()} · elapsed ${duration(Math.max(0, p.updatedAtMs - p.startedAtMs))}`);
   }
   if (p.waiting) lines.push('', `waiting: ${p.waiting}`);
+  if (p.canary) lines.push('', ...canaryLines(p.canary));
   const pods = Object.entries(p.pods);
   if (pods.length > 0) {
     lines.push('', '| Pod | action | step | revision |', '|---|---|---|---|');

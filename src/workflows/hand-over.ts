@@ -25,7 +25,7 @@ export function shouldHandOver(input: RolloutInput, controls: Controls): boolean
 }
 
 /** The next run's input: the same CloneSet and options, and what this run carries over. */
-export function nextRunInput(input: RolloutInput, run: RunState, controls: Controls): RolloutInput {
+export function nextRunInput(input: RolloutInput, run: RunState, controls: Controls, canary?: Record<string, unknown>): RolloutInput {
   const next: RolloutInput = {
     namespace: input.namespace,
     name: input.name,
@@ -33,12 +33,14 @@ export function nextRunInput(input: RolloutInput, run: RunState, controls: Contr
     // images / revision were applied to the template by the first run: not again.
     ...(input.rollbackOnFailure !== undefined ? { rollbackOnFailure: input.rollbackOnFailure } : {}),
     ...(input.historyEventsLimit !== undefined ? { historyEventsLimit: input.historyEventsLimit } : {}),
+    ...(input.steps !== undefined ? { steps: input.steps } : {}),
     carry: {
       runs: (input.carry?.runs ?? 0) + 1,
       startedAtMs: run.progress.startedAtMs,
       fromRevision: run.progress.fromRevision,
       totals: run.totals(),
       controls: { ...controls.state },
+      ...(canary ? { canary } : {}),
     },
   };
   log.info('continuing as new', { runs: next.carry!.runs, historyLength: workflowInfo().historyLength, totals: next.carry!.totals });

@@ -36,6 +36,7 @@ export const RolloutPhase = {
 export type RolloutPhase = (typeof RolloutPhase)[keyof typeof RolloutPhase];
 
 export { PodStep } from '../rollout/steps.js';
+import type { CanaryStatus } from '../rollout/canary.js';
 import type { PodStep } from '../rollout/steps.js';
 
 /** One Pod's entry in the progress record. */
@@ -101,6 +102,60 @@ export interface RolloutProgress {
   timing?: { startedAt: string | null; updatedAt: string | null; elapsedMs: number | null };
   /** The window at work: its size (resolved maxUnavailable), Pods unavailable now, and lanes running. */
   windowInUse?: { size: number; unavailable: number; inFlight: number };
+  /** Canary steps, approvals and analyses (absent: the rollout has none). */
+  canary?: CanaryProgress;
+}
+
+/** One measurement of a metric, as the progress record keeps it. */
+export interface MeasurementView {
+  /** Activity-clock time of the measurement (ms since epoch). */
+  atMs: number;
+  phase: 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
+  /** What the provider returned (JSON), absent on an error. */
+  value?: unknown;
+  /** The condition that decided, or the provider's error. */
+  message?: string;
+}
+
+/** One metric's run: a step's analysis (step index) or the background analysis (step null). */
+export interface AnalysisRunView {
+  metric: string;
+  step: number | null;
+  phase: 'Pending' | 'Running' | 'Successful' | 'Failed' | 'Inconclusive' | 'Error' | 'Skipped';
+  message: string;
+  /** Measurements taken, all counted; the last 20 are listed. */
+  count: number;
+  measurements: MeasurementView[];
+}
+
+/** Who approved or promoted, when (activity clock) and why. */
+export interface ApprovalRecord {
+  /** The step (index) the approval released. */
+  step: number;
+  control: 'approve' | 'promote';
+  by?: string;
+  reason?: string;
+  atMs: number | null;
+  /** promote only: it also skipped the analyses. */
+  full?: boolean;
+}
+
+/** The canary part of the progress record. */
+export interface CanaryProgress {
+  /** The steps as given, and Pods at the new revision once each is reached (resolved against the replicas now). */
+  steps: { replicas: IntOrPercent; pause?: { duration?: number }; analysis?: string[]; pods: number }[];
+  /** The step being worked on (index); steps.length once all passed. */
+  current: number;
+  status: CanaryStatus;
+  /** What a Paused canary waits for (an approval of the step's pause, or of an inconclusive analysis). */
+  waitingFor: string | null;
+  /** Activity-clock time the current bake ends (ms since epoch), while Baking. */
+  bakeUntilMs: number | null;
+  promoted: { full: boolean; by?: string; reason?: string; atMs: number | null } | null;
+  approvals: ApprovalRecord[];
+  analyses: AnalysisRunView[];
+  /** A failed analysis that rolled the rollout back: the metric, its last value and the condition. */
+  failed?: { metric: string; step: number | null; value?: unknown; condition: string; message: string };
 }
 
 /** How a rollout ended. A failed one has no result: its failure carries {@link RolloutFailureDetails}. */
@@ -131,6 +186,10 @@ export interface RolloutResult {
   runs?: number;
   /** Settled Pods of the last run left out of `pods` (the most recent are listed); they are in the totals. */
   podsOmitted?: number;
+  /** Why the rollout rolled back or aborted by itself (a failed analysis, the progress deadline), when it did. */
+  reason?: string;
+  /** Canary steps: approvals and analyses (absent: the rollout had none). */
+  canary?: CanaryProgress;
 }
 
 /** The details of a failed rollout's failure (`ApplicationFailure.details[0]`): how far it got. */
@@ -195,7 +254,7 @@ export interface ControlsState {
   /** updateStrategy.maxUnavailable override (unresolved), or null to use the CloneSet's. */
   maxUnavailable: IntOrPercent | null;
   /** Set by `abort`; `rollback`: updated Pods return to `toRevision`. */
-  aborted: { rollback: boolean; atMs: number | null; toRevision: string | null; fromTarget?: string | null } | null;
+  aborted: { rollback: boolean; atMs: number | null; toRevision: string | null; fromTarget?: string | null; reason?: string } | null;
   /** Images of the revision the rollout started from (all containers), seen on its Pods: what rollback restores. */
   previousImages: Record<string, string> | null;
   /** Every accepted control, oldest first (at most the last 20), for the UI and audits. */
@@ -262,5 +321,30 @@ export const specChangedSignal = defineSignal<[SpecChanged]>('specChanged');
  */
 export const fleetAbortSignal = defineSignal<[AbortOptions]>('fleetAbort');
 
+/** Input of `approve`: who approves and why (both optional, recorded). */
+export interface ApproveOptions {
+  by?: string;
+  reason?: string;
+}
+
+/** Input of `promote`: who and why; `full` also skips the remaining analyses. */
+export interface PromoteOptions extends ApproveOptions {
+  full?: boolean;
+}
+
+/** What `approve` and `promote` return: where the canary stands after them. */
+export interface CanaryControlView {
+  status: CanaryStatus;
+  /** The step being worked on (index). */
+  current: number;
+  steps: number;
+  promoted: CanaryProgress['promoted'];
+}
+
+/** Releases the pause the canary waits at (a step's `pause: {}`, or an inconclusive analysis). */
+export const approveUpdate = defineUpdate<CanaryControlView, [ApproveOptions]>('approve');
+/** Skips the remaining pauses (bake times too); with `full`, the remaining analyses as well. */
+export const promoteUpdate = defineUpdate<CanaryControlView, [PromoteOptions]>('promote');
+
 /** Names of the control Updates, as `temporal workflow update execute --name` takes them. */
-export const CONTROL_UPDATES = ['pause', 'resume', 'setPartition', 'setMaxUnavailable', 'abort', 'retarget'] as const;
+export const CONTROL_UPDATES = ['pause', 'resume', 'setPartition', 'setMaxUnavailable', 'abort', 'retarget', 'approve', 'promote'] as const;

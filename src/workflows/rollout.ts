@@ -24,6 +24,7 @@ import { api, toFailure, useCluster } from './activities.js';
 import { fleetReporter } from './fleet-report.js';
 import { applyOverrides } from './controls-state.js';
 import { installControls, type Controls } from './controls.js';
+import { installCanary, type Canary } from './canary.js';
 import { nextRunInput, shouldHandOver } from './hand-over.js';
 import { abandonStuckLanes, cancelSuperseded, startCreate, startDelete, startHookedInPlace, startInPlaceBatch, startRecreate, startResume } from './lanes.js';
 import {
@@ -59,7 +60,9 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
   const controls = installControls(progress, input.carry?.controls as ControlsState | undefined);
   const run = new RunState(progress, controls, input.carry?.totals);
   run.reporter = fleetReporter(input.cluster);
-  installPlanQuery(run, controls);
+  const canary = installCanary({ progress, controls, render: () => run.render() }, input);
+  run.wakeOn(() => canary.woke());
+  installPlanQuery(run, controls, canary);
   setHandler(specChangedSignal, () => run.noteSpecChanged());
 
   let target: RolloutTarget;
@@ -71,12 +74,17 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
   }
   progress.fromRevision ??= target.currentRevision;
   progress.startedAtMs ??= target.atMs;
+  try {
+    canary.configure(target);
+  } catch (err) {
+    throw failed(run, toFailure(err, 'InvalidSpec'));
+  }
   run.setTarget(target);
   run.lastProgressAtMs = target.atMs;
 
   while (!run.failure) {
     // 1. Observe: the Pods, and the planner's decision on them (with the controls' overrides in the spec).
-    const round = await observe(run, controls);
+    const round = await observe(run, controls, canary);
     if (round === null) break;
 
     // 2. Follow a new spec: the CloneSet changed under us; lanes of a superseded revision stop, all moves toward the newest.
@@ -86,16 +94,16 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
     }
 
     // 3. Gate: the controls hold what the planner would start (pause, abort, partition) and may end the loop.
-    const decision = controls.gate(round.decision, run.lanes);
+    const decision = canary.gate(controls.gate(round.decision, run.lanes), round.decision, run.lanes);
     showRound(run, round, decision);
-    if (controls.finished(run.lanes)) {
+    if (controls.finished(run.lanes) && canary.finished()) {
       // An edit noted while this round ran: observe it before closing, rather than leave it to a new run.
       if (run.specChangedSinceObservation && patched(OBSERVE_EDIT_BEFORE_FINISH)) continue;
       break;
     }
 
     // 4. Hand over: a long history continues as new; no Pod is taken, the ones in flight finish first.
-    if (!run.handingOver && shouldHandOver(input, controls)) {
+    if (!run.handingOver && canary.canContinueAsNew() && shouldHandOver(input, controls)) {
       run.handingOver = true;
       log.info('continuing as new: Pods in flight finish first', { historyLength: workflowInfo().historyLength, inFlight: run.lanes });
     }
@@ -119,20 +127,20 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
 
     // 7. Wait: for a lane to hand a Pod back, a control, the planner's next check, or the resync.
     const next = decision.nextCheckAtMs === null ? RESYNC_MS : decision.nextCheckAtMs - round.atMs;
-    await run.sleep(controls.waitMs(Math.max(100, Math.min(next, RESYNC_MS)), run.lanes));
+    await run.sleep(canary.waitMs(controls.waitMs(Math.max(100, Math.min(next, RESYNC_MS)), run.lanes), run.lanes));
   }
 
-  return await finish(run, input, controls);
+  return await finish(run, input, controls, canary);
 }
 
 /** Step 1. Null when the observation failed for good (e.g. the CloneSet is gone): the run fails once lanes settle. */
-async function observe(run: RunState, controls: Controls): Promise<PlannedObservation | null> {
+async function observe(run: RunState, controls: Controls, canary: Canary): Promise<PlannedObservation | null> {
   const t = run.target;
   let round: PlannedObservation;
   run.observing();
   try {
     round = await api.observePlan({
-      target: { ...t, spec: controls.plan(t) },
+      target: { ...t, spec: controls.plan({ ...t, spec: canary.plan(t.spec) }) },
       inFlight: run.inFlight,
       fromRevision: run.progress.fromRevision,
       fullPodsUpTo: FULL_PODS_UP_TO,
@@ -280,7 +288,7 @@ function startLanes(run: RunState, round: PlannedObservation, decision: RolloutD
 }
 
 /** How the run ends: failed (once lanes settle), continued as new, or completed (Aborted / RolledBack by the controls). */
-async function finish(run: RunState, input: RolloutInput, controls: Controls): Promise<RolloutResult> {
+async function finish(run: RunState, input: RolloutInput, controls: Controls, canary: Canary): Promise<RolloutResult> {
   const { progress } = run;
   if (run.failure) {
     // Lanes mid-step settle first, so no Pod is abandoned half-way by this run.
@@ -292,7 +300,7 @@ async function finish(run: RunState, input: RolloutInput, controls: Controls): P
   }
   if (run.handingOver) {
     await condition(allHandlersFinished);
-    return continueAsNew<typeof rolloutCloneSet>(nextRunInput(input, run, controls));
+    return continueAsNew<typeof rolloutCloneSet>(nextRunInput(input, run, controls, canary.carry()));
   }
   const t = run.target;
   run.setPhase(RolloutPhase.Completed); // the controls make it Aborted / RolledBack
@@ -313,6 +321,7 @@ async function finish(run: RunState, input: RolloutInput, controls: Controls): P
     pods: progress.pods,
     ...(progress.podsOmitted ? { podsOmitted: progress.podsOmitted } : {}),
     ...controls.result(),
+    ...(progress.canary ? { canary: progress.canary } : {}),
   };
 }
 
@@ -334,13 +343,13 @@ function failed(run: RunState, failure: ApplicationFailure): ApplicationFailure 
 }
 
 /** The `plan` query: the remaining waves, simulated from the last observation (small CloneSets only: it needs every Pod). */
-function installPlanQuery(run: RunState, controls: Controls): void {
+function installPlanQuery(run: RunState, controls: Controls, canary: Canary): void {
   setHandler(planQuery, () => {
     const obs = run.lastObservation;
     if (!obs?.all) return null;
     const t = run.target;
     const sim = simulateRollout({
-      spec: applyOverrides(t.spec, controls.state), // no side effects: a query must not change the workflow
+      spec: applyOverrides(canary.held(t.spec), controls.state), // no side effects: a query must not change the workflow
       updateRevision: t.updateRevision,
       pods: obs.all,
       inFlight: run.inFlight,

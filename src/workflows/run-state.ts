@@ -65,6 +65,7 @@ export class RunState {
   /** Pods this run moved to the end, by name and action: what the totals count (the progress record is bounded). */
   private readonly doneAs: Record<string, PodProgress['action']> = {};
   private woken = false;
+  private readonly wakers: (() => boolean)[] = [];
   /** The spec changed since the last observation began (the `specChanged` signal): the next sleep returns at once. */
   private specChanged = false;
 
@@ -172,10 +173,15 @@ export class RunState {
     this.specChanged = false;
   }
 
+  /** Also wake the loop when `woke` says so (e.g. the canary passed a step). */
+  wakeOn(woke: () => boolean): void {
+    this.wakers.push(woke);
+  }
+
   /** Waits until a lane wakes the loop, a control changes something, the spec changed, the run fails, or `ms` pass. */
   async sleep(ms: number): Promise<void> {
     this.woken = false;
-    await condition(() => this.woken || this.specChanged || this.failure !== null || this.controls.woke(), ms);
+    await condition(() => this.woken || this.specChanged || this.failure !== null || this.controls.woke() || this.wakers.some((w) => w()), ms);
   }
 
   /** The totals of the rollout so far: the earlier runs' and this run's. */

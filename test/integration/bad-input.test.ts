@@ -189,6 +189,25 @@ const rows: Row[] = [
     message: /containers\[0\]\.resources\.requests\.memory: 256Mi must be less than or equal to the memory limit of 128Mi/,
   },
   {
+    scenario: 'canary steps that go down',
+    input: web({ images: { nginx: 'nginx:1.27' }, steps: [{ replicas: 2 }, { replicas: 1 }] }),
+    type: 'InvalidSpec',
+    message: /steps\[1\]\.replicas: 1 goes down from step 1's 2: steps only add Pods/,
+  },
+  {
+    scenario: 'a canary step over 100%',
+    input: web({ images: { nginx: 'nginx:1.27' }, steps: [{ replicas: '150%' }] }),
+    type: 'InvalidSpec',
+    message: /steps\[0\]\.replicas: "150%" must be an integer ≥ 0 or a percentage between 0% and 100%/,
+  },
+  {
+    scenario: 'a canary step with a negative bake time and a field OpenKruise Rollouts has but we do not (matches)',
+    input: web({ images: { nginx: 'nginx:1.27' }, steps: [{ replicas: 1, pause: { duration: -1 }, matches: [] }] }),
+    type: 'InvalidSpec',
+    message:
+      /steps\[0\]\.matches: unknown field[\s\S]*steps\[0\]\.pause\.duration: must be an integer number of seconds|steps\[0\]\.pause\.duration: must be an integer number of seconds[\s\S]*steps\[0\]\.matches: unknown field/,
+  },
+  {
     scenario: 'InPlaceOnly with a resize that changes the QoS class',
     input: { namespace: ns, name: 'inplaceonly-qos' },
     type: 'InPlaceNotPossible',
