@@ -19,6 +19,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { DEFAULT_NEVER_READY_IMAGES, DEFAULT_UNPULLABLE_IMAGES, randomContainerId } from './images.js';
 import { KubeletLoop, type SimKubeletStats } from './kubelet.js';
+import { containerSamples, metricsModel, renderMetrics, startMetricsServer, type MetricsServer, type SimKubeletMetricsOptions } from './metrics.js';
 import { DEFAULT_NODE_ALLOCATABLE, parseAllocatable } from './resize.js';
 import { DEFAULT_RESIZE_DELAY_MS } from './runtime.js';
 import { makeNodes } from './scheduler.js';
@@ -70,6 +71,11 @@ export interface SimKubeletOptions {
   resizeDelayMs?: number;
   /** Maximum concurrent writes (bind / status patch / delete) to the apiserver. Default 32. */
   maxConcurrentWrites?: number;
+  /**
+   * Serve per-Pod request metrics (`http_requests_total` by container, image, revision and code) at `metricsUrl`, on
+   * 127.0.0.1, as Prometheus text. Default: no endpoint. See metrics.ts.
+   */
+  metrics?: SimKubeletMetricsOptions;
   /** Default: a pino logger at level `warn`. */
   logger?: Logger;
 }
@@ -89,6 +95,8 @@ export interface SimKubelet {
   nodeLoad(): Record<string, number>;
   /** In-place resizes actuated since start, per Pod (`namespace/name` → count); `stats().resizes` is their sum. */
   resizesByPod(): Record<string, number>;
+  /** `http://127.0.0.1:PORT/metrics` when started with `metrics`; closed by `stop()`. */
+  metricsUrl?: string;
 }
 
 /**
@@ -119,10 +127,22 @@ export async function startSimKubelet(kc: KubeConfig, opts: SimKubeletOptions = 
     },
     log,
   );
+  const model = opts.metrics ? metricsModel(opts.metrics) : undefined;
   await loop.start();
-  log.info({ nodes: opts.nodes ?? 3 }, 'sim kubelet started');
+  let metrics: MetricsServer | undefined;
+  try {
+    if (model) metrics = await startMetricsServer(() => renderMetrics(containerSamples(loop.podRuntimes(), Date.now(), model)), opts.metrics?.port ?? 0, log);
+  } catch (err) {
+    await loop.stop();
+    throw err;
+  }
+  log.info({ nodes: opts.nodes ?? 3, metricsUrl: metrics?.url }, 'sim kubelet started');
   return {
-    stop: () => loop.stop(),
+    stop: async () => {
+      await metrics?.close();
+      await loop.stop();
+    },
+    ...(metrics ? { metricsUrl: metrics.url } : {}),
     stats: () => ({ ...loop.counters }),
     nodeLoad: () => loop.nodeLoad(),
     resizesByPod: () => Object.fromEntries(loop.resizesByPod),
@@ -130,6 +150,15 @@ export async function startSimKubelet(kc: KubeConfig, opts: SimKubeletOptions = 
 }
 
 export type { SimKubeletStats } from './kubelet.js';
+export {
+  DEFAULT_REQUESTS_PER_SECOND,
+  containerSamples,
+  metricsModel,
+  renderMetrics,
+  type ContainerSample,
+  type MetricsModel,
+  type SimKubeletMetricsOptions,
+} from './metrics.js';
 export { DEFAULT_NODE_ALLOCATABLE, DEFAULT_RESIZE_DELAY_MS };
 export { DEFAULT_NEVER_READY_IMAGES, DEFAULT_UNPULLABLE_IMAGES, imageIdFor, imageRepository } from './images.js';
 export { withConnectionReuse } from '../../kube/http.js';

@@ -182,6 +182,14 @@ export class KubeletLoop {
     return this.load.snapshot();
   }
 
+  /** The latest copy of every Pod this kubelet runs, with its runtime record (for the metrics endpoint). */
+  *podRuntimes(): Generator<{ pod: Pod; runtime: PodRuntime }> {
+    for (const [uid, runtime] of this.runtimes) {
+      const pod = this.pods.get(uid);
+      if (pod) yield { pod, runtime };
+    }
+  }
+
   // ---- store -------------------------------------------------------------------------------------------
 
   private onReset(pods: Pod[]): void {
