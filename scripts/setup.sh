@@ -2,7 +2,8 @@
 # Installs what cloneset-rollout's demo and tests need beyond npm packages. Idempotent; quick when already done.
 #  - the Temporal CLI (real dev server) built with `go install` into .tools/bin unless TEMPORAL_CLI or PATH has one
 #  - docker-compose (Debian package) to validate docker-compose.yml, when running as root with apt
-#  - with --test: the real kube-apiserver and OpenKruise's kruise-manager (scripts/build-kruise.sh) for the test tiers
+#  - with --test: the real kube-apiserver and OpenKruise's kruise-manager (scripts/build-kruise.sh) for the test tiers,
+#    and, as root with apt, kubectl, chromium and prometheus (Debian packages) when missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +45,15 @@ if [ "${1:-}" = "--test" ]; then
       (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }) >/dev/null
     else
       echo "setup: /usr/bin/chromium missing; install it (e.g. apt-get install chromium) to run the UI test" >&2
+    fi
+  fi
+  # Prometheus from Debian (2.42) for the tests that scrape the simulated kubelet's metrics and run real PromQL.
+  if ! [ -x /usr/bin/prometheus ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "setup: installing prometheus (Debian package) for the metric analysis tests"
+      (apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; }) >/dev/null
+    else
+      echo "setup: /usr/bin/prometheus missing; install it (e.g. apt-get install --no-install-recommends prometheus) to run the metric analysis tests" >&2
     fi
   fi
   if ! command -v docker-compose >/dev/null 2>&1; then
