@@ -108,7 +108,10 @@ async function queryPrometheus(address: string, query: string, timeoutMs: number
   }
   if (isRecord(body) && body.status === 'error') {
     const type = typeof body.errorType === 'string' ? `${body.errorType}: ` : '';
-    return { error: `prometheus: ${type}${typeof body.error === 'string' ? body.error : 'error'}`, cause: 'rejected' };
+    // bad_data (HTTP 400) and execution (422) are about the query; timeout, canceled, unavailable, internal about
+    // the server at that moment.
+    const rejected = body.errorType === 'bad_data' || body.errorType === 'execution';
+    return { error: `prometheus: ${type}${typeof body.error === 'string' ? body.error : 'error'}`, cause: rejected ? 'rejected' : 'unreachable' };
   }
   if (!r.res.ok) return { error: `prometheus: HTTP ${r.res.status} ${r.res.statusText} from ${safeUrl(url)}`, cause: 'unreachable' };
   if (!isRecord(body) || body.status !== 'success')

@@ -61,6 +61,7 @@ const PROMETHEUS: Record<string, { status: number; body: unknown }> = {
     },
   },
   '"hello"': { status: 200, body: { status: 'success', data: { resultType: 'string', result: [1700000000, 'hello'] } } },
+  'slow()': { status: 503, body: { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' } },
   'sum(rate(': {
     status: 400,
     body: { status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:10: parse error: unclosed left parenthesis' },
@@ -148,6 +149,7 @@ describe('measureMetric: prometheus', () => {
       { error: 'prometheus: bad_data: invalid parameter "query": 1:10: parse error: unclosed left parenthesis' },
     ],
     ['step 8: an execution error (HTTP 422) too', 'unknown()', { error: 'prometheus: execution: unknown test query' }],
+    ['step 9: a server-side timeout (HTTP 503) is an error too', 'slow()', { error: 'prometheus: timeout: query timed out in expression evaluation' }],
   ])('%s', async (_, query, want) => {
     expect(await measureMetric({ metric: prometheus(query), context: { rollout: 'default/web', step: 1 } })).toEqual(want);
   });
@@ -269,6 +271,8 @@ describe('checkAnalysisProviders', () => {
         { field: 'analysis.metrics[0]', metric: prometheus('sum(rate(') },
         { field: 'analysis.metrics[1]', metric: prometheus('up', `http://127.0.0.1:${port}`) },
         { field: 'analysis.metrics[2]', metric: prometheus('scalar(1)') },
+        { field: 'analysis.metrics[3]', metric: prometheus('unknown()') },
+        { field: 'analysis.metrics[4]', metric: prometheus('slow()') },
       ],
     });
     expect(problems).toEqual([
@@ -283,6 +287,11 @@ describe('checkAnalysisProviders', () => {
             `^Prometheus at http://127\\.0\\.0\\.1:${port} is not reachable: request to http://127\\.0\\.0\\.1:${port}/api/v1/query failed: fetch failed`,
           ),
         ),
+      },
+      { field: 'analysis.metrics[3].provider.prometheus.query', message: `Prometheus at ${base}/prom rejects the query: execution: unknown test query` },
+      {
+        field: 'analysis.metrics[4].provider.prometheus.address',
+        message: `Prometheus at ${base}/prom is not reachable: timeout: query timed out in expression evaluation`,
       },
     ]);
   });
