@@ -145,7 +145,7 @@ export function analysisActivities(logger: Logger) {
   const log = logger.child({ component: 'analysis' });
 
   /** Takes one measurement of a metric. Never throws for provider trouble: it returns `{ error }`. */
-  async function measureMetric(input: MeasureMetricInput): Promise<MeasureOutcome> {
+  async function measureMetric(input: MeasureMetricInput): Promise<MeasureOutcome & { atMs: number }> {
     const m = input.metric;
     const fields = { metric: m.name, provider: describeProvider(m), ...(input.context ?? {}) };
     let outcome: MeasureOutcome;
@@ -159,7 +159,7 @@ export function analysisActivities(logger: Logger) {
     }
     if ('error' in outcome) log.warn({ ...fields, error: outcome.error }, 'metric measurement failed');
     else log.info({ ...fields, value: outcome.value }, 'metric measured');
-    return outcome;
+    return { ...outcome, atMs: Date.now() };
   }
 
   /**

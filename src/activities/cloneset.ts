@@ -35,7 +35,7 @@ import {
   templateOfRevision,
   selectorString,
   statusMergePatch,
-  STEPS_ANNOTATION,
+  ROLLOUT_ANNOTATIONS,
   validateCloneSet,
   type CloneSet,
   type NormalizedCloneSet,
@@ -429,7 +429,7 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
           spec: rolloutSpec(cs),
           revisions,
           atMs: Date.now(),
-          ...(current.metadata.annotations?.[STEPS_ANNOTATION] !== undefined ? { stepsAnnotation: current.metadata.annotations[STEPS_ANNOTATION] } : {}),
+          ...rolloutAnnotations(current.metadata.annotations),
         };
       }
     },
@@ -509,6 +509,27 @@ export function cloneSetActivities(k: KubeClients, logger: Logger) {
       }
     },
 
+    /** Records an Event on the CloneSet (e.g. AnalysisFailed), as `kubectl describe` shows it. */
+    async recordCloneSetEvent(input: {
+      namespace: string;
+      name: string;
+      uid: string;
+      type: 'Normal' | 'Warning';
+      reason: string;
+      message: string;
+    }): Promise<{ atMs: number }> {
+      const log = activityLogger(logger, { cloneSet: `${input.namespace}/${input.name}` });
+      await recordEvent(
+        k.core,
+        log,
+        { kind: 'CloneSet', apiVersion: CLONESET_API_VERSION, namespace: input.namespace, name: input.name, uid: input.uid },
+        input.type,
+        input.reason,
+        input.message,
+      );
+      return { atMs: Date.now() };
+    },
+
     /** Creates one Pod of `revision` from the recorded template. Idempotent: an existing Pod of ours is returned. */
     async createPod(input: {
       namespace: string;
@@ -571,6 +592,12 @@ function withResourcesOf(template: PodTemplateSpec, from: PodTemplateSpec): PodT
     else c.resources = JSON.parse(JSON.stringify(was.resources)) as unknown;
   }
   return out;
+}
+
+/** The rollout annotations the CloneSet carries, by input field (none: nothing). */
+function rolloutAnnotations(annotations: Record<string, string> | undefined): Pick<RolloutTarget, 'annotations'> {
+  const found = Object.entries(ROLLOUT_ANNOTATIONS).filter(([, key]) => annotations?.[key] !== undefined);
+  return found.length === 0 ? {} : { annotations: Object.fromEntries(found.map(([field, key]) => [field, annotations![key]!])) };
 }
 
 function containerImages(template: PodTemplateSpec): Record<string, string> {

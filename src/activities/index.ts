@@ -12,6 +12,8 @@ import { cloneSetActivities } from './cloneset.js';
 import { podActivities } from './pods.js';
 import { batchActivities } from './batch.js';
 import { fleetActivities } from './fleet.js';
+import { analysisActivities } from './analysis.js';
+import { notifyActivities } from './notify.js';
 
 export interface ActivityDeps {
   /** The cluster named `default` (the single-cluster rollout's); absent when only named clusters are given. */
@@ -65,7 +67,8 @@ export function createActivities(deps: ActivityDeps) {
       return (set as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[key]!(input, ...rest);
     };
   }
-  return { ...(router as unknown as ClusterActivities), ...fleetActivities(clients, logger) };
+  // Analysis and notifications reach no cluster: one set, outside the router.
+  return { ...(router as unknown as ClusterActivities), ...fleetActivities(clients, logger), ...analysisActivities(logger), ...notifyActivities(logger) };
 }
 
 export type RolloutActivities = ReturnType<typeof createActivities>;

@@ -56,8 +56,11 @@ export interface RolloutTarget {
   revisions: Record<string, RevisionPlan>;
   /** Activity clock when the target was resolved (ms since epoch). */
   atMs: number;
-  /** The CloneSet's `cloneset-rollout.io/steps` annotation, unparsed (the workflow validates it); absent: none. */
-  stepsAnnotation?: string;
+  /**
+   * The CloneSet's rollout annotations (`cloneset-rollout.io/steps`, `.../analysis`, `.../notifications`) by input
+   * field, unparsed (the workflow validates them); absent: none.
+   */
+  annotations?: { steps?: string; analysis?: string; notifications?: string };
 }
 
 /** Result of waiting for a Pod to be Ready. */

@@ -47,7 +47,7 @@ import {
   type RolloutResult,
   type RolloutFailureDetails,
 } from '../workflows/messages.js';
-import type { FleetInput, RolloutInput } from '../rollout/index.js';
+import type { FleetInput, RolloutRequest as RolloutInput } from '../rollout/index.js';
 
 export { readHistory, type CloneSetHistory, type RevisionInfo } from './history.js';
 export { ClosedPhase, UNSUCCESSFUL_PHASES, unsuccessful, type RolloutStatus, type RolloutStatusPhase } from './status.js';

@@ -160,19 +160,21 @@ export interface CanaryGate {
   current: number;
   steps: readonly { pause?: { duration?: number } }[];
   promoted: { full: boolean } | null;
+  /** An inconclusive background analysis holds the rollout until approved. */
+  heldBy?: string | null;
 }
 
 /** Why `approve` cannot be taken now (nothing waits for an approval), or null. */
 export function checkApprove(c: CanaryGate | null): string | null {
   if (!c) return 'approve: this rollout has no steps';
-  if (c.status === CanaryStatus.Paused) return null;
+  if (c.status === CanaryStatus.Paused || c.heldBy) return null;
   return `approve: nothing waits for an approval (${describeCanary(c)})`;
 }
 
 /** Why `promote` cannot be taken now, or null: it needs steps still ahead (or, with full, analyses to skip). */
 export function checkPromote(c: CanaryGate | null, full: boolean): string | null {
   if (!c) return 'promote: this rollout has no steps';
-  if (c.status === CanaryStatus.Done || c.status === CanaryStatus.Stopped) return `promote: nothing to promote (${describeCanary(c)})`;
+  if ((c.status === CanaryStatus.Done && !c.heldBy) || c.status === CanaryStatus.Stopped) return `promote: nothing to promote (${describeCanary(c)})`;
   if (c.promoted && (c.promoted.full || !full)) return `promote: already promoted${c.promoted.full ? ' (full)' : ''}`;
   return null;
 }

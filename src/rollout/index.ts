@@ -23,6 +23,8 @@ export * from './simulate.js';
 export * from './lifecycle.js';
 export * from './steps.js';
 export * from './canary.js';
+export * from './analysis.js';
+export * from './notify.js';
 export * from './deadline.js';
 export * from './cluster.js';
 export * from './fleet.js';

@@ -3,9 +3,14 @@
  */
 import { z } from 'zod';
 import { fieldError, type FieldError, type Validated } from './fielderror.js';
+import { zodFieldErrors } from './zod-errors.js';
+
+export { zodFieldErrors } from './zod-errors.js';
 import { isDns1123Label, isDns1123Subdomain } from './selector.js';
 import type { PodTemplateSpec } from './types.js';
 import { canaryStepSchema, checkSteps } from './canary.js';
+import { AnalysisSpec } from './analysis.js';
+import { NotificationsSpec } from './notify.js';
 
 // Docker reference grammar (distribution/reference), simplified: [registry[:port]/]path[/path...][:tag][@sha256:hex]
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
@@ -93,7 +98,14 @@ export const RolloutInput = z
      * "pause": { "duration": 300 } }, { "replicas": "100%" }]`. Absent: the CloneSet's annotation
      * `cloneset-rollout.io/steps`, else no steps (the whole CloneSet rolls under its window).
      */
-    steps: z.array(canaryStepSchema(z.never())).optional(),
+    steps: z.array(canaryStepSchema(AnalysisSpec)).optional(),
+    /**
+     * Background analysis (Argo Rollouts' metric shape, ./analysis.ts): measured from the first step to the end of
+     * the rollout; a failed metric aborts and rolls back in place. Absent: the annotation `cloneset-rollout.io/analysis`.
+     */
+    analysis: AnalysisSpec.optional(),
+    /** Webhook notifications of the rollout's events (./notify.ts). Absent: the annotation `cloneset-rollout.io/notifications`. */
+    notifications: NotificationsSpec.optional(),
     /** Set by the rollout itself when it continues as new: what the earlier runs did. Not for callers. */
     carry: z
       .strictObject({
@@ -127,64 +139,56 @@ export const RolloutInput = z
     }
   });
 export type RolloutInput = z.infer<typeof RolloutInput>;
-
-function pathString(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
-  }
-  return out;
-}
-
-/** Turns zod issues into FieldErrors (one per unknown key, so every one is named). */
-export function zodFieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
-  const out: FieldError[] = [];
-  for (const issue of error.issues) {
-    const base = pathString(issue.path);
-    const join = (s: string) => (prefix && s ? `${prefix}.${s}` : prefix || s);
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push(fieldError(join(base ? `${base}.${key}` : key), 'unknown field'));
-    } else if (issue.code === 'invalid_key') {
-      // zod says "Invalid key in record"; the key's own check says what is wrong with it.
-      out.push(fieldError(join(base) || '(root)', issue.issues[0]?.message ?? issue.message));
-    } else if (issue.code === 'invalid_type') {
-      // zod says "Invalid input: expected string, received undefined"; say it the Kubernetes way.
-      const received = /received (\w+)/.exec(issue.message)?.[1];
-      const expected = issue.expected === 'record' ? 'object' : issue.expected;
-      out.push(
-        fieldError(
-          join(base) || '(root)',
-          received === 'undefined' ? 'is required' : `must be ${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}${received ? ` (got ${received})` : ''}`,
-        ),
-      );
-    } else {
-      // Record keys fail with their path pointing at the key itself.
-      out.push(fieldError(join(base) || '(root)', issue.message));
-    }
-  }
-  return out;
-}
+/** A rollout request as callers write it (fields with defaults, such as an analysis metric's limits, optional). */
+export type RolloutRequest = z.input<typeof RolloutInput>;
 
 /** The CloneSet annotation that holds a rollout's canary steps (the same JSON as the input's `steps`), for controller mode. */
 export const STEPS_ANNOTATION = 'cloneset-rollout.io/steps';
+/** The CloneSet annotation that holds a rollout's background analysis (the input's `analysis`). */
+export const ANALYSIS_ANNOTATION = 'cloneset-rollout.io/analysis';
+/** The CloneSet annotation that holds a rollout's notifications (the input's `notifications`). */
+export const NOTIFICATIONS_ANNOTATION = 'cloneset-rollout.io/notifications';
 
-const StepsAnnotation = z.array(canaryStepSchema(z.never())).superRefine((steps, ctx) => {
-  for (const p of checkSteps(steps)) ctx.addIssue({ code: 'custom', path: p.index < 0 ? [] : [p.index, ...(p.field ? [p.field] : [])], message: p.message });
-});
+/** The annotations a rollout reads when its input leaves the field out, by input field. */
+export const ROLLOUT_ANNOTATIONS = { steps: STEPS_ANNOTATION, analysis: ANALYSIS_ANNOTATION, notifications: NOTIFICATIONS_ANNOTATION } as const;
 
-/** The steps of a CloneSet's {@link STEPS_ANNOTATION}, every problem named under the annotation's path. */
-export function parseStepsAnnotation(raw: string): Validated<z.infer<typeof StepsAnnotation>> {
-  const field = `metadata.annotations[${STEPS_ANNOTATION}]`;
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (err) {
-    return { ok: false, errors: [fieldError(field, `is not JSON: ${(err as Error).message}`)] };
+const Annotated = {
+  steps: z.array(canaryStepSchema(AnalysisSpec)).superRefine((steps, ctx) => {
+    for (const p of checkSteps(steps)) ctx.addIssue({ code: 'custom', path: p.index < 0 ? [] : [p.index, ...(p.field ? [p.field] : [])], message: p.message });
+  }),
+  analysis: AnalysisSpec,
+  notifications: NotificationsSpec,
+};
+
+/** What the annotations say (each one given), every problem named under the annotation's path. */
+export type AnnotatedStrategy = Pick<RolloutInput, 'steps' | 'analysis' | 'notifications'>;
+
+/** Parses the rollout annotations of a CloneSet (raw strings by input field), naming every problem under its path. */
+export function parseRolloutAnnotations(raw: Partial<Record<keyof typeof ROLLOUT_ANNOTATIONS, string>>): Validated<AnnotatedStrategy> {
+  const out: Record<string, unknown> = {};
+  const errors: FieldError[] = [];
+  for (const key of Object.keys(ROLLOUT_ANNOTATIONS) as (keyof typeof ROLLOUT_ANNOTATIONS)[]) {
+    const text = raw[key];
+    if (text === undefined) continue;
+    const field = `metadata.annotations[${ROLLOUT_ANNOTATIONS[key]}]`;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      errors.push(fieldError(field, `is not JSON: ${(err as Error).message}`));
+      continue;
+    }
+    const r = Annotated[key].safeParse(json);
+    if (r.success) out[key] = r.data;
+    else
+      errors.push(
+        ...zodFieldErrors(r.error, field).map((e) => ({
+          field: e.field.replace(`${field}.[`, `${field}[`),
+          message: e.message.replace(`${field}.[`, `${field}[`),
+        })),
+      );
   }
-  const r = StepsAnnotation.safeParse(json);
-  if (r.success) return { ok: true, value: r.data };
-  return { ok: false, errors: zodFieldErrors(r.error, field).map((e) => ({ ...e, message: e.message.replace(`${field}.[`, `${field}[`) })) };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: out as AnnotatedStrategy };
 }
 
 /** Validates a rollout request, naming every problem. */
@@ -209,4 +213,10 @@ export function applyImages(template: PodTemplateSpec, images: Record<string, st
     } else c.image = (images as Record<string, string>)[name] as string;
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: next };
+}
+
+/** The steps of a CloneSet's {@link STEPS_ANNOTATION}, every problem named under the annotation's path. */
+export function parseStepsAnnotation(raw: string): Validated<NonNullable<RolloutInput['steps']>> {
+  const r = parseRolloutAnnotations({ steps: raw });
+  return r.ok ? { ok: true, value: r.value.steps ?? [] } : r;
 }

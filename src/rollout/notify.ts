@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Validated } from './fielderror.js';
-import { zodFieldErrors } from './input.js';
+import { zodFieldErrors } from './zod-errors.js';
 
 /** The milestones a rollout reports. */
 export const NOTIFY_EVENTS = ['StepReached', 'ApprovalNeeded', 'AnalysisFailed', 'Completed', 'RolledBack'] as const;

@@ -70,12 +70,12 @@ export interface Controls {
   /** The loop's wait, longer while held with nothing in flight. */
   waitMs(ms: number, inFlight: number): number;
   /** Fields the result gains (`aborted`, `abortedRevision`). */
-  result(): Pick<RolloutResult, 'aborted' | 'abortedRevision'>;
+  result(): Pick<RolloutResult, 'aborted' | 'abortedRevision' | 'reason'>;
   /**
    * The workflow's own rollback (input `rollbackOnFailure` at the progress deadline): the abort Update with
    * `rollback: true`, when it is possible (not aborted yet, starting images known). Returns whether it started.
    */
-  rollbackOnFailure(): Promise<boolean>;
+  rollbackOnFailure(reason?: string): Promise<boolean>;
 }
 
 function reject(problem: string | null): void {
@@ -180,9 +180,15 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
   );
 
   /** Stops taking Pods; with rollback, sets the starting images back in the template (see the abort Update). */
-  async function abort(opts: AbortOptions | undefined): Promise<void> {
+  async function abort(opts: AbortOptions | undefined, reason?: string): Promise<void> {
     const rollback = opts?.rollback === true;
-    state.aborted = { rollback, atMs: progress.updatedAtMs, toRevision: rollback ? progress.fromRevision : null, fromTarget: progress.toRevision };
+    state.aborted = {
+      rollback,
+      atMs: progress.updatedAtMs,
+      toRevision: rollback ? progress.fromRevision : null,
+      fromTarget: progress.toRevision,
+      ...(reason ? { reason } : {}),
+    };
     logControl(state, 'abort', { rollback }, progress.updatedAtMs);
     if (rollback) {
       // Every updated Pod goes back: neither a pause nor a partition may keep one on the aborted revision.
@@ -325,12 +331,16 @@ export function installControls(progress: RolloutProgress, carried?: ControlsSta
     result() {
       const a = state.aborted;
       if (!a) return {};
-      return { aborted: { rollback: a.rollback, atMs: a.atMs }, ...(a.fromTarget ? { abortedRevision: a.fromTarget } : {}) };
+      return {
+        aborted: { rollback: a.rollback, atMs: a.atMs },
+        ...(a.fromTarget ? { abortedRevision: a.fromTarget } : {}),
+        ...(a.reason ? { reason: a.reason } : {}),
+      };
     },
-    async rollbackOnFailure() {
+    async rollbackOnFailure(reason) {
       if (state.aborted !== null || state.previousImages === null) return false;
       try {
-        await abort({ rollback: true });
+        await abort({ rollback: true }, reason);
       } catch {
         return false; // the template could not be reverted: abort() left the rollout aborting without rollback
       }

@@ -143,12 +143,22 @@ export interface ApprovalRecord {
 /** The canary part of the progress record. */
 export interface CanaryProgress {
   /** The steps as given, and Pods at the new revision once each is reached (resolved against the replicas now). */
-  steps: { replicas: IntOrPercent; pause?: { duration?: number }; analysis?: string[]; pods: number }[];
+  steps: {
+    replicas: IntOrPercent;
+    pause?: { duration?: number };
+    analysis?: string[];
+    pods: number;
+    /** Activity-clock times the step was reached (its Pods available) and passed (ms since epoch). */
+    reachedAtMs?: number | null;
+    passedAtMs?: number | null;
+  }[];
   /** The step being worked on (index); steps.length once all passed. */
   current: number;
   status: CanaryStatus;
   /** What a Paused canary waits for (an approval of the step's pause, or of an inconclusive analysis). */
   waitingFor: string | null;
+  /** An inconclusive background analysis holds every Pod until approved (or promoted); why. */
+  heldBy?: string | null;
   /** Activity-clock time the current bake ends (ms since epoch), while Baking. */
   bakeUntilMs: number | null;
   promoted: { full: boolean; by?: string; reason?: string; atMs: number | null } | null;

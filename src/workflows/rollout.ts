@@ -60,13 +60,27 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
   const controls = installControls(progress, input.carry?.controls as ControlsState | undefined);
   const run = new RunState(progress, controls, input.carry?.totals);
   run.reporter = fleetReporter(input.cluster);
-  const canary = installCanary({ progress, controls, render: () => run.render() }, input);
+  const canary = installCanary(
+    {
+      progress,
+      controls,
+      render: () => run.render(),
+      rollback: (reason) => controls.rollbackOnFailure(reason),
+      event: async (type, reason, message) => {
+        const t = run.target;
+        await api.recordCloneSetEvent({ namespace: t.namespace, name: t.name, uid: t.uid, type, reason, message });
+      },
+      fail: (message, type) => run.fail(message, type),
+    },
+    input,
+  );
   run.wakeOn(() => canary.woke());
   installPlanQuery(run, controls, canary);
   setHandler(specChangedSignal, () => run.noteSpecChanged());
 
   let target: RolloutTarget;
   try {
+    await canary.check('input'); // a Prometheus query its server rejects: refused before the template is written
     target = await api.prepareRollout(input);
   } catch (err) {
     // The activity's own type and message at the top of the workflow failure, not an ActivityFailure wrapper.
@@ -76,6 +90,7 @@ export async function rolloutCloneSet(rawInput: RolloutInput): Promise<RolloutRe
   progress.startedAtMs ??= target.atMs;
   try {
     canary.configure(target);
+    await canary.check('annotations');
   } catch (err) {
     throw failed(run, toFailure(err, 'InvalidSpec'));
   }
@@ -295,10 +310,12 @@ async function finish(run: RunState, input: RolloutInput, controls: Controls, ca
     await condition(() => run.lanes === 0);
     await condition(allHandlersFinished); // Updates in flight answer before the run closes
     const failure = failed(run, run.failure);
+    await canary.settle('Failed');
     await run.reporter.flush();
     throw failure;
   }
   if (run.handingOver) {
+    await canary.settle(null);
     await condition(allHandlersFinished);
     return continueAsNew<typeof rolloutCloneSet>(nextRunInput(input, run, controls, canary.carry()));
   }
@@ -306,6 +323,7 @@ async function finish(run: RunState, input: RolloutInput, controls: Controls, ca
   run.setPhase(RolloutPhase.Completed); // the controls make it Aborted / RolledBack
   run.render();
   const outcome = progress.phase as RolloutOutcome;
+  await canary.settle(outcome);
   await condition(allHandlersFinished);
   await run.reporter.flush(); // a fleet parent has the last counts before the result
   log.info('rollout completed', { toRevision: t.updateRevision, workflowId: workflowInfo().workflowId });
