@@ -39,7 +39,9 @@ import {
   type SimulationResult,
   type SimulationTimings,
   buildPod,
+  STEPS_ANNOTATION,
 } from '../rollout/index.js';
+import { listSteps, resolvePlanSteps, simulateSteps, stepHeaders, type GivenSteps, type StepPlan, type StepsPlan } from './plan-steps.js';
 
 /** Flags of the `plan` command. */
 export interface PlanFlags {
@@ -50,6 +52,10 @@ export interface PlanFlags {
   startSeconds?: number;
   terminateSeconds?: number;
   kubeconfig?: string;
+  /** Canary steps, the same JSON as the rollout input's `steps` (instead of the CloneSet's annotation). */
+  steps?: string;
+  /** A file holding `--steps`' JSON. */
+  stepsFile?: string;
 }
 
 /** Where output goes (process.stdout/stderr by default; tests capture it). */
@@ -83,6 +89,8 @@ export interface CloneSetPlan extends Omit<SimulationResult, 'trace'> {
   desired: { replicas: number; revision: string };
   /** The planner's spec (int-or-percent resolved). */
   spec: PlanSpec;
+  /** Canary steps (`--steps`, `--steps-file` or the CloneSet's annotation): the waves grouped by step. */
+  steps?: StepsPlan;
 }
 
 /** The current state a plan starts from. */
@@ -199,6 +207,7 @@ export function buildPlan(
   source: CloneSetPlan['source'],
   timings: PlanTimings = {},
   nowMs = OFFLINE_NOW_MS,
+  steps: GivenSteps | null = null,
 ): CloneSetPlan {
   const { namespace, name } = desired.metadata;
   const spec = planSpecFrom(desired.spec);
@@ -243,6 +252,7 @@ export function buildPlan(
   if (impossible.length > 0) {
     return {
       ...base,
+      ...(steps ? { steps: listSteps(steps, spec) } : {}),
       outcome: 'blocked',
       done: false,
       reason: `the rollout would be refused: ${type} but ${impossible.map(([rev, r]) => `revision ${rev || '(none)'}: ${r.reasons.join('; ')}`).join(' | ')}`,
@@ -270,7 +280,7 @@ export function buildPlan(
       rounds: 0,
     };
   }
-  const sim = simulateRollout({
+  const input = {
     spec,
     updateRevision,
     pods: state.pods,
@@ -282,9 +292,13 @@ export function buildPlan(
     },
     startMs: nowMs,
     newPodTemplate: desired.spec.template,
-    newPodName: (n) => `${name}-new-${n}`,
-  });
-  return { ...base, ...sim };
+    newPodName: (n: number) => `${name}-new-${n}`,
+  };
+  if (steps) {
+    const { steps: stepsPlan, ...sim } = simulateSteps(input, steps);
+    return { ...base, ...sim, steps: stepsPlan };
+  }
+  return { ...base, ...simulateRollout(input) };
 }
 
 /** 135 → "2m15s"; 7200 → "2h0m0s"; 4.5 → "4.5s". */
@@ -325,8 +339,8 @@ const describeAction = (r: RevisionMove): string =>
         : `can not be updated (${r.reasons.join('; ')})`;
 
 /** The waves as a table (WAVE, START, POD, ACTION, FROM → TO), or a line saying nothing would move. */
-export function renderWaves(waves: readonly PlanWave[]): string {
-  if (waves.length === 0) return 'No waves: nothing would move.';
+export function renderWaves(waves: readonly PlanWave[], none = 'No waves: nothing would move.'): string {
+  if (waves.length === 0) return none;
   const rows: string[][] = [['WAVE', 'START', 'POD', 'ACTION', 'FROM → TO']];
   for (const w of waves) {
     w.pods.forEach((m, i) => {
@@ -335,6 +349,36 @@ export function renderWaves(waves: readonly PlanWave[]): string {
     });
   }
   return table(rows);
+}
+
+/** What holds a reached step: its pause, or nothing. */
+function holdAt(s: StepPlan, atSeconds: number): string {
+  if (!s.pause) return 'goes on';
+  if (s.pause.duration === undefined) return 'waits for an approval';
+  return `bakes ${formatDuration(s.pause.duration)} (until +${formatDuration(atSeconds + s.pause.duration)})`;
+}
+
+/** The waves grouped by canary step: each step's header, its waves, and when it is reached. */
+export function renderSteps(st: StepsPlan, replicas: number): string[] {
+  const out: string[] = [`Canary steps (${st.source}):`];
+  const headers = stepHeaders(st.steps, replicas);
+  st.steps.forEach((s, i) => {
+    out.push('', headers[i]!);
+    if (s.reachedAtSeconds === null) {
+      if (s.waves.length > 0) out.push(renderWaves(s.waves));
+      out.push('  not reached: the rollout stops first (see the summary).');
+      return;
+    }
+    out.push(renderWaves(s.waves, `No waves: ${s.pods} Pod(s) at the new revision already.`));
+    const analysis = s.analysis.length > 0 ? `; analysis ${s.analysis.join(', ')} runs` : '';
+    out.push(`→ step ${i + 1} reached at about +${formatDuration(s.reachedAtSeconds)}${analysis}; ${holdAt(s, s.reachedAtSeconds)}`);
+  });
+  const lastReached = st.steps.length === 0 || st.steps[st.steps.length - 1]!.reachedAtSeconds !== null;
+  if (lastReached) {
+    out.push('', `after the last step: ${st.afterSteps.pods} of ${replicas} Pod(s) at the new revision`);
+    out.push(renderWaves(st.afterSteps.waves, 'No waves: the steps moved every Pod.'));
+  }
+  return out;
 }
 
 /** The human rendering: a header, one line per current revision, the waves table and a summary line. */
@@ -356,7 +400,8 @@ export function renderPlan(p: CloneSetPlan): string {
   );
   for (const [rev, r] of Object.entries(p.current.revisions)) out.push(`  ${rev || '(no revision)'}: ${describeAction(r)}`);
   out.push('');
-  out.push(renderWaves(p.waves));
+  if (p.steps) out.push(...renderSteps(p.steps, p.desired.replicas));
+  else out.push(renderWaves(p.waves));
   out.push('');
   const t = p.totals;
   const tm = p.timings;
@@ -376,6 +421,11 @@ export function renderPlan(p: CloneSetPlan): string {
     for (const b of p.blocked.slice(0, 5)) out.push(`  ${b.name}: ${b.reason}`);
     if (p.blocked.length > 5) out.push(`  … and ${p.blocked.length - 5} more`);
   }
+  if (p.steps) {
+    const st = p.steps;
+    const approvals = st.approvals === 0 ? 'no approval' : `${st.approvals} approval(s) to give (the wait is not in the estimate)`;
+    out.push(`Steps: ${st.steps.length} step(s) (${st.source}); ${approvals}; ${formatDuration(st.bakeSeconds)} of bake time (in the estimate).`);
+  }
   if (t.remainingOld > 0) out.push(`${t.remainingOld} Pod(s) stay on their current revision${p.spec.partition > 0 ? ` (partition ${p.spec.partition})` : ''}.`);
   out.push('Nothing was changed on the cluster.');
   return `${out.join('\n')}\n`;
@@ -389,16 +439,17 @@ export async function runPlan(flags: PlanFlags, io: PlanIO): Promise<number> {
     if (flags.restartSeconds !== undefined) timings.restartSeconds = flags.restartSeconds;
     if (flags.startSeconds !== undefined) timings.startSeconds = flags.startSeconds;
     if (flags.terminateSeconds !== undefined) timings.terminateSeconds = flags.terminateSeconds;
+    const steps = await resolvePlanSteps(flags, desired);
     let plan: CloneSetPlan;
     if (flags.from !== undefined) {
       const from = await readCloneSet(flags.from);
       if (canonicalJson(from.spec.selector) !== canonicalJson(desired.spec.selector)) {
         throw new Error(`${flags.filename}: spec.selector: differs from ${flags.from}'s, and the selector of a CloneSet is immutable`);
       }
-      plan = buildPlan(desired, offlineState(from), 'offline', timings);
+      plan = buildPlan(desired, offlineState(from), 'offline', timings, undefined, steps);
     } else {
       const k = makeClients(loadKubeConfig(flags.kubeconfig));
-      plan = buildPlan(desired, await liveState(k, desired), 'cluster', timings, Date.now());
+      plan = buildPlan(desired, await liveState(k, desired), 'cluster', timings, Date.now(), steps);
     }
     io.stdout(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
     return 0;
@@ -428,6 +479,8 @@ export function addPlanCommand(program: Command, io: PlanIO = processIO): Comman
     .option('--restart-seconds <n>', 'seconds from an in-place patch to the Pod Ready again (default 5)', seconds)
     .option('--start-seconds <n>', 'seconds from creating a Pod to Ready (default 10)', seconds)
     .option('--terminate-seconds <n>', 'seconds from deleting a Pod to gone (default 5)', seconds)
+    .option('--steps <json>', `canary steps, the rollout input's steps JSON (default: the CloneSet's ${STEPS_ANNOTATION} annotation)`)
+    .option('--steps-file <file>', 'a file holding the steps JSON (as --steps)')
     .option('--kubeconfig <path>', 'kubeconfig file, without --from (default: KUBECONFIG, ~/.kube/config or in-cluster)')
     .action(async (o: PlanFlags) => {
       process.exitCode = await runPlan(o, io);
