@@ -1,9 +1,12 @@
 /**
  * `cloneset-rollout report NAME --out FILE.html`: a self-contained HTML timeline of a rollout — one row per Pod, one
  * bar per step (from the per-Pod `steps` times of the result or the progress query), and under it how many Pods
- * were in flight at each moment against the window. Pure: data in, HTML string out.
+ * were in flight at each moment against the window. With canary steps, a lane per step (reached, passed, the bake
+ * window, the approvals), the analysis measurements as dots, and tables of both (./report-canary.ts). Pure: data in,
+ * HTML string out.
  */
-import { PodStep, type PodProgress } from '../workflows/messages.js';
+import { PodStep, type CanaryProgress, type PodProgress } from '../workflows/messages.js';
+import { canarySection, canaryTimes, esc, stepMarks } from './report-canary.js';
 
 export interface ReportInput {
   namespace: string;
@@ -16,6 +19,8 @@ export interface ReportInput {
   /** Why the rollout ended without completing (Failed, Terminated...), shown under the title. */
   error?: string | null;
   pods: Record<string, PodProgress>;
+  /** Canary steps, approvals and analyses: a lane per step, the measurements, and their tables. */
+  canary?: CanaryProgress;
 }
 
 const COLORS: Record<string, string> = {
@@ -30,10 +35,6 @@ const COLORS: Record<string, string> = {
   [PodStep.Deleting]: '#8e44ad',
   [PodStep.Creating]: '#3498db',
 };
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 /** Step segments of one Pod: [step, fromMs, toMs]; the last step (Done/Failed) closes the bar. */
 export function segments(pod: PodProgress): { step: string; fromMs: number; toMs: number }[] {
@@ -65,8 +66,10 @@ export function renderReport(r: ReportInput): string {
   const rows = Object.entries(r.pods)
     .map(([name, pod]) => ({ name, pod, segs: segments(pod) }))
     .filter((x) => x.segs.length > 0);
-  const t0 = Math.min(...rows.flatMap((x) => x.segs.map((s) => s.fromMs)), Infinity);
-  const t1 = Math.max(...rows.flatMap((x) => x.segs.map((s) => s.toMs)), -Infinity);
+  const marks = r.canary ? stepMarks(r.canary, r.pods) : [];
+  const extra = r.canary ? canaryTimes(r.canary, marks) : [];
+  const t0 = Math.min(...rows.flatMap((x) => x.segs.map((s) => s.fromMs)), ...extra, Infinity);
+  const t1 = Math.max(...rows.flatMap((x) => x.segs.map((s) => s.toMs)), ...extra, -Infinity);
   const span = Number.isFinite(t0) && t1 > t0 ? t1 - t0 : 1;
   const W = 900;
   const x = (ms: number) => (((ms - t0) / span) * W).toFixed(1);
@@ -102,6 +105,7 @@ export function renderReport(r: ReportInput): string {
 <html><head><meta charset="utf-8"><title>Rollout ${esc(r.namespace)}/${esc(r.name)}</title>
 <style>
 body{font:13px system-ui,sans-serif;margin:24px;color:#222} h1{font-size:18px} svg text{font-size:12px}
+table{border-collapse:collapse;margin:8px 0} td,th{border:1px solid #ddd;padding:2px 8px;text-align:left}
 .legend span{margin-right:12px;white-space:nowrap} .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-2px}
 </style></head><body>
 <h1>Rollout ${esc(r.namespace)}/${esc(r.name)}${r.phase ? ` — ${esc(r.phase)}` : ''}</h1>
@@ -111,6 +115,6 @@ ${r.error ? `<p class="error" style="color:#d9534f"><b>error:</b> ${esc(r.error)
 <h2 style="font-size:14px">Pods in flight (the window at work)</h2>
 <svg width="${W + 260}" height="${chartH + 20}" viewBox="-200 -5 ${W + 260} ${chartH + 20}" role="img" aria-label="Pods in flight"><path d="${path}" fill="none" stroke="#3366cc" stroke-width="2"/>${windowLine}<text x="-8" y="${yN(0)}" text-anchor="end">0</text><text x="-8" y="${Number(yN(maxN)) + 8}" text-anchor="end">${maxN}</text></svg>
 <p style="color:#888">max in flight: ${Math.max(0, ...curve.map(([, n]) => n))}</p>
-</body></html>
+${r.canary ? `${canarySection(r.canary, marks, { x: (ms) => x(ms), t0: Number.isFinite(t0) ? t0 : 0, width: W })}\n` : ''}</body></html>
 `;
 }
