@@ -38,7 +38,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          exclude: ['test/integration/kubectl-seed.test.ts'],
+          // restricted-identity needs a real apiserver's RBAC: it runs in integration-real only.
+          exclude: ['test/integration/kubectl-seed.test.ts', 'test/integration/restricted-identity.test.ts'],
           globalSetup: ['test/setup/temporal-global.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
@@ -54,6 +55,8 @@ export default defineConfig({
             'test/integration/rollout.test.ts',
             'test/integration/kubectl-seed.test.ts',
             'test/integration/resize.test.ts',
+            // The worker and the controller with only deploy/rbac.yaml's rules (a ServiceAccount token).
+            'test/integration/restricted-identity.test.ts',
           ],
           env: { KUBE_BACKEND: 'real' },
           globalSetup: ['test/setup/temporal-global.ts'],

@@ -13,5 +13,10 @@ export const NonRetryable = {
   PodGone: 'PodGone',
   /** The API server rejected a write as invalid (422): retrying the same write cannot succeed. */
   Rejected: 'Rejected',
+  /**
+   * The API server refused the call (403): the worker's identity lacks a permission (its RBAC). Retrying cannot help
+   * until someone grants it; the message names the verb and the resource.
+   */
+  Forbidden: 'Forbidden',
 } as const;
 export type NonRetryableType = (typeof NonRetryable)[keyof typeof NonRetryable];

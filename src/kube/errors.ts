@@ -49,14 +49,19 @@ export function describe(err: unknown): string {
 }
 
 /**
- * Rethrows an API error in the form Temporal should see: 422/400 become non-retryable `Rejected`; anything else
- * (409 conflicts, 429, 5xx, network) stays retryable with a readable message.
+ * Rethrows an API error in the form Temporal should see: 422/400 become non-retryable `Rejected`; 403 becomes
+ * non-retryable `Forbidden` (a missing RBAC permission: retrying would only hide it); anything else (409 conflicts,
+ * 429, 5xx, network) stays retryable with a readable message.
  */
 export function toActivityError(err: unknown, what: string): never {
   if (err instanceof ApplicationFailure) throw err;
   const code = statusCode(err);
   if (code === 422 || code === 400) {
     throw ApplicationFailure.nonRetryable(`${what}: ${describe(err)}`, NonRetryable.Rejected);
+  }
+  if (code === 403) {
+    // The apiserver's message names the user, the verb and the resource ("... cannot patch resource "pods" ...").
+    throw ApplicationFailure.nonRetryable(`${what}: ${describe(err)} (grant it in the worker's ClusterRole: deploy/rbac.yaml)`, NonRetryable.Forbidden);
   }
   throw ApplicationFailure.retryable(`${what}: ${describe(err)}`, code ? `Http${code}` : 'TransportError');
 }
