@@ -2,7 +2,8 @@
 # Installs what cloneset-rollout's demo and tests need beyond npm packages. Idempotent; quick when already done.
 #  - the Temporal CLI (real dev server) built with `go install` into .tools/bin unless TEMPORAL_CLI or PATH has one
 #  - docker-compose (Debian package) to validate docker-compose.yml, when running as root with apt
-#  - with --test: the real kube-apiserver and OpenKruise's kruise-manager (scripts/build-kruise.sh) for the test tiers,
+#  - with --test: the real kube-apiserver, OpenKruise's kruise-manager (scripts/build-kruise.sh) and the Helm CLI
+#    (scripts/build-helm.sh) for the test tiers,
 #    and, as root with apt, kubectl, chromium and prometheus (Debian packages) when missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,12 @@ if [ "${1:-}" = "--test" ]; then
     bash scripts/build-kruise.sh || echo "setup: building kruise-manager failed: the kruise tier cannot run" >&2
   else
     echo "setup: no Go: kruise-manager cannot be built, the kruise tier cannot run (it fails)" >&2
+  fi
+  # The Helm CLI for the chart tests (helm lint, helm template): built once from the Go module proxy, then cached.
+  if command -v go >/dev/null 2>&1; then
+    bash scripts/build-helm.sh || echo "setup: building helm failed: the chart tests cannot run (they fail)" >&2
+  else
+    echo "setup: no Go: helm cannot be built, the chart tests cannot run (they fail)" >&2
   fi
   # Headless chromium from Debian for the Temporal UI test (playwright-core drives it; no browser download ever).
   if ! [ -x /usr/bin/chromium ]; then
