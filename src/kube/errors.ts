@@ -61,7 +61,10 @@ export function toActivityError(err: unknown, what: string): never {
   }
   if (code === 403) {
     // The apiserver's message names the user, the verb and the resource ("... cannot patch resource "pods" ...").
-    throw ApplicationFailure.nonRetryable(`${what}: ${describe(err)} (grant it in the worker's ClusterRole: deploy/rbac.yaml)`, NonRetryable.Forbidden);
+    throw ApplicationFailure.nonRetryable(
+      `${what}: ${describe(err)} (the worker's ClusterRole must grant it, as deploy/rbac.yaml does)`,
+      NonRetryable.Forbidden,
+    );
   }
   throw ApplicationFailure.retryable(`${what}: ${describe(err)}`, code ? `Http${code}` : 'TransportError');
 }

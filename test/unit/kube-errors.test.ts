@@ -29,7 +29,9 @@ describe('toActivityError', () => {
     const f = thrown(apiError(403, { reason: 'Forbidden', message, details: { name: 'web-x7k2p', kind: 'pods' } }), 'set InPlaceUpdateReady on Pod web-x7k2p');
     expect(f.nonRetryable).toBe(true);
     expect(f.type).toBe(NonRetryable.Forbidden);
-    expect(f.message).toBe(`set InPlaceUpdateReady on Pod web-x7k2p: 403 Forbidden: ${message} (grant it in the worker's ClusterRole: deploy/rbac.yaml)`);
+    expect(f.message).toBe(
+      `set InPlaceUpdateReady on Pod web-x7k2p: 403 Forbidden: ${message} (the worker's ClusterRole must grant it, as deploy/rbac.yaml does)`,
+    );
   });
 
   it('keeps 400/422 non-retryable Rejected and conflicts, throttling, 5xx and transport errors retryable', () => {
