@@ -47,7 +47,11 @@ export function classify(input: PlanInput): PlanState {
   const isInFlight = (p: PodView): boolean => flight(p.name) !== undefined;
   const isAvailable = (p: PodView): boolean => !isInFlight(p) && isPodAvailableForWindow(p, spec.minReadySeconds, nowMs);
   const isSpecifiedDelete = (p: PodView): boolean => spec.podsToDelete.includes(p.name);
-  const effectiveRevision = (p: PodView): string | null => (MOVING.includes(flight(p.name)?.action ?? 'delete') ? updateRevision : p.revision);
+  const effectiveRevision = (p: PodView): string | null => {
+    const f = flight(p.name);
+    if (f?.action === 'create' && f.revision !== undefined) return f.revision; // created at the current revision
+    return MOVING.includes(f?.action ?? 'delete') ? updateRevision : p.revision;
+  };
 
   const observed = input.pods.filter((p) => p.deleting || isPodActive(p));
   const slots = observed.filter((p) => !p.deleting && flight(p.name)?.action !== 'delete');
@@ -58,6 +62,8 @@ export function classify(input: PlanInput): PlanState {
   const observedNames = observed.map((p) => p.name);
   let phantoms = 0;
   let unseenPhantoms = 0;
+  /** Phantoms of Pods created at another revision than the update revision: old slots. */
+  let oldPhantoms = 0;
   for (const name of Object.keys(inFlight).sort()) {
     const f = inFlight[name] as InFlight;
     const holdsSlot =
@@ -65,15 +71,17 @@ export function classify(input: PlanInput): PlanState {
       (f.action === 'recreate' && !slotNames.includes(name) && !slotNames.includes(f.newPodName ?? name));
     if (!holdsSlot) continue;
     phantoms++;
+    if (f.action === 'create' && f.revision !== undefined && f.revision !== updateRevision) oldPhantoms++;
     if (!observedNames.includes(name)) unseenPhantoms++;
   }
+  const newPhantoms = phantoms - oldPhantoms;
 
   const newSlots = slots.filter((p) => effectiveRevision(p) === updateRevision);
   const oldSlots = slots.filter((p) => effectiveRevision(p) !== updateRevision);
   const toDelete = slots.filter((p) => isSpecifiedDelete(p) && !isInFlight(p));
   const notPreDeleting = (p: PodView) => p.lifecycleState !== LifecycleState.PreparingDelete;
-  const newActive = newSlots.filter(notPreDeleting).length + phantoms;
-  const oldActive = oldSlots.filter(notPreDeleting).length;
+  const newActive = newSlots.filter(notPreDeleting).length + newPhantoms;
+  const oldActive = oldSlots.filter(notPreDeleting).length + oldPhantoms;
   const updateOldDiff = Math.max(oldActive - spec.partition, 0);
   const updateNewDiff = Math.max(spec.replicas - spec.partition - newActive, 0);
   const availableSlots = slots.filter(isAvailable).length;
@@ -82,8 +90,8 @@ export function classify(input: PlanInput): PlanState {
     slots,
     phantoms,
     current: slots.length + phantoms,
-    newCount: newSlots.length + phantoms,
-    oldCount: oldSlots.length,
+    newCount: newSlots.length + newPhantoms,
+    oldCount: oldSlots.length + oldPhantoms,
     oldSlots,
     deletableSlots: slots.filter((p) => !isInFlight(p)),
     deleting: observed.filter((p) => p.deleting).length,

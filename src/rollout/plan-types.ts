@@ -50,6 +50,11 @@ export interface InFlight {
   step?: string;
   /** recreate only: name of the replacement pod, once chosen (defaults to the same name). */
   newPodName?: string;
+  /**
+   * create only: the revision the Pod is created at when it is not the update revision — a scale-up that keeps the
+   * partition's Pods on the current revision (Kruise's scaleUpOldRevision). Absent: the update revision.
+   */
+  revision?: string;
 }
 
 /** Input of `planStep` (plan.ts). All plain JSON. */

@@ -106,6 +106,8 @@ export function installCanary(host: CanaryHost, input: RolloutInput): Canary {
   let plannedStep = -1;
   let approvalPending = false;
   let first = true;
+  /** The last round was settled (nothing in flight, nothing about to become available). */
+  let settled = false;
   let background: AnalysisSpec | undefined;
   const notifier = new Notifier(input);
   /** The run is ending: the background analysis measures no more. */
@@ -328,6 +330,7 @@ export function installCanary(host: CanaryHost, input: RolloutInput): Canary {
         }
         return gated;
       }
+      settled = planned.done && planned.nextCheckAtMs === null && inFlight === 0;
       const targets = stepTargets(steps, planned.counts.desired);
       c.steps.forEach((s, i) => (s.pods = targets[i]!));
       // What happened in a handler or a hold is timed by this observation, the first after it (activity clock).
@@ -360,7 +363,8 @@ export function installCanary(host: CanaryHost, input: RolloutInput): Canary {
     },
     waitMs(ms, inFlight) {
       const c = state();
-      return c && (HOLDING.includes(c.status) || c.heldBy) && inFlight === 0 ? Math.max(ms, HOLD_RESYNC_MS) : ms;
+      // Longer only once the round is settled: Pods still becoming available are observed at the planner's pace.
+      return c && (HOLDING.includes(c.status) || c.heldBy) && inFlight === 0 && settled ? Math.max(ms, HOLD_RESYNC_MS) : ms;
     },
     canContinueAsNew() {
       const c = state();

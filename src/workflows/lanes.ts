@@ -125,9 +125,9 @@ async function holdForHook(run: RunState, r: PodRef, wait: HookWait, markNotRead
   return held.held;
 }
 
-async function createLane(run: RunState, t: RolloutTarget, name: string, instanceId: string): Promise<void> {
+async function createLane(run: RunState, t: RolloutTarget, name: string, instanceId: string, revision = t.updateRevision): Promise<void> {
   run.mark(name, PodStep.Creating);
-  const created = await api.createPod({ namespace: t.namespace, cloneSetName: t.name, cloneSetUid: t.uid, revision: t.updateRevision, instanceId });
+  const created = await api.createPod({ namespace: t.namespace, cloneSetName: t.name, cloneSetUid: t.uid, revision, instanceId });
   const r = { namespace: t.namespace, name, uid: created.uid };
   await api.markPodReady(r);
   await untilAvailable(run, t, r);
@@ -143,11 +143,14 @@ async function deleteLane(run: RunState, t: RolloutTarget, pod: RoundPod, reason
   run.mark(pod.name, PodStep.Done, gone.atMs);
 }
 
-/** A new Pod at the target revision (scale up). */
-export function startCreate(run: RunState, t: RolloutTarget): void {
+/**
+ * A new Pod (scale up): at the target revision, or at `revision` (the current one) when the partition keeps Pods
+ * there, as Kruise creates them.
+ */
+export function startCreate(run: RunState, t: RolloutTarget, revision = t.updateRevision): void {
   const { name, instanceId } = newPodName(t);
-  run.track(name, 'create', t.updateRevision);
-  launch(run, [name], () => createLane(run, t, name, instanceId));
+  run.track(name, 'create', revision, revision !== t.updateRevision);
+  launch(run, [name], () => createLane(run, t, name, instanceId, revision));
 }
 
 /** A Pod deleted (scale down), through the preDelete hook if there is one. */

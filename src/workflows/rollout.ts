@@ -280,7 +280,9 @@ function startLanes(run: RunState, round: PlannedObservation, decision: RolloutD
     });
   }
 
-  for (let i = 0; i < decision.scaleUp; i++) startCreate(run, t);
+  // The partition's share of a scale-up at the current revision (Kruise's scaleUpOldRevision), when Pods are on it.
+  const old = t.currentRevision !== t.updateRevision && t.revisions[t.currentRevision] ? t.currentRevision : null;
+  for (let i = 0; i < decision.scaleUp; i++) startCreate(run, t, old && i < decision.scaleUpOldRevision ? old : t.updateRevision);
   for (const name of decision.scaleDown) {
     const pod = round.pods[name];
     if (pod) startDelete(run, t, pod);

@@ -109,9 +109,9 @@ export class RunState {
   }
 
   /** A Pod enters the run: in flight, Pending. */
-  track(name: string, action: PodProgress['action'], revision: string): void {
+  track(name: string, action: PodProgress['action'], revision: string, createdAtOldRevision = false): void {
     this.progress.pods[name] = { action, step: PodStep.Pending, revision, steps: [] };
-    this.inFlight[name] = { action, step: PodStep.Pending };
+    this.inFlight[name] = { action, step: PodStep.Pending, ...(createdAtOldRevision ? { revision } : {}) };
     if (Object.keys(this.progress.pods).length > 2 * PODS_KEPT) this.forgetSettledPods();
   }
 

@@ -115,6 +115,39 @@ describe('canary steps', () => {
     expect(w.maxUnavailable).toBeLessThanOrEqual(1);
   });
 
+  it('scaling during a step keeps its meaning: 25% of 8 Pods, new Pods for the partition created at the old revision', async () => {
+    const ns = uniqueNamespace('canary');
+    await fourPods(ns);
+    const w = await watchPods(env.cluster.kubeConfig(), ns, 4);
+    const handle = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.27' }, steps: [{ replicas: '25%', pause: {} }] });
+    await until(handle, 'step 1 (1 of 4 Pods) waiting', at(CanaryStatus.Paused, 0));
+    expect((await images(ns)).filter((i) => i === 'nginx:1.27')).toHaveLength(1);
+    // Scaled to 8 while the step holds: 25% is now 2 Pods; the 4 new Pods are 1 at the new revision, 3 at the old.
+    const cs = cloneSet(ns, 'web', { replicas: 8, updateStrategy: strategy });
+    await applyCloneSet(env.k, {
+      ...cs,
+      spec: { ...cs.spec, template: { ...cs.spec.template, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', imagePullPolicy: 'IfNotPresent' }] } } },
+    });
+    // As the controller does on a new generation (without one, the held rollout sees the edit at its next resync).
+    await handle.workflow.signal('specChanged', { generation: 0 });
+    const p = await until(
+      handle,
+      'the step at 2 of 8 Pods',
+      (x) => x.canary?.status === CanaryStatus.Paused && x.counts.total === 8 && x.counts.available === 8,
+      90_000,
+    );
+    expect(p.canary!.steps[0]!.pods).toBe(2);
+    expect(w.maxUnavailable).toBeLessThanOrEqual(1);
+    w.resetMarks(8); // the window is measured against the new replicas from here
+    expect(await images(ns)).toEqual([...Array(2).fill('nginx:1.27'), ...Array(6).fill('nginx:perl')]);
+    await handle.approve({ by: 'dana' });
+    const result = await handle.result();
+    w.stop();
+    expect(result.outcome).toBe('Completed');
+    expect(await images(ns)).toEqual(Array(8).fill('nginx:1.27'));
+    expect(w.maxUnavailable).toBeLessThanOrEqual(1);
+  });
+
   it('takes its steps from the CloneSet annotation when the input has none (controller mode, apply)', async () => {
     const ns = uniqueNamespace('canary');
     await fourPods(ns, { [STEPS_ANNOTATION]: JSON.stringify([{ replicas: '25%', pause: {} }]) });

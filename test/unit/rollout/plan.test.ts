@@ -367,6 +367,26 @@ describe('planStep: scale up', () => {
     expect(plan(spec({ partition: 3 }), ps)).toMatchObject({ scaleUp: 1, scaleUpOldRevision: 1 });
   });
 
+  it('a Pod a lane creates at the old revision (the partition share of a scale-up) counts as old, not updated', () => {
+    const ps = [...pods('o', 2), ...pods('n', 2, { revision: 'new' })];
+    const d = plan(spec({ partition: 3 }), ps, { 'c-1': { action: 'create', revision: 'old' } });
+    expect(d).toMatchObject({ scaleUp: 0, update: [] });
+    expect(d.counts).toMatchObject({ current: 5, updated: 2, old: 3 });
+  });
+
+  it('observed while its lane runs, a Pod created at the old revision still counts as old', () => {
+    const ps = [...pods('o', 2), ...pods('n', 2, { revision: 'new' }), pod('c-1', { revision: 'old', readyFor: null })];
+    const d = plan(spec({ partition: 3 }), ps, { 'c-1': { action: 'create', revision: 'old' } });
+    expect(d.counts).toMatchObject({ current: 5, updated: 2, old: 3 });
+    expect(d.update).toEqual([]);
+  });
+
+  it('without the old revision the same create counts as updated (as before): the partition asks for one more old Pod', () => {
+    const ps = [...pods('o', 2), ...pods('n', 2, { revision: 'new' })];
+    const d = plan(spec({ partition: 3 }), ps, { 'c-1': { action: 'create' } });
+    expect(d.counts).toMatchObject({ current: 5, updated: 3, old: 2 });
+  });
+
   it('scale-up blocked to 0 lets updates proceed (Kruise runs the update when scaling did nothing)', () => {
     const ps = [...pods('p', 3), pod('x', { revision: 'new', phase: 'Pending', readyFor: null })];
     const d = plan(spec({ scaleMaxUnavailable: 1, maxUnavailable: 3 }), ps);
