@@ -8,7 +8,6 @@ import logUpdate from 'log-update';
 import { RolloutClient, unsuccessful, type RolloutHandle, type RolloutStatus } from '../client/index.js';
 import { clientConnectionOptions, loadConnectionSettings } from '../temporal/connection.js';
 import type { CanaryControlView, ControlsView, RolloutProgress } from '../workflows/messages.js';
-import { describeCanary } from '../rollout/canary.js';
 import { addConnectOptions, resolveConnection, type ConnectFlags } from './connect.js';
 import { progressChanges, renderProgress } from './progress-view.js';
 import { formatDuration, renderWaves } from './plan.js';
@@ -160,7 +159,8 @@ export function addOperateCommands(program: Command): void {
     });
 
   const who = (o: { by?: string; reason?: string }) => ({ ...(o.by ? { by: o.by } : {}), ...(o.reason ? { reason: o.reason } : {}) });
-  const canaryLine = (v: CanaryControlView) => describeCanary({ status: v.status, current: v.current, steps: Array.from({ length: v.steps }, () => ({})) });
+  const canaryLine = (v: CanaryControlView) =>
+    v.status === 'Done' ? `all ${v.steps} steps passed` : `at step ${Math.min(v.current + 1, v.steps)} of ${v.steps}`;
 
   operation(program, 'approve', "release the pause the rollout's canary waits at (a step's pause, or an inconclusive analysis)")
     .argument('<name>', 'CloneSet name')
@@ -168,7 +168,7 @@ export function addOperateCommands(program: Command): void {
     .option('--reason <why>', 'why (recorded)')
     .action(async (name: string, o: Flags & { by?: string; reason?: string }) => {
       const v = await withHandle(o, name, (h) => h.approve(who(o)));
-      process.stdout.write(`approved ${o.clonesetNamespace}/${name}: ${canaryLine(v)}\n`);
+      process.stdout.write(`approved ${o.clonesetNamespace}/${name} ${canaryLine(v)}: the rollout goes on\n`);
     });
 
   operation(program, 'promote', "skip the canary's remaining pauses and bake times (--full: its analyses too)")
@@ -178,7 +178,7 @@ export function addOperateCommands(program: Command): void {
     .option('--reason <why>', 'why (recorded)')
     .action(async (name: string, o: Flags & { full?: boolean; by?: string; reason?: string }) => {
       const v = await withHandle(o, name, (h) => h.promote({ ...who(o), ...(o.full ? { full: true } : {}) }));
-      process.stdout.write(`promoted ${o.clonesetNamespace}/${name}${o.full ? ' (full)' : ''}: ${canaryLine(v)}\n`);
+      process.stdout.write(`promoted ${o.clonesetNamespace}/${name} ${canaryLine(v)}: the remaining pauses${o.full ? ' and analyses' : ''} are skipped\n`);
     });
 
   operation(program, 'set-partition', 'override updateStrategy.partition for this rollout (N, N%, or none)')

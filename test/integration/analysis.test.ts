@@ -15,12 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RolloutControlRejectedError, type RolloutHandle } from '../../src/client/index.js';
+import { RolloutControlRejectedError } from '../../src/client/index.js';
 import { applyCloneSet } from '../../src/kube/apply.js';
 import { CanaryStatus } from '../../src/rollout/index.js';
 import { findTemporalCli } from '../../src/temporal/binary.js';
-import type { RolloutProgress } from '../../src/workflows/messages.js';
 import { startPrometheus, type TestPrometheus } from '../support/prometheus.js';
+import { canaryAt, untilProgress } from '../support/progress.js';
 import { watchPods } from '../support/watcher.js';
 import { WorkerProcess } from '../support/worker-process.js';
 import { cloneSet, ensureNamespace, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
@@ -70,17 +70,8 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function until(handle: RolloutHandle, what: string, pred: (p: RolloutProgress) => boolean, timeoutMs = 120_000): Promise<RolloutProgress> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await handle.progress().catch(() => null);
-    if (p && pred(p)) return p;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(p?.canary ?? p)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const at = (status: string, step: number) => (p: RolloutProgress) => p.canary?.status === status && p.canary.current === step;
+const until = untilProgress;
+const at = canaryAt;
 const images = async (ns: string) => (await livePods(env, ns, 'web')).map((p) => p.spec!.containers[0]!.image).sort();
 const uids = async (ns: string) => (await livePods(env, ns, 'web')).map((p) => p.metadata!.uid).sort();
 /** The share of the namespace's requests answered with a 500 over the last 5 s. */

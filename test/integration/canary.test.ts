@@ -7,14 +7,17 @@
  * rollout holds until the test acts (an approval, a promote, a bake of an hour).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RolloutControlRejectedError, type RolloutHandle } from '../../src/client/index.js';
+import { RolloutControlRejectedError } from '../../src/client/index.js';
 import { applyCloneSet } from '../../src/kube/apply.js';
 import { CanaryStatus, STEPS_ANNOTATION } from '../../src/rollout/index.js';
-import type { RolloutProgress } from '../../src/workflows/messages.js';
+import { projectCli } from '../support/cli.js';
+import { canaryAt, untilProgress } from '../support/progress.js';
 import { watchPods } from '../support/watcher.js';
 import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
 
 let env: TestEnv;
+
+const cli = (...args: string[]) => projectCli(env.address, args, 60_000);
 beforeAll(async () => {
   env = await startTestEnv();
 });
@@ -22,17 +25,8 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function until(handle: RolloutHandle, what: string, pred: (p: RolloutProgress) => boolean, timeoutMs = 90_000): Promise<RolloutProgress> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await handle.progress().catch(() => null);
-    if (p && pred(p)) return p;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(p?.canary ?? p)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const at = (status: string, step: number) => (p: RolloutProgress) => p.canary?.status === status && p.canary.current === step;
+const until = untilProgress;
+const at = canaryAt;
 const images = async (ns: string) => (await livePods(env, ns, 'web')).map((p) => p.spec!.containers[0]!.image).sort();
 const uids = async (ns: string) => (await livePods(env, ns, 'web')).map((p) => p.metadata!.uid).sort();
 const strategy = { type: 'InPlaceIfPossible' as const, maxUnavailable: 1 };
@@ -146,6 +140,42 @@ describe('canary steps', () => {
     expect(result.outcome).toBe('Completed');
     expect(await images(ns)).toEqual(Array(8).fill('nginx:1.27'));
     expect(w.maxUnavailable).toBeLessThanOrEqual(1);
+  });
+
+  it('cloneset-rollout approve and promote: refused with the reason when nothing waits, recorded with who and why', async () => {
+    const ns = uniqueNamespace('canary');
+    await fourPods(ns);
+    const handle = await env.client.start({
+      namespace: ns,
+      name: 'web',
+      images: { nginx: 'nginx:1.27' },
+      steps: [
+        { replicas: 1, pause: { duration: 3600 } },
+        { replicas: 2, pause: {} },
+        { replicas: 3, pause: {} },
+      ],
+    });
+    await until(handle, 'step 1 baking', at(CanaryStatus.Baking, 0));
+    const early = await cli('approve', 'web', '-n', ns);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/approve: nothing waits for an approval \(step 1 of 3: baking\)/);
+    expect(await cli('promote', 'web', '-n', ns, '--by', 'erin')).toMatchObject({
+      code: 0,
+      stdout: `promoted ${ns}/web at step 1 of 3: the remaining pauses are skipped\n`,
+    });
+    const result = await handle.result();
+    expect(result.outcome).toBe('Completed');
+    expect(result.canary!.approvals).toEqual([expect.objectContaining({ control: 'promote', by: 'erin', step: 0 })]);
+    expect(result.canary!.approvals[0]!.atMs).toBeGreaterThan(0);
+
+    // A second rollout of the same CloneSet: approve from the CLI with a reason.
+    const second = await env.client.start({ namespace: ns, name: 'web', images: { nginx: 'nginx:1.28' }, steps: [{ replicas: 1, pause: {} }] });
+    await until(second, 'step 1 waiting', at(CanaryStatus.Paused, 0));
+    const ok = await cli('approve', 'web', '-n', ns, '--by', 'frank', '--reason', 'canary at 0.1% errors');
+    expect(ok).toMatchObject({ code: 0, stdout: `approved ${ns}/web at step 1 of 1: the rollout goes on\n` });
+    const r2 = await second.result();
+    expect(r2.canary!.approvals[0]).toMatchObject({ control: 'approve', by: 'frank', reason: 'canary at 0.1% errors' });
+    expect(await images(ns)).toEqual(Array(4).fill('nginx:1.28'));
   });
 
   it('takes its steps from the CloneSet annotation when the input has none (controller mode, apply)', async () => {

@@ -2,16 +2,14 @@
  * `cloneset-rollout status|pause|resume|set-partition|set-max-unavailable|abort` as a user runs them (bin/, built),
  * against a rollout on the shared dev server, through the typed client.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setSpecPaused } from '../support/brake.js';
+import { projectCli } from '../support/cli.js';
 import { applyAndRoll, cloneSet, livePods, startTestEnv, uniqueNamespace, type TestEnv } from '../support/env.js';
 
-const run = promisify(execFile);
 let env: TestEnv;
 beforeAll(async () => {
   env = await startTestEnv();
@@ -20,15 +18,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/cloneset-rollout.js', ...args, '--address', env.address], { timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const cli = (...args: string[]) => projectCli(env.address, args);
 
 describe('cloneset-rollout operating commands', () => {
   it('shows, pauses, refuses a bad partition, widens the window, resumes, follows to completion, writes the HTML timeline, then refuses to abort a closed rollout', async () => {
