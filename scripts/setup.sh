@@ -3,8 +3,9 @@
 #  - the Temporal CLI (real dev server) built with `go install` into .tools/bin unless TEMPORAL_CLI or PATH has one
 #  - docker-compose (Debian package) to validate docker-compose.yml, when running as root with apt
 #  - with --test: the real kube-apiserver, OpenKruise's kruise-manager (scripts/build-kruise.sh) and the Helm CLI
-#    (scripts/build-helm.sh) for the test tiers,
-#    and, as root with apt, kubectl, chromium and prometheus (Debian packages) when missing
+#    (scripts/build-helm.sh) for the test tiers, the Temporal server, its SQL tool and the UI server
+#    (scripts/build-temporal-server.sh) for the production tier,
+#    and, as root with apt, kubectl, chromium, prometheus and postgresql-15 (Debian packages) when missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +45,21 @@ if [ "${1:-}" = "--test" ]; then
     bash scripts/build-helm.sh || echo "setup: building helm failed: the chart tests cannot run (they fail)" >&2
   else
     echo "setup: no Go: helm cannot be built, the chart tests cannot run (they fail)" >&2
+  fi
+  # The production tier (test/production): Temporal server + UI server built once from the Go module proxy (cached),
+  # on PostgreSQL 15 from Debian. Without them the tier fails, saying so.
+  if command -v go >/dev/null 2>&1; then
+    bash scripts/build-temporal-server.sh || echo "setup: building the Temporal server failed: the production tier cannot run" >&2
+  else
+    echo "setup: no Go: the Temporal server cannot be built, the production tier cannot run (it fails)" >&2
+  fi
+  if ! [ -x /usr/lib/postgresql/15/bin/initdb ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "setup: installing postgresql-15 (Debian package) for the production tier"
+      (apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15; }) >/dev/null
+    else
+      echo "setup: /usr/lib/postgresql/15/bin/initdb missing; install it (e.g. apt-get install postgresql-15) to run the production tier" >&2
+    fi
   fi
   # Headless chromium from Debian for the Temporal UI test (playwright-core drives it; no browser download ever).
   if ! [ -x /usr/bin/chromium ]; then
