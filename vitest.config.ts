@@ -1,12 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Five projects:
+ * Six projects:
  * - `unit`: pure modules and the simulated cluster; no Temporal server.
  * - `realkube`: the same API rules checked against a real kube-apiserver (scripts/build-kube-apiserver.sh).
  * - `integration`: workflows on a real Temporal dev server shared by the whole run (globalSetup).
  * - `integration-real`: the rollout suite against a real kube-apiserver instead of the simulated one.
  * - `kruise`: the same scenarios under OpenKruise's kruise-manager and under ours, compared (scripts/build-kruise.sh).
+ * - `production`: the production topology (scripts/production-topology.sh: PostgreSQL 15, the Temporal server on it,
+ *   the Web UI server), started once for the tier: the seed and chaos with two workers and server/database restarts.
  */
 export default defineConfig({
   test: {
@@ -74,6 +76,19 @@ export default defineConfig({
           globalSetup: ['test/setup/temporal-global.ts'],
           testTimeout: 300_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // One topology for the tier (globalSetup); its files one at a time, since the chaos file restarts the
+          // Temporal server and PostgreSQL under it. Fails (never skips) when scripts/build-temporal-server.sh has not run.
+          name: 'production',
+          include: ['test/production/**/*.test.ts'],
+          globalSetup: ['test/setup/production-global.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
         },
       },
     ],

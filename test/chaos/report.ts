@@ -16,6 +16,8 @@ export function assertChaosReport(report: ChaosReport, size: ChaosSize): void {
   expect(report.rollouts.completed).toBe(report.rollouts.planned);
   expect(report.kills.total).toBeGreaterThanOrEqual(size.minKills);
   expect(report.serverRestarts.total).toBeGreaterThanOrEqual(size.minServerRestarts);
+  expect(report.databaseRestarts.total).toBeGreaterThanOrEqual(size.minDatabaseRestarts ?? 0);
+  expect(report.workers).toBe(size.workers ?? 1);
   expect(report.faultsTotal).toBeGreaterThan(0);
   expect(report.resume.samples).toBeGreaterThan(0);
 }

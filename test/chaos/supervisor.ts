@@ -6,8 +6,10 @@
  *
  * An independent observer (one ReadinessWatcher per CloneSet, nothing shared with the worker) and the supervisor's
  * own bookkeeping check the invariants; the report counts kills, restarts, faults, violations and resumption times.
- * One implementation for the in-suite reduced run (test/integration/chaos.test.ts) and the full run
- * (test/chaos/chaos.test.ts, `npm run test:chaos`), parameterised by {@link ChaosSize}.
+ * One implementation for the in-suite reduced run (test/integration/chaos.test.ts), the full run
+ * (test/chaos/chaos.test.ts, `npm run test:chaos`) and the production tier (test/production/chaos.test.ts: two worker
+ * processes, the Temporal server on PostgreSQL, whose server process and database are restarted), parameterised by
+ * {@link ChaosSize} and {@link ChaosBackend}.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +43,7 @@ export interface ChaosCloneSet {
 export type KillKind = 'grace' | 'after-image' | 'readiness' | 'random';
 
 export interface ChaosSize {
-  name: 'reduced' | 'full';
+  name: 'reduced' | 'full' | 'production';
   cloneSets: ChaosCloneSet[];
   /** The run fails its counts below these. */
   minKills: number;
@@ -50,6 +52,11 @@ export interface ChaosSize {
   maxKills: number;
   /** Restart the Temporal server when the kill count reaches each of these. */
   serverRestartAtKills: number[];
+  /** Worker processes on the one task queue (default 1); a kill hits one of them, chosen at random. */
+  workers?: number;
+  /** Restart the database under the running Temporal server at these kill counts (a backend with a database). */
+  databaseRestartAtKills?: number[];
+  minDatabaseRestarts?: number;
   dropWatchesEveryMs: number;
   kubelet: SimKubeletOptions;
   /** Everything (setup, chaos, checks) must be over by then. */
@@ -193,6 +200,8 @@ export interface ChaosReport {
   chaosMs: number;
   kills: { total: number; byKind: Record<KillKind, number>; log: KillRecord[] };
   serverRestarts: { total: number; log: { atMs: number; downMs: number; workerSurvived: boolean }[] };
+  databaseRestarts: { total: number; log: { atMs: number; downMs: number; workerSurvived: boolean }[] };
+  workers: number;
   workerStarts: number;
   unexpectedWorkerExits: number;
   faults: Record<string, number>;
@@ -275,6 +284,40 @@ class Driver {
   }
 }
 
+/**
+ * The Temporal server the chaos runs on, and how it is restarted. The default ({@link devServerBackend}) is a dev
+ * server of the run's own, SQLite-persisted, stopped and started again on the same port and db file.
+ */
+export interface ChaosBackend {
+  /** Starts (or attaches to) the server; resolves to its frontend address. */
+  start(): Promise<string>;
+  /** Stops the Temporal server process, waits `holdMs`, starts it again (same address, same persistence). */
+  restartServer(holdMs: number): Promise<void>;
+  /** Restarts the database under the running Temporal server. */
+  restartDatabase?(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function devServerBackend(dbFilename: string): ChaosBackend {
+  let server: DevServer | undefined;
+  let port = 0;
+  return {
+    async start() {
+      port = await freePort();
+      server = await startDevServer({ dbFilename, headless: true, port, logLevel: 'error' });
+      return server.address;
+    },
+    async restartServer(holdMs) {
+      await server!.stop();
+      await sleep(holdMs);
+      server = await startDevServer({ dbFilename, headless: true, port, logLevel: 'error' });
+    },
+    async stop() {
+      await server?.stop();
+    },
+  };
+}
+
 /** Retries a Temporal client call through server restarts (connection errors), up to `ms`. */
 async function through<T>(what: string, fn: () => Promise<T>, ms = 120_000): Promise<T> {
   const end = Date.now() + ms;
@@ -289,13 +332,12 @@ async function through<T>(what: string, fn: () => Promise<T>, ms = 120_000): Pro
   }
 }
 
-export async function runChaos(size: ChaosSize, log: (line: string) => void = () => undefined): Promise<ChaosReport> {
+export async function runChaos(size: ChaosSize, log: (line: string) => void = () => undefined, backendArg?: ChaosBackend): Promise<ChaosReport> {
   const started = Date.now();
   const deadline = started + size.deadlineMs;
   const dir = mkdtempSync(join(tmpdir(), 'chaos-'));
   const kubeconfigPath = join(dir, 'kubeconfig');
-  const dbFilename = join(dir, 'chaos.db');
-  const port = await freePort();
+  const backend = backendArg ?? devServerBackend(join(dir, 'chaos.db'));
   const taskQueue = `chaos-${size.name}`;
   const namespace = `chaos-${size.name}`;
   const violations: string[] = [];
@@ -304,27 +346,27 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
     log(`VIOLATION ${v}`);
   };
 
-  let server: DevServer | undefined;
   let cluster: SimCluster | undefined;
   let client: RolloutClient | undefined;
-  let worker: WorkerProcess | undefined;
+  const workers: WorkerProcess[] = [];
   const drivers = size.cloneSets.map((c) => new Driver(c, namespace));
   const timers: NodeJS.Timeout[] = [];
   let chaosStart = 0;
   const t = () => Date.now() - chaosStart;
   const kills: KillRecord[] = [];
   const restarts: ChaosReport['serverRestarts']['log'] = [];
+  const dbRestarts: ChaosReport['databaseRestarts']['log'] = [];
   let unexpectedExits = 0;
   let serverDown = false;
 
   try {
-    server = await startDevServer({ dbFilename, headless: true, port, logLevel: 'error' });
+    const address = await backend.start();
     cluster = await startSimCluster({ kubeconfigPath, kubelet: size.kubelet });
     const k: KubeClients = makeClients(cluster.kubeConfig());
-    client = await RolloutClient.connect({ address: server.address, taskQueue });
-    worker = new WorkerProcess({ address: server.address, taskQueue, kubeconfigPath });
-    const w = worker;
-    await w.start(60_000);
+    client = await RolloutClient.connect({ address, taskQueue });
+    for (let i = 0; i < (size.workers ?? 1); i++) workers.push(new WorkerProcess({ address, taskQueue, kubeconfigPath }));
+    await Promise.all(workers.map((w) => w.start(60_000)));
+    const anyRunning = () => workers.some((w) => w.running);
 
     // Setup, no chaos yet: every CloneSet created and scaled up by a rollout.
     await Promise.all(
@@ -397,35 +439,44 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
     );
 
     const allDone = () => drivers.every((d) => d.finished);
-    /** Starts a worker (one start at a time), retrying while the server is down (the process exits when it cannot connect). */
-    let starting: Promise<{ spawnedAt: number; readyAt: number }> | null = null;
+    /** Starts a worker process (one start at a time each), retrying while the server is down (the process exits when it cannot connect). */
+    const starting = new Map<WorkerProcess, Promise<{ spawnedAt: number; readyAt: number }>>();
     let killing = false;
-    const startWorker = () =>
-      (starting ??= (async () => {
-        try {
-          for (;;) {
-            try {
-              return await w.start(60_000);
-            } catch (err) {
-              if (Date.now() > deadline) throw err;
-              await sleep(500);
+    const startWorker = (w: WorkerProcess) => {
+      let p = starting.get(w);
+      if (!p) {
+        p = (async () => {
+          try {
+            for (;;) {
+              try {
+                return await w.start(60_000);
+              } catch (err) {
+                if (Date.now() > deadline) throw err;
+                await sleep(500);
+              }
             }
+          } finally {
+            starting.delete(w);
           }
-        } finally {
-          starting = null;
-        }
-      })());
-    /** The worker can be killed now: running, not being started, not being killed. */
-    const killable = () => w.running && !starting && !killing && !serverDown;
+        })();
+        starting.set(w, p);
+      }
+      return p;
+    };
+    /** Worker processes that can be killed now: running, not being started; none while one is being killed. */
+    const victims = () => (killing || serverDown ? [] : workers.filter((w) => w.running && !starting.has(w)));
+    const killable = () => victims().length > 0;
     // A worker that exits by itself (e.g. its server vanished) is started again.
     let supervising = true;
     const keeper = (async () => {
       while (supervising) {
         await sleep(200);
-        if (supervising && !w.running && !serverDown && !killing && !starting) {
-          unexpectedExits++;
-          log(`${(t() / 1000).toFixed(1)}s worker exited by itself; starting a new one`);
-          await startWorker();
+        for (const w of workers) {
+          if (supervising && !w.running && !serverDown && !killing && !starting.has(w)) {
+            unexpectedExits++;
+            log(`${(t() / 1000).toFixed(1)}s worker exited by itself; starting a new one`);
+            startWorker(w).catch((err: Error) => log(`worker could not be started again: ${err.message}`));
+          }
         }
       }
     })();
@@ -433,16 +484,25 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
     const restartServer = async () => {
       const at = t();
       serverDown = true;
-      await server!.stop();
       const stoppedAt = Date.now();
-      await sleep(rand(300, 1500));
-      server = await startDevServer({ dbFilename, headless: true, port, logLevel: 'error' });
+      await backend.restartServer(rand(300, 1500));
       serverDown = false;
       const downMs = Date.now() - stoppedAt;
-      // Give the worker a moment to reconnect (or exit, then the keeper starts a new one).
+      // Give the workers a moment to reconnect (or exit, then the keeper starts new ones).
       await sleep(3_000);
-      restarts.push({ atMs: at, downMs, workerSurvived: w.running });
-      log(`${(at / 1000).toFixed(1)}s Temporal server restarted (down ${downMs} ms; worker ${w.running ? 'reconnected' : 'exited'})`);
+      restarts.push({ atMs: at, downMs, workerSurvived: anyRunning() });
+      log(`${(at / 1000).toFixed(1)}s Temporal server restarted (down ${downMs} ms; workers ${anyRunning() ? 'reconnected' : 'exited'})`);
+    };
+    const restartDatabase = async () => {
+      const at = t();
+      serverDown = true;
+      const stoppedAt = Date.now();
+      await backend.restartDatabase!();
+      serverDown = false;
+      const downMs = Date.now() - stoppedAt;
+      await sleep(3_000);
+      dbRestarts.push({ atMs: at, downMs, workerSurvived: anyRunning() });
+      log(`${(at / 1000).toFixed(1)}s database restarted under the Temporal server (down ${downMs} ms)`);
     };
 
     /** Waits for a watcher step matching `pick` on a running CloneSet; the callback runs synchronously on the event. */
@@ -469,6 +529,7 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
 
     const kinds: KillKind[] = ['after-image', 'grace', 'readiness', 'random'];
     const restartedAt = new Set<number>();
+    const dbRestartedAt = new Set<number>();
     let n = 0;
     while (!allDone() && Date.now() < deadline) {
       if (kills.length >= size.maxKills) {
@@ -480,6 +541,11 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
         await restartServer();
         continue;
       }
+      if (backend.restartDatabase && size.databaseRestartAtKills?.includes(kills.length) && !dbRestartedAt.has(kills.length)) {
+        dbRestartedAt.add(kills.length);
+        await restartDatabase();
+        continue;
+      }
       if (!killable()) {
         await sleep(100);
         continue;
@@ -489,13 +555,16 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
       let triggerLatencyMs = null as number | null; // set in kill(), a closure: keep TS from narrowing it to null
       let pending: string[] = [];
       let killedAt = 0;
+      let victim: WorkerProcess | undefined;
       const kill = (why: string, eventAt?: number) => {
         pending = drivers.filter((d) => d.pending()).map((d) => d.spec.name);
+        const vs = victims();
+        victim = vs[Math.floor(Math.random() * vs.length)]!;
         killing = true;
         killedAt = Date.now();
         if (eventAt !== undefined) triggerLatencyMs = killedAt - eventAt;
-        detail = why;
-        return w.kill();
+        detail = workers.length > 1 ? `worker ${workers.indexOf(victim) + 1}: ${why}` : why;
+        return victim.kill();
       };
       let killed: Promise<void> | undefined;
       if (kind === 'after-image') {
@@ -546,7 +615,7 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
       if (!killed) continue;
       await killed;
       const atMs = killedAt - chaosStart;
-      const { spawnedAt, readyAt } = await startWorker();
+      const { spawnedAt, readyAt } = await startWorker(victim!);
       killing = false;
       const rec: KillRecord = { atMs, kind, detail, triggerLatencyMs, pending, resumeMs: null, bootMs: readyAt - spawnedAt };
       kills.push(rec);
@@ -642,7 +711,9 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
       chaosMs,
       kills: { total: kills.length, byKind, log: kills },
       serverRestarts: { total: restarts.length, log: restarts },
-      workerStarts: w.starts,
+      databaseRestarts: { total: dbRestarts.length, log: dbRestarts },
+      workers: workers.length,
+      workerStarts: workers.reduce((a, w) => a + w.starts, 0),
       unexpectedWorkerExits: unexpectedExits,
       faults: injected,
       faultsTotal: Object.values(injected).reduce((a, b) => a + b, 0),
@@ -663,14 +734,14 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
       maxUnavailableSeen: maxSeen,
     };
   } catch (err) {
-    if (worker) log(`worker log tail:\n${worker.tail()}`);
+    for (const [i, w] of workers.entries()) log(`worker ${i + 1} log tail:\n${w.tail()}`);
     throw err;
   } finally {
     for (const x of timers) clearInterval(x);
     for (const d of drivers) d.watcher?.stop();
-    await worker?.stop().catch(() => undefined);
+    await Promise.all(workers.map((w) => w.stop().catch(() => undefined)));
     await client?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
+    await backend.stop().catch(() => undefined);
     await cluster?.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -690,7 +761,8 @@ export function formatReport(r: ChaosReport): string {
       'server restarts',
       `${r.serverRestarts.total} (down ${r.serverRestarts.log.map((x) => `${x.downMs} ms`).join(', ') || '-'}; worker survived ${r.serverRestarts.log.filter((x) => x.workerSurvived).length})`,
     ],
-    ['worker starts / exits on their own', `${r.workerStarts} / ${r.unexpectedWorkerExits}`],
+    ['database restarts', `${r.databaseRestarts.total} (down ${r.databaseRestarts.log.map((x) => `${x.downMs} ms`).join(', ') || '-'})`],
+    ['worker processes / starts / exits on their own', `${r.workers} / ${r.workerStarts} / ${r.unexpectedWorkerExits}`],
     [
       'faults injected',
       `${r.faultsTotal}: ${Object.entries(r.faults)
