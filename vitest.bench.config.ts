@@ -5,8 +5,9 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['bench/**/*.test.ts'],
-    // The rollout scenarios need the real Temporal dev server, like the integration suite.
-    globalSetup: ['test/setup/temporal-global.ts'],
+    // The rollout scenarios need a real Temporal server: the dev server, like the integration suite, or with
+    // BENCH_TEMPORAL=production the production topology (scripts/production-topology.sh), like the production tier.
+    globalSetup: [process.env.BENCH_TEMPORAL === 'production' ? 'test/setup/production-global.ts' : 'test/setup/temporal-global.ts'],
     fileParallelism: false,
     testTimeout: 600_000,
     hookTimeout: 300_000,

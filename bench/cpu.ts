@@ -44,20 +44,43 @@ export function temporalServerPid(address: string): number | undefined {
   return findPid(['start-dev', '--port', port]);
 }
 
+/**
+ * User + system CPU seconds of `pid` and its live children (e.g. a PostgreSQL postmaster and its backends): the
+ * children that exited are in the parent's waited-for time already.
+ */
+export function treeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) total += cpuSeconds(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+/** A process to meter: its pid, or `{ tree: pid }` for it and its children. */
+export type Metered = number | { tree: number } | undefined;
+
+const seconds = (m: Exclude<Metered, undefined>) => (typeof m === 'number' ? cpuSeconds(m) : treeCpuSeconds(m.tree));
+
 /** CPU seconds per process between {@link CpuMeter.start} and {@link CpuMeter.stop}. */
 export class CpuMeter {
   private readonly before = new Map<string, number>();
-  constructor(private readonly pids: Record<string, number | undefined>) {}
+  constructor(private readonly pids: Record<string, Metered>) {}
 
   start(): this {
-    for (const [name, pid] of Object.entries(this.pids)) if (pid !== undefined) this.before.set(name, cpuSeconds(pid));
+    for (const [name, pid] of Object.entries(this.pids)) if (pid !== undefined) this.before.set(name, seconds(pid));
     return this;
   }
 
   /** Seconds used since start, by process name. */
   stop(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [name, pid] of Object.entries(this.pids)) if (pid !== undefined) out[name] = cpuSeconds(pid) - this.before.get(name)!;
+    for (const [name, pid] of Object.entries(this.pids)) if (pid !== undefined) out[name] = seconds(pid) - this.before.get(name)!;
     return out;
   }
 }

@@ -8,14 +8,20 @@
  *  S4 concurrency: 100 CloneSets × 10 Pods at once on one worker → p50/p95 of makespan / ideal, and CPU seconds
  *                  per 1,000 Pod updates of this process (worker + simulated apiserver and kubelet) and the Temporal
  *                  dev server, with the worker's task slots and the server's time per workflow task.
+ *                  BENCH_TEMPORAL=production runs the file on the production topology instead (Temporal server
+ *                  v1.32 on PostgreSQL 15, 4 history shards: test/setup/production-global.ts), metering PostgreSQL too.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { CpuMeter, perThousand, temporalServerPid } from './cpu.js';
 import { withWorkerProcess } from './worker-process.js';
 import { WORKER_NODE_OPTIONS } from './worker-settings.js';
 import { pct, printTableAfterAll, report } from './report.js';
 import { applyAndRoll, cloneSet, startTestEnv, uniqueNamespace, type TestEnv } from '../test/support/env.js';
+import { ProductionTopology } from '../test/support/production.js';
+
+/** BENCH_TEMPORAL=production: the Temporal server is the production topology's (vitest.bench.config.ts). */
+const production = process.env.BENCH_TEMPORAL === 'production' ? new ProductionTopology(inject('productionDir')) : undefined;
 
 printTableAfterAll();
 
@@ -70,7 +76,12 @@ describe('rollout benchmarks', () => {
             names.map(({ ns }) => applyAndRoll(env, cloneSet(ns, 'web', { replicas: 10, updateStrategy: { type: 'InPlaceIfPossible', maxUnavailable: 2 } }))),
           );
           const ideal = Math.ceil(10 / 2) * 1; // restart 1 s per wave, no grace, no minReady
-          const meter = new CpuMeter({ worker: worker.pid, 'sim cluster': process.pid, temporal: temporalServerPid(env.address) }).start();
+          const meter = new CpuMeter({
+            worker: worker.pid,
+            'sim cluster': process.pid,
+            temporal: production ? production.serverPid() : temporalServerPid(env.address),
+            ...(production ? { postgres: { tree: production.postgresPid() } } : {}),
+          }).start();
           const t0 = Date.now();
           const ratios = await Promise.all(
             names.map(async ({ ns }) => {
@@ -85,6 +96,7 @@ describe('rollout benchmarks', () => {
           const rss = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? NaN);
           report({
             scenario: 'S4',
+            temporal: production ? `server ${production.endpoints().temporalServerVersion} on PostgreSQL` : 'dev server',
             rollouts: 100,
             podsEach: 10,
             window: 2,

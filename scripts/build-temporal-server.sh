@@ -76,7 +76,7 @@ build() {
   mv -f "$2.tmp" "$2"
 }
 mkdir -p "$tools/bin"
-echo "build-temporal-server: building with $(GOTOOLCHAIN="${GOTOOLCHAIN:-local}" go version | awk '{print $3}') (the first build takes about 15 minutes on 2 cores)"
+echo "build-temporal-server: building with $(GOTOOLCHAIN="${GOTOOLCHAIN:-local}" go version | awk '{print $3}') (the first build takes about 17 minutes on 2 cores)"
 
 smod="$tools/temporal/build-server"
 get "$smod" "go.temporal.io/server@$version"
