@@ -194,13 +194,21 @@ export interface KillRecord {
   bootMs: number;
 }
 
+export interface RestartRecord {
+  atMs: number;
+  downMs: number;
+  workerSurvived: boolean;
+  rolloutsRunning: string[];
+}
+
 export interface ChaosReport {
   size: string;
   durationMs: number;
   chaosMs: number;
   kills: { total: number; byKind: Record<KillKind, number>; log: KillRecord[] };
-  serverRestarts: { total: number; log: { atMs: number; downMs: number; workerSurvived: boolean }[] };
-  databaseRestarts: { total: number; log: { atMs: number; downMs: number; workerSurvived: boolean }[] };
+  /** `rolloutsRunning`: the CloneSets whose rollout was running when the restart began. */
+  serverRestarts: { total: number; log: RestartRecord[] };
+  databaseRestarts: { total: number; log: RestartRecord[] };
   workers: number;
   workerStarts: number;
   unexpectedWorkerExits: number;
@@ -481,8 +489,15 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
       }
     })();
 
+    const running = () => drivers.filter((d) => d.target).map((d) => d.spec.name);
+    /** Holds a restart until some rollout has Pods still to step (not between two rounds), or every rollout ended. */
+    const midRollout = async () => {
+      while (!drivers.some((d) => d.pending()) && !drivers.every((d) => d.finished)) await sleep(20);
+    };
     const restartServer = async () => {
+      await midRollout();
       const at = t();
+      const rolloutsRunning = running();
       serverDown = true;
       const stoppedAt = Date.now();
       await backend.restartServer(rand(300, 1500));
@@ -490,18 +505,20 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
       const downMs = Date.now() - stoppedAt;
       // Give the workers a moment to reconnect (or exit, then the keeper starts new ones).
       await sleep(3_000);
-      restarts.push({ atMs: at, downMs, workerSurvived: anyRunning() });
+      restarts.push({ atMs: at, downMs, workerSurvived: anyRunning(), rolloutsRunning });
       log(`${(at / 1000).toFixed(1)}s Temporal server restarted (down ${downMs} ms; workers ${anyRunning() ? 'reconnected' : 'exited'})`);
     };
     const restartDatabase = async () => {
+      await midRollout();
       const at = t();
+      const rolloutsRunning = running();
       serverDown = true;
       const stoppedAt = Date.now();
       await backend.restartDatabase!();
       serverDown = false;
       const downMs = Date.now() - stoppedAt;
       await sleep(3_000);
-      dbRestarts.push({ atMs: at, downMs, workerSurvived: anyRunning() });
+      dbRestarts.push({ atMs: at, downMs, workerSurvived: anyRunning(), rolloutsRunning });
       log(`${(at / 1000).toFixed(1)}s database restarted under the Temporal server (down ${downMs} ms)`);
     };
 
