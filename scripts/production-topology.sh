@@ -5,9 +5,10 @@
 # docker-compose.yml. Every process logs to a file in DIR; every port is on 127.0.0.1, picked free at the first start
 # (or given) and kept in DIR/ports.env, so a restart keeps the addresses. Binaries: scripts/build-temporal-server.sh.
 #
-# Usage: scripts/production-topology.sh COMMAND [--dir DIR] [--frontend-port N] [--ui-port N] [--pg-port N]
+# Usage: scripts/production-topology.sh COMMAND [--dir DIR] [--frontend-port N] [--ui-port N] [--pg-port N] [--owner-pid P]
 #   start             initialise DIR on first use (initdb, databases, schemas, config), start everything, wait for
 #                     health, register the namespace and search attributes, write DIR/endpoints.json
+#                     (with --owner-pid: a watchdog stops everything once process P is gone, e.g. a killed test run)
 #   stop              stop the UI, the Temporal server and PostgreSQL
 #   status            print the addresses and which processes run (exit 1 when one is down)
 #   stop-temporal | start-temporal | restart-temporal     the Temporal server process alone
@@ -25,14 +26,15 @@ SEARCH_ATTRIBUTES="CloneSetNamespace CloneSetName RolloutPhase TargetRevision"
 cmd="${1:-}"
 [ $# -gt 0 ] && shift
 dir="$root/.state/production"
-want_frontend="" want_ui="" want_pg=""
+want_frontend="" want_ui="" want_pg="" owner=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir="$2"; shift 2 ;;
     --frontend-port) want_frontend="$2"; shift 2 ;;
     --ui-port) want_ui="$2"; shift 2 ;;
     --pg-port) want_pg="$2"; shift 2 ;;
-    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+    --owner-pid) owner="$2"; shift 2 ;;
+    -h|--help) sed -n 2,17p "$0"; exit 0 ;;
     *) echo "production-topology: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -356,10 +358,16 @@ case "$cmd" in
     register
     ui_start
     write_endpoints
+    if [ -n "$owner" ]; then
+      stop_pid watchdog
+      spawn watchdog bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 2; done
+        exec env PRODUCTION_TOPOLOGY_WATCHDOG=1 bash "$2" stop --dir "$3"' watchdog "$owner" "$root/scripts/production-topology.sh" "$dir"
+    fi
     status
     ;;
   stop)
     load_ports
+    if [ "${PRODUCTION_TOPOLOGY_WATCHDOG:-}" = 1 ]; then rm -f "$dir/watchdog.pid"; else stop_pid watchdog; fi
     stop_pid ui
     temporal_stop
     pg_stop
@@ -374,5 +382,5 @@ case "$cmd" in
     as_pg "$pgbin/pg_ctl" -D "$pgdata" -o "-p $PG_PORT" -l "$dir/postgres.log" -m fast -w -t 60 restart >/dev/null \
       || die "PostgreSQL did not restart: see $dir/postgres.log"
     ;;
-  *) sed -n 2,16p "$0" >&2; exit 2 ;;
+  *) sed -n 2,17p "$0" >&2; exit 2 ;;
 esac

@@ -24,7 +24,7 @@ export default async function setup(project: TestProject) {
   chmodSync(dir, 0o755); // PostgreSQL runs as its own user, inside
   const topology = new ProductionTopology(dir);
   try {
-    const endpoints = await topology.start();
+    const endpoints = await topology.start(process.pid); // stopped by a watchdog if this run dies before teardown
     project.provide('temporalAddress', endpoints.temporalAddress);
     project.provide('productionDir', dir);
     project.provide('productionUiUrl', endpoints.uiUrl);

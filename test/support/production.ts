@@ -28,9 +28,9 @@ export interface ProductionEndpoints {
 export class ProductionTopology {
   constructor(readonly dir: string) {}
 
-  private async script(command: string, timeoutMs = 300_000): Promise<string> {
+  private async script(command: string, extra: string[] = [], timeoutMs = 300_000): Promise<string> {
     try {
-      const { stdout } = await run('bash', [TOPOLOGY_SCRIPT, command, '--dir', this.dir], { timeout: timeoutMs, maxBuffer: 1 << 24 });
+      const { stdout } = await run('bash', [TOPOLOGY_SCRIPT, command, '--dir', this.dir, ...extra], { timeout: timeoutMs, maxBuffer: 1 << 24 });
       return stdout;
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
@@ -38,9 +38,12 @@ export class ProductionTopology {
     }
   }
 
-  /** Starts everything (initialising the directory on first use) and resolves to the endpoints. */
-  async start(): Promise<ProductionEndpoints> {
-    await this.script('start');
+  /**
+   * Starts everything (initialising the directory on first use) and resolves to the endpoints. With `ownerPid`, the
+   * topology stops by itself once that process is gone (a test run killed before its teardown).
+   */
+  async start(ownerPid?: number): Promise<ProductionEndpoints> {
+    await this.script('start', ownerPid === undefined ? [] : ['--owner-pid', String(ownerPid)]);
     return this.endpoints();
   }
 
