@@ -183,7 +183,11 @@ export function batchActivities(k: KubeClients, logger: Logger, single: ReturnTy
             return;
           }
           phase[name] = 'gating';
-          void podEvent(p, pod, 'Normal', 'SuccessfulUpdatePodInPlace', `successfully update pod ${name} in-place(revision ${v.revision ?? 'unknown'})`);
+          // Recorded once: a gate already True means an earlier attempt of this wait (retried after a worker died or
+          // missed a heartbeat) recorded it before putting the Pod back.
+          if (v.gateReady !== true) {
+            void podEvent(p, pod, 'Normal', 'SuccessfulUpdatePodInPlace', `successfully update pod ${name} in-place(revision ${v.revision ?? 'unknown'})`);
+          }
           void single
             .markPodReady(p, pod)
             .then(() => {
