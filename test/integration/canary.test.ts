@@ -145,6 +145,7 @@ describe('canary steps', () => {
   it('cloneset-rollout approve and promote: refused with the reason when nothing waits, recorded with who and why', async () => {
     const ns = uniqueNamespace('canary');
     await fourPods(ns);
+    const w = await watchPods(env.cluster.kubeConfig(), ns, 4);
     const handle = await env.client.start({
       namespace: ns,
       name: 'web',
@@ -176,6 +177,8 @@ describe('canary steps', () => {
     const r2 = await second.result();
     expect(r2.canary!.approvals[0]).toMatchObject({ control: 'approve', by: 'frank', reason: 'canary at 0.1% errors' });
     expect(await images(ns)).toEqual(Array(4).fill('nginx:1.28'));
+    w.stop();
+    expect(w.maxUnavailable).toBeLessThanOrEqual(1);
   });
 
   it('takes its steps from the CloneSet annotation when the input has none (controller mode, apply)', async () => {
@@ -196,8 +199,11 @@ describe('canary steps', () => {
   it('a bad steps annotation fails the run naming the annotation', async () => {
     const ns = uniqueNamespace('canary');
     await fourPods(ns, { [STEPS_ANNOTATION]: '[{"replicas": "2OO%"}]' });
+    const w = await watchPods(env.cluster.kubeConfig(), ns, 4);
     const handle = await env.client.start({ namespace: ns, name: 'web' });
     const err = await handle.result().catch((e: unknown) => e);
     expect(String((err as Error).message)).toMatch(/metadata\.annotations\[cloneset-rollout\.io\/steps\]\[0\]\.replicas: "2OO%" must be an integer/);
+    w.stop();
+    expect(w.firstStepAfter(0)).toBeUndefined(); // no Pod was touched
   });
 });
