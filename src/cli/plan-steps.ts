@@ -10,6 +10,7 @@ import { describeProvider, resolveMetric, type Metric } from '../rollout/analysi
 import {
   STEPS_ANNOTATION,
   describeSteps,
+  heldPartition,
   formatErrors,
   parseRolloutInput,
   parseStepsAnnotation,
@@ -133,7 +134,7 @@ export function listSteps(given: GivenSteps, spec: Pick<PlanSpec, 'replicas' | '
         index,
         replicas: s.replicas,
         pods: targets[index]!,
-        partition: Math.max(spec.partition, spec.replicas - targets[index]!),
+        partition: heldPartition(given.steps, index, spec),
         pause: s.pause ?? null,
         analysis: metrics.map((m) => m.name),
         metrics,

@@ -96,6 +96,14 @@ export function stepPartition(steps: readonly { replicas: IntOrString }[], index
   return replicas - stepTargets(steps, replicas)[index]!;
 }
 
+/**
+ * The partition the planner runs with while step `index` holds: the CloneSet's own when it keeps more Pods back,
+ * else the step's. One rule for the rollout and for `plan`.
+ */
+export function heldPartition(steps: readonly { replicas: IntOrString }[], index: number, spec: { replicas: number; partition: number }): number {
+  return Math.max(spec.partition, stepPartition(steps, index, spec.replicas));
+}
+
 /** What the planner's decision says about a step: reached once it is settled at the step's partition. */
 export interface StepRound {
   /** The planner's `done` under the step's partition: every Pod but the partition updated and available. */

@@ -99,27 +99,25 @@ export async function runAnalysis(spec: AnalysisSpec, ctx: AnalysisContext): Pro
         return;
       }
       if (stopped()) return;
-      {
-        const judged = judgeMeasurement(m, outcome);
-        const x: Measurement = { atMs: outcome.atMs, phase: judged.phase, message: judged.message, ...('value' in outcome ? { value: outcome.value } : {}) };
-        all.push(x);
-        view.count = all.length;
-        view.measurements.push(x);
-        if (view.measurements.length > MEASUREMENTS_KEPT) view.measurements.splice(0, view.measurements.length - MEASUREMENTS_KEPT);
-        const verdict = metricVerdict(m, all);
-        view.message = verdict.message;
-        if (verdict.phase !== 'Running') {
-          view.phase = verdict.phase;
-          changed();
-          log.info('analysis metric decided', { metric: m.name, step: step === null ? null : step + 1, phase: verdict.phase, message: verdict.message });
-          if (verdict.phase !== 'Successful' && !decided) {
-            const cond = judged.phase === 'Error' ? 'error' : (m.failureCondition ?? m.successCondition ?? '');
-            decided = { phase: verdict.phase, run: view, message: verdict.message, ...(x.value !== undefined ? { value: x.value } : {}), condition: cond };
-          } else if (verdict.phase === 'Successful') open--;
-          return;
-        }
+      const judged = judgeMeasurement(m, outcome);
+      const x: Measurement = { atMs: outcome.atMs, phase: judged.phase, message: judged.message, ...('value' in outcome ? { value: outcome.value } : {}) };
+      all.push(x);
+      view.count = all.length;
+      view.measurements.push(x);
+      if (view.measurements.length > MEASUREMENTS_KEPT) view.measurements.splice(0, view.measurements.length - MEASUREMENTS_KEPT);
+      const verdict = metricVerdict(m, all);
+      view.message = verdict.message;
+      if (verdict.phase !== 'Running') {
+        view.phase = verdict.phase;
         changed();
+        log.info('analysis metric decided', { metric: m.name, step: step === null ? null : step + 1, phase: verdict.phase, message: verdict.message });
+        if (verdict.phase !== 'Successful' && !decided) {
+          const cond = judged.phase === 'Error' ? 'error' : (m.failureCondition ?? m.successCondition ?? '');
+          decided = { phase: verdict.phase, run: view, message: verdict.message, ...(x.value !== undefined ? { value: x.value } : {}), condition: cond };
+        } else if (verdict.phase === 'Successful') open--;
+        return;
       }
+      changed();
       if (await condition(stopped, m.intervalMs)) return;
     }
   });

@@ -15,7 +15,7 @@ import {
   describeCanary,
   formatErrors,
   parseRolloutAnnotations,
-  stepPartition,
+  heldPartition,
   stepTargets,
   type AnalysisSpec,
   type CanaryStep,
@@ -317,7 +317,7 @@ export function installCanary(host: CanaryHost, input: RolloutInput): Canary {
       if (!c || c.status === CanaryStatus.Stopped || stopped()) return spec;
       const out = c.heldBy ? { ...spec, paused: true } : spec; // an inconclusive background analysis holds every Pod
       if (c.status === CanaryStatus.Done) return out;
-      return { ...out, partition: Math.max(spec.partition, stepPartition(steps, c.current, spec.replicas)) };
+      return { ...out, partition: heldPartition(steps, c.current, spec) };
     },
     gate(gated, planned, inFlight) {
       const c = state();

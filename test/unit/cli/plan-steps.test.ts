@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { planCli } from '../../support/plan-cli.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addPlanCommand, buildPlan, cloneSetFromText, offlineState, renderPlan, renderSteps, type CloneSetPlan } from '../../../src/cli/plan.js';
+import { buildPlan, cloneSetFromText, offlineState, renderPlan, renderSteps, type CloneSetPlan } from '../../../src/cli/plan.js';
 import { listSteps, type GivenSteps } from '../../../src/cli/plan-steps.js';
 import { Metric } from '../../../src/rollout/analysis.js';
 import { revisionName, type CanaryStep } from '../../../src/rollout/index.js';
@@ -32,22 +32,7 @@ async function manifest(name: string, edit: (text: string) => string): Promise<s
 const annotated = (name: string, steps: string) =>
   manifest(name, (t) => t.replace('  namespace: default', `  namespace: default\n  annotations:\n    cloneset-rollout.io/steps: '${steps}'`));
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const program = new Command('cloneset-rollout').exitOverride();
-  program.configureOutput({ writeOut: (t) => (stdout += t), writeErr: (t) => (stderr += t) });
-  addPlanCommand(program, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  const before = process.exitCode;
-  try {
-    await program.parseAsync(['node', 'cloneset-rollout', 'plan', ...args]);
-    return { code: Number(process.exitCode ?? 0), stdout, stderr };
-  } catch (err) {
-    return { code: (err as { exitCode?: number }).exitCode ?? 1, stdout, stderr };
-  } finally {
-    process.exitCode = before;
-  }
-}
+const cli = planCli;
 
 /** The lines of the canary part of nginx01 → nginx02 under CANARY (source named as given). */
 const canaryLines = (source: string) => [

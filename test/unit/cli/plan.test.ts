@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { planCli } from '../../support/plan-cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addPlanCommand, buildPlan, cloneSetFromText, formatDuration, renderPlan, runPlan, type CloneSetPlan, type PlanFlags } from '../../../src/cli/plan.js';
+import { buildPlan, cloneSetFromText, formatDuration, renderPlan, runPlan, type CloneSetPlan, type PlanFlags } from '../../../src/cli/plan.js';
 import { applyCloneSet } from '../../../src/kube/apply.js';
 import { makeClients } from '../../../src/kube/clients.js';
 import { buildPod, revisionName, type CloneSet } from '../../../src/rollout/index.js';
@@ -31,23 +31,7 @@ async function manifest(name: string, edit: (text: string) => string, base = NGI
   return file;
 }
 
-/** Runs `cloneset-rollout plan ARGS` through commander, as bin/cloneset-rollout.js does; returns exit code and output. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const program = new Command('cloneset-rollout').exitOverride();
-  program.configureOutput({ writeOut: (t) => (stdout += t), writeErr: (t) => (stderr += t) });
-  addPlanCommand(program, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  const before = process.exitCode;
-  try {
-    await program.parseAsync(['node', 'cloneset-rollout', 'plan', ...args]);
-    return { code: Number(process.exitCode ?? 0), stdout, stderr };
-  } catch (err) {
-    return { code: (err as { exitCode?: number }).exitCode ?? 1, stdout, stderr };
-  } finally {
-    process.exitCode = before;
-  }
-}
+const cli = planCli;
 
 const json = (stdout: string) => JSON.parse(stdout) as CloneSetPlan;
 const compact = (p: CloneSetPlan) =>

@@ -11,6 +11,7 @@ import {
   checkSteps,
   describeCanary,
   describeSteps,
+  heldPartition,
   parseRolloutAnnotations,
   parseRolloutInput,
   stepPartition,
@@ -46,6 +47,17 @@ describe('stepPartition: the partition that holds a step', () => {
   ];
   it.each(rows)('$name', ({ index, replicas, want }) => {
     expect(stepPartition(KRUISE_STEPS, index, replicas)).toBe(want);
+  });
+});
+
+describe('heldPartition: the partition the planner runs with while a step holds', () => {
+  const rows = [
+    { name: 'step 1 of 4 Pods with the CloneSet at partition 0: the step keeps 3', index: 0, spec: { replicas: 4, partition: 0 }, want: 3 },
+    { name: 'a CloneSet partition of 3 keeps more back than step 2 (2): 3 stays', index: 1, spec: { replicas: 4, partition: 3 }, want: 3 },
+    { name: 'the 100% step leaves the CloneSet partition alone', index: 2, spec: { replicas: 4, partition: 1 }, want: 1 },
+  ];
+  it.each(rows)('$name', ({ index, spec, want }) => {
+    expect(heldPartition(KRUISE_STEPS, index, spec)).toBe(want);
   });
 });
 
